@@ -1,0 +1,266 @@
+/**
+ * The instances of one function version. Reuses the most recently used idle instance (the warmest),
+ * starts new ones up to `maxInstances`, replaces instances that died, and recycles instances idle
+ * longer than `idleMs` (keeping `provisioned` of them warm).
+ */
+import { FnError } from '../gateway/errors.ts';
+import type { FunctionSpec, InitTimings, Instance, InstanceEnd, RuntimeAdapter } from './runtime.ts';
+
+export interface PoolOptions {
+  spec: FunctionSpec;
+  adapter: RuntimeAdapter;
+  /** Most instances alive at once. */
+  maxInstances: number;
+  /** Requests one instance serves at once: 1 for event functions, more for web servers. */
+  perInstanceConcurrency: number;
+  /** Idle time after which an instance above the provisioned count is closed. */
+  idleMs: number;
+  /** Called when a provisioned instance finished starting (the `Provisioned Report`). */
+  onProvisioned?: (instance: Instance, timings: InitTimings, coldStartMs: number) => void;
+  /** Called when starting a replacement or provisioned instance fails outside any request. */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export type InstanceState = 'starting' | 'idle' | 'busy';
+
+export interface InstanceInfo {
+  id: string;
+  state: InstanceState;
+  createdAt: number;
+  lastUsedAt: number;
+  invocations: number;
+  inFlight: number;
+  provisioned: boolean;
+  memoryBytes: number;
+}
+
+/** What a cold start cost, for the `Init Report` of the request that waited for it. */
+export interface ColdStart extends InitTimings {
+  coldStartMs: number;
+}
+
+export interface Lease {
+  instance: Instance;
+  /** Set when this request started the instance. */
+  coldStart: ColdStart | undefined;
+  release(): void;
+}
+
+interface Slot {
+  instance: Instance;
+  ready: boolean;
+  createdAt: number;
+  lastUsedAt: number;
+  invocations: number;
+  inFlight: number;
+  provisioned: boolean;
+}
+
+/** How often the idle sweep runs, at most. */
+const MAX_SWEEP_INTERVAL_MS = 30_000;
+
+export class InstancePool {
+  #options: PoolOptions;
+  #slots: Slot[] = [];
+  #waiters: Array<() => void> = [];
+  #provisioned = 0;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+  }
+
+  get spec(): FunctionSpec {
+    return this.#options.spec;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Begin the idle sweep and start the provisioned instances. */
+  start(provisioned = 0): Promise<void> {
+    const interval = Math.max(50, Math.min(this.#options.idleMs / 2, MAX_SWEEP_INTERVAL_MS));
+    this.#sweepTimer = setInterval(() => this.#sweep(), interval);
+    this.#sweepTimer.unref();
+    return this.setProvisioned(provisioned);
+  }
+
+  /** Keep `count` instances warm; starts the missing ones now. */
+  async setProvisioned(count: number): Promise<void> {
+    this.#provisioned = count;
+    const missing = Math.min(count, this.#options.maxInstances) - this.#slots.length;
+    const starts: Array<Promise<void>> = [];
+    for (let i = 0; i < missing; i++) {
+      const slot = this.#createSlot(true);
+      const startedAt = performance.now();
+      starts.push(
+        slot.instance.start().then(
+          (timings) => {
+            slot.ready = true;
+            this.#options.onProvisioned?.(slot.instance, timings, performance.now() - startedAt);
+            this.#wake();
+          },
+          (error) => {
+            this.#remove(slot);
+            this.#options.onBackgroundError?.(error);
+          },
+        ),
+      );
+    }
+    await Promise.all(starts);
+  }
+
+  /** An instance with room for one more request: an idle warm one, else a new one. */
+  async acquire(signal?: AbortSignal): Promise<Lease> {
+    for (;;) {
+      if (this.#closed) throw new FnError('CANCELLED', 'the function is being unloaded');
+      const warm = this.#pickWarm();
+      if (warm) return this.#lease(warm, undefined);
+      if (this.#slots.length < this.#options.maxInstances) return this.#startForRequest();
+      await this.#waitForRoom(signal);
+    }
+  }
+
+  info(): InstanceInfo[] {
+    return this.#slots.map((slot) => ({
+      id: slot.instance.id,
+      state: !slot.ready ? 'starting' : slot.inFlight > 0 ? 'busy' : 'idle',
+      createdAt: slot.createdAt,
+      lastUsedAt: slot.lastUsedAt,
+      invocations: slot.invocations,
+      inFlight: slot.inFlight,
+      provisioned: slot.provisioned,
+      memoryBytes: slot.ready && slot.instance.alive ? slot.instance.memoryUsage() : 0,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    const slots = this.#slots;
+    this.#slots = [];
+    this.#wake();
+    await Promise.allSettled(slots.map((slot) => slot.instance.close('closed')));
+  }
+
+  #pickWarm(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (!slot.ready || !slot.instance.alive) continue;
+      if (slot.inFlight >= this.#options.perInstanceConcurrency) continue;
+      // The most recently used instance is the warmest (JIT, caches); idle ones recycle sooner.
+      if (!best || slot.lastUsedAt > best.lastUsedAt) best = slot;
+    }
+    return best;
+  }
+
+  #createSlot(provisioned: boolean): Slot {
+    const now = Date.now();
+    const slot: Slot = {
+      instance: this.#options.adapter.createInstance(this.#options.spec),
+      ready: false,
+      createdAt: now,
+      lastUsedAt: now,
+      invocations: 0,
+      inFlight: 0,
+      provisioned,
+    };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  async #startForRequest(): Promise<Lease> {
+    const slot = this.#createSlot(false);
+    // Hold the slot for this request while it starts, so a second request does not pick it.
+    slot.inFlight = 1;
+    const startedAt = performance.now();
+    try {
+      const timings = await slot.instance.start();
+      slot.ready = true;
+      slot.inFlight = 0;
+      return this.#lease(slot, { ...timings, coldStartMs: performance.now() - startedAt });
+    } catch (error) {
+      this.#remove(slot);
+      await slot.instance.close('broken');
+      throw error;
+    }
+  }
+
+  #lease(slot: Slot, coldStart: ColdStart | undefined): Lease {
+    slot.inFlight++;
+    slot.invocations++;
+    let released = false;
+    return {
+      instance: slot.instance,
+      coldStart,
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.inFlight--;
+        slot.lastUsedAt = Date.now();
+        if (!slot.instance.alive) {
+          this.#remove(slot);
+          void slot.instance.close('broken');
+        }
+        this.#wake();
+      },
+    };
+  }
+
+  #remove(slot: Slot): void {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    this.#wake();
+  }
+
+  #waitForRoom(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.#waiters.indexOf(wake);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(signal?.reason ?? new FnError('CANCELLED', 'cancelled while waiting for an instance'));
+      };
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(wake);
+    });
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    const idle = this.#slots
+      .filter((slot) => slot.ready && slot.inFlight === 0)
+      .sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    let keep = Math.max(0, this.#provisioned - (this.#slots.length - idle.length));
+    for (const slot of idle.reverse()) {
+      if (!slot.instance.alive) {
+        this.#remove(slot);
+        void slot.instance.close('broken');
+        continue;
+      }
+      if (keep > 0) {
+        keep--;
+        continue;
+      }
+      if (now - slot.lastUsedAt >= this.#options.idleMs) {
+        this.#remove(slot);
+        void slot.instance.close('idle' satisfies InstanceEnd);
+      }
+    }
+    if (this.#slots.length < this.#provisioned && !this.#closed) {
+      this.setProvisioned(this.#provisioned).catch((error) => this.#options.onBackgroundError?.(error));
+    }
+  }
+}
