@@ -67,3 +67,9 @@ export interface Store {
   prune(olderThan: number): number;
   close(): Promise<void>;
 }
+
+/** The part of a pino logger the store uses; the gateway passes its own logger. */
+export interface StoreLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

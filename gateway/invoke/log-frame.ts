@@ -1,0 +1,60 @@
+/**
+ * SPEC §6 framing of one invocation's log: START, user lines `<ISO time> <requestId> <text>`, END,
+ * Report, and `Init Report` on cold starts.
+ */
+import type { LogLine } from '../../runtimes/instance-log.ts';
+import type { ColdStartPhases, StoredLogLine } from '../../store/types.ts';
+
+/** Lines kept per invocation; beyond it output is counted, not stored, so a chatty loop cannot exhaust memory. */
+export const MAX_LOG_LINES_PER_INVOCATION = 10_000;
+/** Longest user line kept; longer ones are cut with a marker. */
+export const MAX_LOG_LINE_CHARS = 16_384;
+
+const ms = (value: number): string => value.toFixed(2);
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(2);
+
+export class InvocationLogFrame {
+  readonly lines: StoredLogLine[] = [];
+  readonly #requestId: string;
+  #dropped = 0;
+
+  constructor(requestId: string) {
+    this.#requestId = requestId;
+  }
+
+  start(): void {
+    this.#push(Date.now(), `START RequestId: ${this.#requestId}`);
+  }
+
+  /** Bound to the instance's log while the invocation runs. */
+  readonly user = (line: LogLine): void => {
+    if (this.lines.length >= MAX_LOG_LINES_PER_INVOCATION) {
+      this.#dropped++;
+      return;
+    }
+    const text = line.text.length > MAX_LOG_LINE_CHARS ? `${line.text.slice(0, MAX_LOG_LINE_CHARS)}…[truncated]` : line.text;
+    this.#push(line.time, `${new Date(line.time).toISOString()} ${this.#requestId} ${text}`);
+  };
+
+  end(report: { durationMs: number; memoryMb: number; memUsageBytes: number; coldStart?: ColdStartPhases }): void {
+    const now = Date.now();
+    if (this.#dropped > 0) {
+      this.#push(now, `${new Date(now).toISOString()} ${this.#requestId} [fngate] ${this.#dropped} log lines dropped (over ${MAX_LOG_LINES_PER_INVOCATION})`);
+    }
+    this.#push(now, `END RequestId: ${this.#requestId}`);
+    this.#push(
+      now,
+      `Report RequestId: ${this.#requestId} Duration:${ms(report.durationMs)}ms Memory:${report.memoryMb}MB MemUsage:${mb(report.memUsageBytes)}MB`,
+    );
+    if (report.coldStart) this.#push(now, initReportLine('Init Report', this.#requestId, report.coldStart));
+  }
+
+  #push(time: number, line: string): void {
+    this.lines.push({ requestId: this.#requestId, time, line });
+  }
+}
+
+/** `Init Report` (cold start of a request) and `Provisioned Report` (a provisioned instance) share this shape. */
+export function initReportLine(kind: 'Init Report' | 'Provisioned Report', requestId: string, phases: ColdStartPhases): string {
+  return `${kind} RequestId: ${requestId} Coldstart:${ms(phases.coldStartMs)}ms PullCode:${ms(phases.pullCodeMs)}ms InitRuntime:${ms(phases.initRuntimeMs)}ms InitFunction:${ms(phases.initFunctionMs)}ms`;
+}

@@ -1,0 +1,146 @@
+/**
+ * The invoke pipeline's wrappers, outermost first in `pipeline.ts`. Each does one thing around `next`.
+ */
+import type { Store } from '../../store/types.ts';
+import type { ConcurrencyLimiter } from '../concurrency.ts';
+import { FnError, toFnError } from '../errors.ts';
+import type { InvokeStep, Wrapper } from './invocation.ts';
+
+/** SPEC §5: a response over 6 MB is refused (407). */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+
+/** Hand the finished invocation (status, timings, framed log) to the store; never blocks. */
+export const recording = (store: Store): Wrapper => (next) => async (invocation) => {
+  let statusCode = 200;
+  let errorMessage: string | undefined;
+  try {
+    return await next(invocation);
+  } catch (error) {
+    const fnError = toFnError(error);
+    statusCode = fnError.status;
+    errorMessage = fnError.message;
+    throw fnError;
+  } finally {
+    const { fn, coldStart } = invocation;
+    store.recordInvocation(
+      {
+        requestId: invocation.requestId,
+        namespace: fn.config.namespace,
+        functionName: fn.config.name,
+        version: fn.version,
+        mode: invocation.mode,
+        startedAt: invocation.startedAt,
+        durationMs: invocation.durationMs,
+        billedDurationMs: Math.ceil(invocation.durationMs),
+        memoryMb: fn.config.memoryMb,
+        memUsageBytes: invocation.memUsageBytes,
+        statusCode,
+        errorMessage,
+        coldStart,
+      },
+      invocation.log.lines,
+    );
+  }
+};
+
+/**
+ * Sync calls take a slot of the function and of the gateway or fail at once (432); async calls wait.
+ */
+export const concurrency = (global: ConcurrencyLimiter): Wrapper => (next) => async (invocation) => {
+  const own = invocation.fn.limiter;
+  if (invocation.mode === 'sync') {
+    if (!own.tryAcquire()) {
+      throw new FnError('CONCURRENCY_LIMIT', `function ${invocation.fn.config.name} reached its concurrency limit of ${invocation.fn.config.reservedConcurrency}`);
+    }
+    if (!global.tryAcquire()) {
+      own.release();
+      throw new FnError('CONCURRENCY_LIMIT', `the gateway reached its concurrency limit of ${global.limit}`);
+    }
+  } else {
+    await own.acquire(invocation.signal);
+    try {
+      await global.acquire(invocation.signal);
+    } catch (error) {
+      own.release();
+      throw error;
+    }
+  }
+  try {
+    return await next(invocation);
+  } finally {
+    global.release();
+    own.release();
+  }
+};
+
+/** START … END / Report / Init Report around the invocation (SPEC §6). */
+export const framing: Wrapper = (next) => async (invocation) => {
+  invocation.log.start();
+  try {
+    return await next(invocation);
+  } finally {
+    invocation.log.end({
+      durationMs: invocation.durationMs,
+      memoryMb: invocation.fn.config.memoryMb,
+      memUsageBytes: invocation.memUsageBytes,
+      coldStart: invocation.coldStart,
+    });
+  }
+};
+
+/**
+ * Take an instance from the pool (starting one is a cold start), route its output to this invocation's
+ * log, and give it back. A dead instance is dropped by the pool on release.
+ */
+export const instanceLease: Wrapper = (next) => async (invocation) => {
+  const lease = await invocation.fn.pool.acquire(invocation.signal);
+  invocation.coldStart = lease.coldStart;
+  invocation.instance = lease.instance;
+  lease.instance.log.attach(invocation.log.user);
+  try {
+    return await next(invocation);
+  } finally {
+    lease.instance.log.detach();
+    invocation.memUsageBytes = lease.instance.alive ? lease.instance.memoryUsage() : invocation.memUsageBytes;
+    lease.release();
+  }
+};
+
+/** Run the instance under the function's timeout: past it the instance is aborted (and replaced) → 433. */
+export const execution: InvokeStep = async (invocation) => {
+  const { fn } = invocation;
+  const instance = invocation.instance;
+  if (!instance) throw new FnError('INTERNAL', 'no instance leased for the invocation');
+  const controller = new AbortController();
+  const started = performance.now();
+  const deadline = Date.now() + fn.config.timeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  const onCallerAbort = (): void => controller.abort(new FnError('CANCELLED', 'the invocation was cancelled'));
+  invocation.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new FnError('TIMEOUT', `Invoking task timed out after ${fn.config.timeoutMs / 1000} seconds`);
+      controller.abort(error);
+      reject(error);
+    }, fn.config.timeoutMs);
+  });
+  try {
+    const result = await Promise.race([
+      instance.invoke({ requestId: invocation.requestId, payload: invocation.payload, deadline, signal: controller.signal }),
+      timedOut,
+    ]);
+    // A UTF-8 character is at most 3 bytes per UTF-16 unit: short results skip the byte count.
+    if (result.length > MAX_RESPONSE_BYTES / 3 && Buffer.byteLength(result) > MAX_RESPONSE_BYTES) {
+      throw new FnError('RESPONSE_TOO_LARGE', `the function's response is over ${MAX_RESPONSE_BYTES} bytes`);
+    }
+    return result;
+  } catch (error) {
+    if (controller.signal.aborted) throw controller.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    invocation.signal?.removeEventListener('abort', onCallerAbort);
+    invocation.durationMs = performance.now() - started;
+  }
+};
+

@@ -1,0 +1,13 @@
+/** What the HTTP routes need from the rest of the gateway, passed down explicitly. */
+import type { Logger } from 'pino';
+import type { Store } from '../store/types.ts';
+import type { InvokeStep } from './invoke/invocation.ts';
+import type { FunctionRegistry } from './registry.ts';
+
+export interface GatewayServices {
+  registry: FunctionRegistry;
+  store: Store;
+  invoke: InvokeStep;
+  logger: Logger;
+  startedAt: number;
+}

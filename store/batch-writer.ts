@@ -1,0 +1,274 @@
+/**
+ * Batches writes off the request path. Callers `push` rows (no I/O, no cloning on their tick); rows are
+ * cut into a batch when `batchRows` are buffered or `flushIntervalMs` after the first row, and each batch
+ * is committed as one transaction by a single piscina worker thread (store/writer-worker.mjs) that owns
+ * its own connection. One transaction runs at a time; small batches waiting behind it are merged into
+ * the next one, so the commit rate adapts to load (group commit).
+ *
+ * Every batch has a `done` promise, settled when its transaction commits or finally fails. That is the
+ * hook for issue 5's async events: push the event row, then await `commit()` before answering 202.
+ * The writer never drops a pushed row by itself; drop policy for logs/records lives in the store.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Row } from './statements.ts';
+import type { StoreLogger } from './types.ts';
+
+/** Rows grouped by the name of the statement they are parameters of, in execution order. */
+export type StatementGroups = Array<[statement: string, rows: Row[]]>;
+
+/** What one `writeBatch` call of the worker receives. */
+export interface WriterTask {
+  groups: StatementGroups;
+}
+
+/** What one `writeBatch` call of the worker returns. */
+export interface WriterResult {
+  /** Rows inserted, replaced or deleted. */
+  changes: number;
+  /** Rows the schema refused; they were skipped, the rest of the batch committed. */
+  rejected: number;
+  firstError: string | undefined;
+}
+
+export interface BatchWriterOptions {
+  dbPath: string;
+  /** The statements the worker prepares, by name (store/statements.ts `WRITE_STATEMENTS`). */
+  statements: Readonly<Record<string, string>>;
+  logger: StoreLogger;
+  /**
+   * Cut a batch once this many rows are buffered; also the most rows merged into one transaction.
+   * Bounds the structured-clone pause on the main thread when a batch is posted to the worker.
+   * @default 2000
+   */
+  batchRows?: number;
+  /** Longest a row waits in memory before its batch is cut. @default 20 */
+  flushIntervalMs?: number;
+  /** How long the writer's connection waits for a lock held by another connection. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+export const DEFAULT_BATCH_ROWS = 2000;
+export const DEFAULT_FLUSH_INTERVAL_MS = 20;
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+const WORKER_FILE = fileURLToPath(new URL('./writer-worker.mjs', import.meta.url));
+
+interface Batch {
+  groups: StatementGroups;
+  rows: number;
+  /** Runs in a transaction of its own, so its result is its own (prune reports the rows it removed). */
+  alone: boolean;
+  done: Promise<WriterResult>;
+  resolve: (result: WriterResult) => void;
+  reject: (error: unknown) => void;
+}
+
+function newBatch(groups: StatementGroups, rows: number, alone: boolean): Batch {
+  let resolve!: Batch['resolve'];
+  let reject!: Batch['reject'];
+  const done = new Promise<WriterResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A failure is logged by the writer; nobody has to be waiting on a batch.
+  done.catch(() => {});
+  return { groups, rows, alone, done, resolve, reject };
+}
+
+export class BatchWriter {
+  #pool: Piscina;
+  #logger: StoreLogger;
+  #batchRows: number;
+  #flushIntervalMs: number;
+  /** The batch being filled, by statement name. */
+  #buffer = new Map<string, Row[]>();
+  #bufferedRows = 0;
+  #pendingRows = 0;
+  /** Cut, waiting for the worker. */
+  #queued: Batch[] = [];
+  /** In the transaction the worker is running now. */
+  #inFlight: Batch[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #pumpScheduled = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(pool: Piscina, options: BatchWriterOptions) {
+    this.#pool = pool;
+    this.#logger = options.logger;
+    this.#batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+    this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  }
+
+  /** Start the worker thread and wait until it has opened the database. */
+  static async start(options: BatchWriterOptions): Promise<BatchWriter> {
+    const pool = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: 1,
+      // One writer: SQLite allows one write transaction at a time anyway, and batches stay in order.
+      maxThreads: 1,
+      // The worker is plain JavaScript: do not load the parent's tsx loader (or other flags) into it.
+      execArgv: [],
+      recordTiming: false,
+      workerData: {
+        dbPath: options.dbPath,
+        statements: options.statements,
+        busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      },
+    });
+    try {
+      await pool.run(null, { name: 'ping' });
+    } catch (error) {
+      await pool.destroy();
+      throw new Error(`store: the writer thread failed to start: ${(error as Error).message}`, { cause: error });
+    }
+    return new BatchWriter(pool, options);
+  }
+
+  /** Rows pushed and not yet committed (or finally failed). */
+  get pendingRows(): number {
+    return this.#pendingRows;
+  }
+
+  /** Buffer one row for `statement`. Synchronous and I/O-free: safe on the request path. */
+  push(statement: string, row: Row): void {
+    if (this.#closing) throw new Error('store: writer is closed');
+    let rows = this.#buffer.get(statement);
+    if (rows === undefined) {
+      rows = [];
+      this.#buffer.set(statement, rows);
+    }
+    rows.push(row);
+    this.#bufferedRows++;
+    this.#pendingRows++;
+    if (this.#bufferedRows >= this.#batchRows) {
+      this.#cut();
+      this.#schedulePump();
+    } else {
+      this.#timer ??= setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
+    }
+  }
+
+  /**
+   * Resolves when the transaction holding every row pushed so far has committed; rejects if one of them
+   * failed (after its retry). Issue 5 awaits this for group commit of accepted async events.
+   */
+  async commit(): Promise<void> {
+    this.#cut();
+    const pending = [...this.#inFlight, ...this.#queued].map((batch) => batch.done);
+    this.#pump();
+    const failure = (await Promise.allSettled(pending)).find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** Run `groups` in a transaction of their own, after everything pushed so far. */
+  run(groups: StatementGroups): Promise<WriterResult> {
+    if (this.#closing) return Promise.reject(new Error('store: writer is closed'));
+    this.#cut();
+    const rows = groups.reduce((sum, [, groupRows]) => sum + groupRows.length, 0);
+    const batch = newBatch(groups, rows, true);
+    this.#pendingRows += rows;
+    this.#queued.push(batch);
+    this.#pump();
+    return batch.done;
+  }
+
+  /** Commit what is pending, then stop the worker. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    try {
+      await this.commit();
+    } catch {
+      // Already logged by #write; closing goes on.
+    }
+    try {
+      await this.#pool.run(null, { name: 'closeDb' });
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'store: the writer thread failed to close its connection');
+    }
+    await this.#pool.destroy();
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#cut();
+    this.#pump();
+  };
+
+  /** Move the buffer into a queued batch. */
+  #cut(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#bufferedRows === 0) return;
+    this.#queued.push(newBatch([...this.#buffer], this.#bufferedRows, false));
+    this.#buffer = new Map();
+    this.#bufferedRows = 0;
+  }
+
+  /** Post the next transaction on a later tick: posting clones the rows, which the caller must not pay. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#inFlight.length > 0 || this.#queued.length === 0) return;
+    const batches = [this.#queued.shift()!];
+    let rows = batches[0]!.rows;
+    if (!batches[0]!.alone) {
+      while (this.#queued.length > 0) {
+        const next = this.#queued[0]!;
+        if (next.alone || rows + next.rows > this.#batchRows) break;
+        batches.push(this.#queued.shift()!);
+        rows += next.rows;
+      }
+    }
+    this.#inFlight = batches;
+    void this.#write(batches, rows).finally(() => {
+      this.#inFlight = [];
+      this.#pendingRows -= rows;
+      this.#pump();
+    });
+  }
+
+  async #write(batches: Batch[], rows: number): Promise<void> {
+    const task: WriterTask = { groups: batches.flatMap((batch) => batch.groups) };
+    let result: WriterResult;
+    try {
+      result = await this.#runWithRetry(task, rows);
+    } catch (error) {
+      for (const batch of batches) batch.reject(error);
+      return;
+    }
+    if (result.rejected > 0) {
+      this.#logger.warn(
+        { rejected: result.rejected, firstError: result.firstError },
+        'store: rows refused by the schema were skipped',
+      );
+    }
+    for (const batch of batches) batch.resolve(result);
+  }
+
+  /** Transient failures (lock timeout, a crashed worker thread, which piscina replaces) get one retry. */
+  async #runWithRetry(task: WriterTask, rows: number): Promise<WriterResult> {
+    try {
+      return (await this.#pool.run(task, { name: 'writeBatch' })) as WriterResult;
+    } catch (error) {
+      this.#logger.error({ err: error, rows }, 'store: batch write failed, retrying once');
+    }
+    try {
+      return (await this.#pool.run(task, { name: 'writeBatch' })) as WriterResult;
+    } catch (error) {
+      this.#logger.error({ err: error, rows }, 'store: batch write failed twice, its rows are lost');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The schema, as an ordered list of steps. Step i (0-based) brings the database to `user_version` i + 1.
+ * Steps are append-only: never edit a shipped step, add a new one (issue 5 appends the async queue:
+ * `async_events`, its dead-letter table and their indexes).
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  /** Shown in the error if the step fails. */
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'invocations and logs',
+    // No CHECK constraints: a batch is one transaction, and a row the schema refuses is skipped by the
+    // writer, so validation belongs to the types, not the table.
+    sql: `
+      CREATE TABLE invocations (
+        request_id       TEXT PRIMARY KEY,
+        namespace        TEXT NOT NULL,
+        function_name    TEXT NOT NULL,
+        version          TEXT NOT NULL,
+        mode             TEXT NOT NULL,
+        started_at       INTEGER NOT NULL,
+        duration_ms      REAL NOT NULL,
+        billed_ms        INTEGER NOT NULL,
+        memory_mb        INTEGER NOT NULL,
+        mem_usage_bytes  INTEGER NOT NULL,
+        status_code      INTEGER NOT NULL,
+        error_message    TEXT,
+        cold_start_ms    REAL,
+        pull_code_ms     REAL,
+        init_runtime_ms  REAL,
+        init_function_ms REAL
+      );
+      CREATE INDEX invocations_by_function ON invocations (namespace, function_name, started_at);
+      -- prune deletes by age across all functions
+      CREATE INDEX invocations_by_time ON invocations (started_at);
+
+      CREATE TABLE logs (
+        id            INTEGER PRIMARY KEY,
+        request_id    TEXT NOT NULL,
+        namespace     TEXT NOT NULL,
+        function_name TEXT NOT NULL,
+        time          INTEGER NOT NULL,
+        line          TEXT NOT NULL
+      );
+      -- the rowid (id) ends every index, so "ORDER BY time DESC, id DESC" walks this index backwards
+      CREATE INDEX logs_by_function ON logs (namespace, function_name, time);
+      CREATE INDEX logs_by_request ON logs (request_id);
+      CREATE INDEX logs_by_time ON logs (time);
+    `,
+  },
+];
+
+/**
+ * Apply the steps the database has not seen yet, each in its own transaction together with its
+ * `user_version` bump, so a crash leaves the database at a step boundary. Returns the resulting version.
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const readVersion = (): number => db.pragma('user_version', { simple: true }) as number;
+  const current = readVersion();
+  if (current > migrations.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this fngate (${migrations.length}); refusing to open`,
+    );
+  }
+  const apply = db.transaction((version: number, step: Migration) => {
+    // Another process may have migrated between our read and this write lock.
+    if (readVersion() >= version) return;
+    db.exec(step.sql);
+    // PRAGMA takes no bound parameters; `version` is a loop integer.
+    db.pragma(`user_version = ${version}`);
+  });
+  for (let version = current + 1; version <= migrations.length; version++) {
+    const step = migrations[version - 1]!;
+    try {
+      // IMMEDIATE takes the write lock up front, so two openers cannot both run the same step.
+      apply.immediate(version, step);
+    } catch (error) {
+      throw new Error(`migration ${version} (${step.name}) failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return migrations.length;
+}

@@ -1,0 +1,63 @@
+/**
+ * The store's writer thread (piscina, one thread): owns its own better-sqlite3 connection and runs each
+ * batch of named statements as one transaction, so the gateway's event loop never waits on SQLite or
+ * fsync.
+ *
+ * Why plain JavaScript: piscina loads this file with require()/import() inside a worker thread. A `.ts`
+ * file would need tsx registered in that thread too, which ties the worker to how the parent was
+ * started (tsx loader, compiled build, test runner) and costs startup time. This file has no types to
+ * share: the SQL and the row layout come from store/statements.ts through `workerData`.
+ *
+ * Protocol (see WriterTask/WriterResult in batch-writer.ts):
+ *   workerData: { dbPath, statements: { name: sql }, busyTimeoutMs }
+ *   writeBatch({ groups: [[statementName, rows[]], ...] }) -> { changes, rejected, firstError }
+ */
+import Database from 'better-sqlite3';
+import { workerData } from 'piscina';
+
+const { dbPath, statements, busyTimeoutMs } = workerData;
+
+const db = new Database(dbPath);
+db.pragma(`busy_timeout = ${Number(busyTimeoutMs)}`);
+// WAL is persistent in the file (the main thread set it at open); NORMAL is per connection. In WAL mode
+// NORMAL fsyncs at checkpoints only: a commit survives a crash of fngate, not necessarily a power cut.
+db.pragma('synchronous = NORMAL');
+
+const prepared = new Map(Object.entries(statements).map(([name, sql]) => [name, db.prepare(sql)]));
+
+const runGroups = db.transaction((groups) => {
+  let changes = 0;
+  let rejected = 0;
+  let firstError;
+  for (const [name, rows] of groups) {
+    const statement = prepared.get(name);
+    if (statement === undefined) throw new Error(`writer: unknown statement "${name}"`);
+    for (const row of rows) {
+      try {
+        changes += statement.run(row).changes;
+      } catch (error) {
+        // A row the schema refuses (constraint, bad binding) fails alone: SQLite rolls back that
+        // statement and the transaction goes on, so one bad row cannot sink a batch. If SQLite ended the
+        // transaction itself (I/O error, disk full), the whole batch fails and the caller retries it.
+        if (!db.inTransaction) throw error;
+        rejected++;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+  }
+  return { changes, rejected, firstError };
+});
+
+export function writeBatch(task) {
+  return runGroups(task.groups);
+}
+
+/** Resolves once this module (and so the connection) loaded: the store's open waits on it. */
+export function ping() {
+  return true;
+}
+
+/** Close the connection before the pool is destroyed, so SQLite finishes cleanly (WAL checkpoint). */
+export function closeDb() {
+  if (db.open) db.close();
+}

@@ -1,0 +1,72 @@
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { startTestGateway } from '../helpers/gateway.ts';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/node/${name}`, import.meta.url));
+
+const gateway = await startTestGateway(t, {
+  functions: {
+    hello: { src: fixture('hello'), runtime: 'Nodejs18.15' },
+    sleepy: { src: fixture('sleep'), runtime: 'Nodejs18.15', reservedConcurrency: 10, timeout: 5 },
+    other: { src: fixture('hello'), runtime: 'Nodejs18.15', namespace: 'team' },
+  },
+});
+
+const SIX_MB = 6 * 1024 * 1024;
+
+t.test('status codes of the invoke API', async (t) => {
+  const cases: Array<{ title: string; name: string; body?: string; query?: Record<string, string>; headers?: Record<string, string>; status: number; message?: RegExp }> = [
+    { title: 'a JSON event', name: 'hello', body: '{"name":"fngate"}', status: 200 },
+    { title: 'an empty body is the event {}', name: 'hello', body: '', status: 200 },
+    { title: 'an event that is not JSON', name: 'hello', body: '{"name":', status: 400, message: /not valid JSON/ },
+    { title: 'an event over 6 MB', name: 'hello', body: JSON.stringify({ pad: 'x'.repeat(SIX_MB) }), status: 406 },
+    { title: 'an unknown function', name: 'nope', body: '{}', status: 435, message: /nope not found/ },
+    { title: 'a function of another namespace', name: 'other', body: '{}', status: 435 },
+    { title: 'the right namespace', name: 'other', body: '{}', query: { namespace: 'team' }, status: 200 },
+    { title: 'an unknown qualifier', name: 'hello', body: '{}', query: { qualifier: '7' }, status: 442 },
+    { title: 'an unknown invocation type', name: 'hello', body: '{}', headers: { 'X-Fn-Invocation-Type': 'Sometimes' }, status: 436 },
+  ];
+  for (const c of cases) {
+    const response = await gateway.invoke(c.name, undefined, { body: c.body, qualifier: c.query?.qualifier, namespace: c.query?.namespace, headers: c.headers });
+    t.equal(response.status, c.status, `${c.title}: ${response.text.slice(0, 200)}`);
+    t.match(response.requestId, /^[0-9a-f-]{36}$/, `${c.title}: X-Scf-Request-Id`);
+    if (c.status !== 200) {
+      t.equal(response.json.statusCode, c.status, `${c.title}: statusCode in the body`);
+      t.equal(response.json.requestId, response.requestId, `${c.title}: requestId in the body`);
+      if (c.message) t.match(response.json.errorMessage, c.message, `${c.title}: message`);
+    }
+  }
+});
+
+t.test('the result of a sync invoke is the handler return value as JSON', async (t) => {
+  const response = await gateway.invoke('hello', { name: 'tap' });
+  t.equal(response.headers.get('content-type'), 'application/json; charset=utf-8');
+  t.same(response.json, { hello: 'tap' });
+});
+
+t.test('200 concurrent invokes with reservedConcurrency 10: 10 run, the rest get 432 at once', async (t) => {
+  const started = performance.now();
+  const responses = await Promise.all(
+    Array.from({ length: 200 }, () => gateway.invoke('sleepy', { ms: 1500 })),
+  );
+  const ok = responses.filter((r) => r.status === 200);
+  const throttled = responses.filter((r) => r.status === 432);
+  t.equal(ok.length, 10, 'exactly 10 ran');
+  t.equal(throttled.length, 190, 'the other 190 were throttled');
+  t.match(throttled[0]!.json.errorMessage, /concurrency limit of 10/);
+  const instances = (await (await fetch(`${gateway.url}/functions/sleepy/instances`)).json()) as { instances: unknown[] };
+  t.equal(instances.instances.length, 10, 'ten instances were started');
+  t.ok(performance.now() - started < 5000, 'throttled requests did not wait');
+});
+
+t.test('management routes', async (t) => {
+  const list = (await (await fetch(`${gateway.url}/functions`)).json()) as { functions: Array<{ name: string }> };
+  t.same(list.functions.map((f) => f.name).sort(), ['hello', 'other', 'sleepy']);
+  const one = await fetch(`${gateway.url}/functions/hello`);
+  t.equal(one.status, 200);
+  t.match(await one.json(), { name: 'hello', runtime: 'Nodejs18.15', memorySize: 128, timeout: 3 });
+  t.equal((await fetch(`${gateway.url}/functions/missing`)).status, 435);
+  t.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
+  t.equal((await fetch(`${gateway.url}/no/such/route`)).status, 404);
+  t.equal((await fetch(`${gateway.url}/functions/hello/logs?limit=0`)).status, 436);
+});

@@ -1,0 +1,68 @@
+/** Starts a real gateway on port 0 over a project folder, with its state in a temp dir. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { silentLogger } from '../../gateway/logger.ts';
+import { startGateway, type Gateway } from '../../gateway/server.ts';
+
+export interface TestGateway extends Gateway {
+  invoke(name: string, event?: unknown, options?: InvokeOptions): Promise<InvokeResponse>;
+  logs(name: string, requestId: string): Promise<string[]>;
+}
+
+export interface InvokeOptions {
+  qualifier?: string;
+  namespace?: string;
+  /** Raw body instead of JSON.stringify(event). */
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export interface InvokeResponse {
+  status: number;
+  requestId: string | null;
+  text: string;
+  /** Parsed JSON body, or undefined when it is not JSON. */
+  json: any;
+  headers: Headers;
+}
+
+/** Write `manifest` as fngate.yml into a fresh temp project and serve it. */
+export async function startTestGateway(t: { teardown(fn: () => unknown): void }, manifest: Record<string, unknown>): Promise<TestGateway> {
+  const root = mkdtempSync(join(tmpdir(), 'fngate-test-'));
+  writeFileSync(join(root, 'fngate.yml'), stringify(manifest));
+  const gateway = await startGateway({ dir: root, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  t.teardown(async () => {
+    await gateway.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return withClient(gateway);
+}
+
+export function withClient(gateway: Gateway): TestGateway {
+  const invoke = async (name: string, event: unknown = {}, options: InvokeOptions = {}): Promise<InvokeResponse> => {
+    const query = new URLSearchParams();
+    if (options.qualifier) query.set('qualifier', options.qualifier);
+    if (options.namespace) query.set('namespace', options.namespace);
+    const response = await fetch(`${gateway.url}/functions/${encodeURIComponent(name)}/invoke?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...options.headers },
+      body: options.body ?? JSON.stringify(event),
+    });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, requestId: response.headers.get('x-scf-request-id'), text, json, headers: response.headers };
+  };
+  const logs = async (name: string, requestId: string): Promise<string[]> => {
+    const response = await fetch(`${gateway.url}/functions/${encodeURIComponent(name)}/logs?requestId=${requestId}`);
+    const body = (await response.json()) as { lines: Array<{ line: string }> };
+    return body.lines.map((entry) => entry.line);
+  };
+  return Object.assign(gateway, { invoke, logs });
+}
