@@ -234,7 +234,6 @@ export class BatchWriter {
     this.#inFlight = batches;
     void this.#write(batches, rows).finally(() => {
       this.#inFlight = [];
-      this.#pendingRows -= rows;
       this.#pump();
     });
   }
@@ -245,9 +244,11 @@ export class BatchWriter {
     try {
       result = await this.#runWithRetry(task, rows);
     } catch (error) {
+      this.#pendingRows -= rows;
       for (const batch of batches) batch.reject(error);
       return;
     }
+    this.#pendingRows -= rows;
     if (result.rejected > 0) {
       this.#logger.warn(
         { rejected: result.rejected, firstError: result.firstError },

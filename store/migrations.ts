@@ -49,7 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       -- the rowid (id) ends every index, so "ORDER BY time DESC, id DESC" walks this index backwards
       CREATE INDEX logs_by_function ON logs (namespace, function_name, time);
-      CREATE INDEX logs_by_request ON logs (request_id);
+      CREATE INDEX logs_by_request ON logs (request_id, time);
       CREATE INDEX logs_by_time ON logs (time);
     `,
   },

@@ -29,8 +29,10 @@ export const READ_STATEMENTS = {
   // Newest first so LIMIT keeps the most recent lines; the caller reverses to oldest first.
   logsByFunction: `SELECT request_id, time, line FROM logs WHERE namespace = ? AND function_name = ?
     ORDER BY time DESC, id DESC LIMIT ?`,
+  // The unary + keeps SQLite (without ANALYZE statistics) from choosing logs_by_function, which would
+  // walk every line of the function instead of the few of this request.
   logsByRequest: `SELECT request_id, time, line FROM logs
-    WHERE request_id = ? AND namespace = ? AND function_name = ? ORDER BY time DESC, id DESC LIMIT ?`,
+    WHERE request_id = ? AND +namespace = ? AND +function_name = ? ORDER BY time DESC, id DESC LIMIT ?`,
 } as const;
 
 /** The parameters of `insertInvocation`. */

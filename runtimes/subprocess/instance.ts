@@ -1,0 +1,204 @@
+/**
+ * An Instance backed by one function process: Python, PHP and any runtime that speaks the pipe protocol
+ * (protocol.ts). It owns the process from launch to close and maps every way a process can fail onto
+ * the SCF status codes: init timeout 450, death before ready 443, death mid-invocation 439, memory 434,
+ * abort (the pipeline's timeout or a cancellation) with the abort reason.
+ */
+import { randomUUID } from 'node:crypto';
+import { FnError, toFnError } from '../../gateway/errors.ts';
+import { scfContext } from '../env.ts';
+import { InstanceLog } from '../instance-log.ts';
+import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
+import { MemoryWatch, memoryLimitBytes } from './memory.ts';
+import type { ExitInfo, FunctionProcess } from './process.ts';
+import type { LoadMessage } from './protocol.ts';
+import { RuntimeApiSession } from './runtime-api.ts';
+
+/** Output lines quoted in the error of a process that died before it was ready. */
+export const LOAD_ERROR_TAIL_LINES = 5;
+
+export interface LaunchedProcess {
+  process: FunctionProcess;
+  /** The first message for shims (become this function); absent for processes that load themselves. */
+  load?: LoadMessage;
+  /** The function's environment as the context's `environ` and `environment` show it. */
+  environment: Record<string, string>;
+}
+
+export interface SubprocessInstanceOptions {
+  spec: FunctionSpec;
+  /** Spawn a process for the function, or adopt a pre-warmed one. Counted in the init timeout. */
+  launch(): Promise<LaunchedProcess>;
+  /** RSS above which the instance is killed with 434. @default the function's memory size */
+  memoryLimitBytes?: number;
+}
+
+export class SubprocessInstance implements Instance {
+  readonly id = randomUUID();
+  readonly log = new InstanceLog();
+  #spec: FunctionSpec;
+  #options: SubprocessInstanceOptions;
+  #session = new RuntimeApiSession();
+  #process: FunctionProcess | undefined;
+  #watch: MemoryWatch | undefined;
+  #context: Record<string, unknown> = {};
+  #rssBytes = 0;
+  #alive = true;
+  #started = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SubprocessInstanceOptions) {
+    this.#spec = options.spec;
+    this.#options = options;
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** The process id, once launched (tests and diagnostics). */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  async start(): Promise<InitTimings> {
+    if (this.#started) throw new FnError('INTERNAL', 'the instance was already started');
+    this.#started = true;
+    const startedAt = performance.now();
+    const initTimeoutMs = this.#spec.initTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new FnError('INIT_TIMEOUT', `the function did not become ready within ${initTimeoutMs} ms`)),
+        initTimeoutMs,
+      );
+    });
+    try {
+      const runtimeTimings = await Promise.race([this.#launchAndLoad(), timedOut]);
+      const totalMs = performance.now() - startedAt;
+      const initFunctionMs = Math.min(totalMs, runtimeTimings.initFunctionMs ?? 0);
+      return { pullCodeMs: 0, initRuntimeMs: totalMs - initFunctionMs, initFunctionMs };
+    } catch (error) {
+      const failure = toFnError(error);
+      this.#session.terminate(failure);
+      await this.close('broken');
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+      this.#watch?.stop();
+    }
+  }
+
+  async invoke(request: InvokeRequest): Promise<string> {
+    if (!this.#alive || !this.#process || this.#session.state !== 'idle') {
+      throw new FnError('INTERNAL', `instance ${this.id} cannot take an invocation (${this.#alive ? this.#session.state : 'dead'})`);
+    }
+    const { signal } = request;
+    const onAbort = (): void => this.#fail(abortError(signal.reason));
+    if (signal.aborted) {
+      onAbort();
+      throw abortError(signal.reason);
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#watch?.start();
+    try {
+      return await this.#session.invoke({
+        requestId: request.requestId,
+        payload: request.payload,
+        deadline: request.deadline,
+        context: { ...this.#context, request_id: request.requestId },
+      });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#watch?.stop();
+      // One sample after the invocation, so memoryUsage() reflects it even if it was shorter than a tick.
+      void this.#watch?.sample();
+      this.#process.flushOutput();
+    }
+  }
+
+  memoryUsage(): number {
+    return this.#rssBytes;
+  }
+
+  close(reason: InstanceEnd = 'closed'): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#alive = false;
+      this.#watch?.stop();
+      this.#session.terminate(new FnError('CANCELLED', `the instance was closed (${reason})`));
+      await this.#process?.close();
+    })();
+    return this.#closing;
+  }
+
+  async #launchAndLoad(): Promise<{ initFunctionMs?: number }> {
+    const launched = await this.#options.launch();
+    const { process } = launched;
+    if (this.#closing) {
+      // Closed (or timed out) while the process was being spawned: it has no owner but us.
+      await process.close();
+      throw new FnError('CANCELLED', 'the instance was closed while starting');
+    }
+    this.#process = process;
+    this.#context = { ...scfContext(this.#spec, '', launched.environment) };
+    process.onOutput((line) => this.log.write(line));
+    process.channel.connect(this.#session, {
+      onFatal: () => {
+        this.#alive = false;
+      },
+      onProtocolError: (error) => this.#fail(error),
+    });
+    this.#watch = new MemoryWatch({
+      pid: process.pid,
+      limitBytes: this.#options.memoryLimitBytes ?? memoryLimitBytes(this.#spec.memoryMb),
+      onSample: (bytes) => {
+        this.#rssBytes = bytes;
+      },
+      onExceeded: (bytes) =>
+        this.#fail(
+          new FnError(
+            'MEMORY_LIMIT',
+            `the function used ${(bytes / 1048576).toFixed(1)} MB, over its memory size of ${this.#spec.memoryMb} MB`,
+          ),
+        ),
+    });
+    this.#watch.start();
+    void process.exited.then((info) => this.#onExit(info));
+    if (launched.load) process.channel.send(launched.load);
+    const timings = await this.#session.whenReady();
+    void this.#watch.sample();
+    return timings;
+  }
+
+  /** The instance cannot go on: fail what is pending with `error` and kill the process tree. */
+  #fail(error: FnError): void {
+    this.#alive = false;
+    this.#watch?.stop();
+    this.#session.terminate(error);
+    this.#process?.kill();
+  }
+
+  #onExit(info: ExitInfo): void {
+    this.#alive = false;
+    this.#watch?.stop();
+    const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
+    let error: FnError;
+    if (info.error) {
+      error = new FnError('INTERNAL', `the function process could not be started: ${info.error.message}`);
+    } else if (this.#session.state === 'initializing') {
+      const tail = this.#process!.tail.slice(-LOAD_ERROR_TAIL_LINES).join('\n');
+      error = new FnError('USER_CODE_LOAD_ERROR', `the function process ${how} before it was ready${tail ? `:\n${tail}` : ''}`);
+    } else {
+      error = new FnError('USER_PROCESS_EXITED', `the function process ${how}`);
+    }
+    // A response or error the process sent just before exiting settles first (pipe-channel.ts defers
+    // settling by one setImmediate; this one is queued after it).
+    setImmediate(() => this.#session.terminate(error));
+  }
+}
+
+/** The error an aborted invocation rejects with: the abort reason if it is an FnError, else a timeout. */
+function abortError(reason: unknown): FnError {
+  if (reason && typeof reason === 'object' && 'code' in reason) return toFnError(reason);
+  return new FnError('TIMEOUT', 'the invocation was aborted');
+}

@@ -1,0 +1,189 @@
+/**
+ * One function process: spawned with a clean environment in its own process group, a private temp
+ * folder as HOME and TMPDIR, stdout/stderr as log lines, fd 3/4 as the message channel (pipe-channel.ts).
+ * It knows nothing about functions or invocations; SubprocessInstance and PrewarmPool own it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { LineSplitter } from './lines.ts';
+import { PipeChannel } from './pipe-channel.ts';
+
+/** The PATH a function gets after its interpreter's own folder; never the gateway's PATH. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Output lines kept to explain a crash. */
+export const TAIL_LINES = 20;
+/** A log line this long is cut, so output without newlines cannot grow without bound. */
+export const MAX_LOG_LINE_CHARS = 64 * 1024;
+/** How long after exit the rest of the output may take to arrive (grandchildren may hold the pipes). */
+export const OUTPUT_DRAIN_MS = 200;
+/** Where `prlimit` usually lives; spawning through it sets an rlimit without a shell. */
+const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be spawned at all. */
+  error?: Error;
+}
+
+export interface SpawnProcessOptions {
+  command: string;
+  args: string[];
+  /** The function's environment; PATH, HOME and TMPDIR are added unless it sets them itself. */
+  env: Record<string, string>;
+  /** Folders put before SYSTEM_PATH (the interpreter's own). */
+  binDirs?: string[];
+  /** @default the temp folder */
+  cwd?: string;
+  /** Name prefix of the temp folder. */
+  label: string;
+  /** Spawn through prlimit with this RLIMIT_DATA (runtimes whose process cannot limit itself). */
+  dataLimitBytes?: number;
+}
+
+/** The environment a process is spawned with: a sane PATH, the temp folder as HOME and TMPDIR, then `env`. */
+export function processEnvironment(env: Record<string, string>, tempDir: string, binDirs: string[] = []): Record<string, string> {
+  return { PATH: [...binDirs, SYSTEM_PATH].join(':'), HOME: tempDir, TMPDIR: tempDir, ...env };
+}
+
+/** The command line, wrapped in prlimit when a data limit is asked for and prlimit exists. */
+export function limitedCommand(command: string, args: string[], dataLimitBytes?: number): [string, string[]] {
+  if (dataLimitBytes === undefined || !PRLIMIT) return [command, args];
+  return [PRLIMIT, [`--data=${dataLimitBytes}`, '--', command, ...args]];
+}
+
+export class FunctionProcess {
+  readonly pid: number;
+  readonly tempDir: string;
+  readonly channel: PipeChannel;
+  readonly spawnedAt = performance.now();
+  #child: ChildProcess;
+  #tail: string[] = [];
+  #onOutput: ((line: string, stream: OutputStream) => void) | undefined;
+  #splitters = { stdout: new LineSplitter(MAX_LOG_LINE_CHARS), stderr: new LineSplitter(MAX_LOG_LINE_CHARS) };
+  #exited: Promise<ExitInfo>;
+  #exitInfo: ExitInfo | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Spawn a process; resolves once it runs (rejects only if its temp folder cannot be made). */
+  static async spawn(options: SpawnProcessOptions): Promise<FunctionProcess> {
+    const tempDir = await mkdtemp(join(tmpdir(), `fngate-${options.label}-`));
+    return new FunctionProcess(options, tempDir);
+  }
+
+  private constructor(options: SpawnProcessOptions, tempDir: string) {
+    this.tempDir = tempDir;
+    const [command, args] = limitedCommand(options.command, options.args, options.dataLimitBytes);
+    this.#child = spawn(command, args, {
+      cwd: options.cwd ?? tempDir,
+      env: processEnvironment(options.env, tempDir, options.binDirs),
+      // Own process group (setsid), so a timeout or crash kills user subprocesses too: kill(-pid).
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    this.pid = this.#child.pid ?? -1;
+    const stdio = this.#child.stdio;
+    this.channel = new PipeChannel(stdio[3] as Readable, stdio[4] as Writable);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const readable = this.#child[stream]!;
+      readable.setEncoding('utf8');
+      readable.on('data', (chunk: string) => this.#splitters[stream].push(chunk, (line) => this.#line(line, stream)));
+    }
+    this.#exited = new Promise<ExitInfo>((resolve) => {
+      this.#child.once('error', (error) => {
+        // Spawning failed (no such interpreter): there will be no exit event.
+        if (this.pid >= 0) return;
+        this.#exitInfo = { code: null, signal: null, error };
+        resolve(this.#exitInfo);
+      });
+      this.#child.once('exit', (code, signal) => {
+        // Children of the process may outlive it and hold the group; the function ended, so do they.
+        this.kill();
+        void this.#drained().then(() => {
+          this.flushOutput();
+          this.#exitInfo = { code, signal };
+          resolve(this.#exitInfo);
+        });
+      });
+    });
+  }
+
+  /** Resolves after the process exited and its remaining output was delivered. */
+  get exited(): Promise<ExitInfo> {
+    return this.#exited;
+  }
+
+  get hasExited(): boolean {
+    return this.#exitInfo !== undefined || this.#child.exitCode !== null || this.#child.signalCode !== null;
+  }
+
+  /** The last output lines, oldest first. */
+  get tail(): readonly string[] {
+    return this.#tail;
+  }
+
+  /** Where output lines go; until set they are only kept in the tail. */
+  onOutput(handler: (line: string, stream: OutputStream) => void): void {
+    this.#onOutput = handler;
+  }
+
+  /** Deliver partial lines now (end of an invocation: a print without newline belongs to it). */
+  flushOutput(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = this.#splitters[stream].flush();
+      if (rest !== undefined) this.#line(rest, stream);
+    }
+  }
+
+  /** SIGKILL the whole process group. */
+  kill(): void {
+    if (this.pid < 0) return;
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  /** Kill the process tree, wait for its exit (briefly), remove the temp folder. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.kill();
+      await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS * 2).unref())]);
+      await rm(this.tempDir, { recursive: true, force: true }).catch(() => {});
+    })();
+    return this.#closing;
+  }
+
+  #line(line: string, stream: OutputStream): void {
+    this.#tail.push(line);
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+    this.#onOutput?.(line, stream);
+  }
+
+  #drained(): Promise<void> {
+    // fd 3 too: a last message (a fatal error report) must be read before the exit is acted on.
+    const streams = [this.#child.stdout!, this.#child.stderr!, this.#child.stdio[3] as Readable];
+    const open = streams.filter((stream) => !stream.readableEnded && !stream.destroyed);
+    if (open.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, OUTPUT_DRAIN_MS);
+      timer.unref();
+      let pending = open.length;
+      for (const stream of open) {
+        stream.once('close', () => {
+          if (--pending === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      }
+    });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * A RuntimeAdapter for interpreters that run a fngate shim (Python, PHP): the shim speaks the pipe
+ * protocol and loads the function named in its `load` message. What differs per language is an
+ * InterpreterProfile; everything else (pre-warming, environment, limits) is here once.
+ */
+import { functionEnvironment, scfContext } from '../env.ts';
+import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
+import { SubprocessInstance, type LaunchedProcess } from './instance.ts';
+import { dataRlimitBytes } from './memory.ts';
+import { DEFAULT_PREWARM_SIZE, PrewarmPool } from './prewarm.ts';
+import { FunctionProcess, processEnvironment } from './process.ts';
+
+export interface Interpreter {
+  /** Absolute path of the interpreter binary. */
+  command: string;
+  /** Folders the function's PATH starts with (the interpreter's own). */
+  binDirs: string[];
+}
+
+export interface InterpreterProfile<I extends Interpreter = Interpreter> {
+  readonly kind: string;
+  supports(runtime: string): boolean;
+  /** The interpreter behind `command`, resolved once per adapter. */
+  resolve(command: string): Promise<I>;
+  /** Arguments that run the shim. */
+  args(interpreter: I): string[];
+  /** Per-runtime built-in variables for a function (PYTHONPATH, PHP_INI_SCAN_DIR …). */
+  runtimeVariables(spec: FunctionSpec, interpreter: I): Promise<Record<string, string>>;
+  /** Variables of a pre-warmed interpreter, started before any function is known. */
+  neutralVariables(interpreter: I): Record<string, string>;
+  /**
+   * Whether a pre-warmed interpreter can become this function. The environment of a process is fixed
+   * at spawn and some variables are read only while the interpreter starts (PYTHONHASHSEED,
+   * PHP_INI_SCAN_DIR); a function setting such a variable must get a fresh process.
+   */
+  canAdopt(spec: FunctionSpec, environment: Record<string, string>, interpreter: I): boolean;
+}
+
+export interface ShimRuntimeOptions {
+  /** Pre-warmed interpreters kept ready; 0 turns pre-warming off. @default DEFAULT_PREWARM_SIZE */
+  prewarm?: number;
+  /** The interpreter to run, a name on the gateway's PATH or a path. @default the profile's own */
+  command?: string;
+}
+
+export interface ShimRuntimeAdapter extends RuntimeAdapter {
+  /** Fill the pre-warm pool now; resolves when the spares are up. Otherwise it fills on first use. */
+  warm(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Variables every loader or libc reads only at process start-up: such a function is never pre-warmed. */
+const STARTUP_ONLY_VARIABLE = /^(LD_|MALLOC_|GLIBC_TUNABLES$|LANG$|LC_)/;
+
+export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
+  readonly kind: string;
+  #profile: InterpreterProfile<I>;
+  #command: string;
+  #interpreter: Promise<I> | undefined;
+  #pool: PrewarmPool | undefined;
+
+  constructor(profile: InterpreterProfile<I>, defaultCommand: string, options: ShimRuntimeOptions = {}) {
+    this.kind = profile.kind;
+    this.#profile = profile;
+    this.#command = options.command ?? defaultCommand;
+    const size = options.prewarm ?? DEFAULT_PREWARM_SIZE;
+    if (size > 0) this.#pool = new PrewarmPool({ size, spawn: () => this.#spawnSpare() });
+  }
+
+  supports(runtime: string): boolean {
+    return this.#profile.supports(runtime);
+  }
+
+  createInstance(spec: FunctionSpec): Instance {
+    return new SubprocessInstance({ spec, launch: () => this.#launch(spec) });
+  }
+
+  async warm(): Promise<void> {
+    await this.#resolve();
+    await this.#pool?.fill();
+  }
+
+  async close(): Promise<void> {
+    await this.#pool?.close();
+  }
+
+  #resolve(): Promise<I> {
+    this.#interpreter ??= this.#profile.resolve(this.#command);
+    // A failed resolution is retried by the next start (the interpreter may be installed meanwhile).
+    this.#interpreter.catch(() => (this.#interpreter = undefined));
+    return this.#interpreter;
+  }
+
+  async #launch(spec: FunctionSpec): Promise<LaunchedProcess> {
+    const interpreter = await this.#resolve();
+    const runtimeVariables = await this.#profile.runtimeVariables(spec, interpreter);
+    const environment = functionEnvironment(spec, { runtimeVariables });
+    const adoptable =
+      !Object.keys(spec.environment).some((key) => STARTUP_ONLY_VARIABLE.test(key)) &&
+      this.#profile.canAdopt(spec, environment, interpreter);
+    const process =
+      (adoptable ? this.#pool?.take() : undefined) ??
+      (await FunctionProcess.spawn({
+        command: interpreter.command,
+        args: this.#profile.args(interpreter),
+        env: environment,
+        binDirs: interpreter.binDirs,
+        cwd: spec.codeDir,
+        label: this.kind,
+      }));
+    const { request_id: _unused, ...context } = scfContext(spec, '', environment);
+    return {
+      process,
+      environment,
+      load: {
+        op: 'load',
+        codeDir: spec.codeDir,
+        handler: spec.handler,
+        handlerStyle: spec.handlerStyle,
+        initializer: spec.initializer,
+        // Exactly what a process spawned for this function would have: pre-warmed ones apply it.
+        env: processEnvironment(environment, process.tempDir, interpreter.binDirs),
+        dataLimitBytes: dataRlimitBytes(spec.memoryMb),
+        memoryMb: spec.memoryMb,
+        context,
+        initDeadline: Date.now() + spec.initTimeoutMs,
+      },
+    };
+  }
+
+  async #spawnSpare(): Promise<FunctionProcess> {
+    const interpreter = await this.#resolve();
+    return FunctionProcess.spawn({
+      command: interpreter.command,
+      args: this.#profile.args(interpreter),
+      env: this.#profile.neutralVariables(interpreter),
+      binDirs: interpreter.binDirs,
+      label: `${this.kind}-spare`,
+    });
+  }
+}

@@ -1,0 +1,20 @@
+/** The store's public surface: the Store contract and its SQLite implementation. */
+export type {
+  ColdStartPhases,
+  InvocationRecord,
+  LogQuery,
+  RecordQuery,
+  Store,
+  StoredLogLine,
+  StoreLogger,
+} from './types.ts';
+export {
+  DB_FILE_NAME,
+  DEFAULT_MAX_PENDING_ROWS,
+  DEFAULT_RETENTION_MS,
+  PRUNE_INTERVAL_MS,
+  SqliteStore,
+  openStore,
+  type SqliteStoreOptions,
+} from './sqlite-store.ts';
+export { MIGRATIONS, migrate, type Migration } from './migrations.ts';

@@ -1,0 +1,251 @@
+/**
+ * The Store on SQLite (better-sqlite3). Three connections to one WAL database:
+ * - the writer thread's (batch-writer.ts): every record and log line, batched, off the event loop;
+ * - a read-only one on the main thread for queries (WAL lets it read while the writer commits);
+ * - a read-write one on the main thread for migrations at open and the synchronous `prune()`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
+import { BatchWriter, DEFAULT_BUSY_TIMEOUT_MS } from './batch-writer.ts';
+import { migrate } from './migrations.ts';
+import {
+  READ_STATEMENTS,
+  WRITE_STATEMENTS,
+  invocationRow,
+  logRow,
+  toInvocationRecord,
+  toStoredLogLine,
+  type InvocationColumns,
+  type LogColumns,
+} from './statements.ts';
+import type {
+  InvocationRecord,
+  LogQuery,
+  RecordQuery,
+  Store,
+  StoredLogLine,
+  StoreLogger,
+} from './types.ts';
+
+export interface SqliteStoreOptions {
+  /** Directory of the database (`fngate.db`); created if missing. */
+  dataDir: string;
+  /**
+   * Records and log lines older than this are deleted, at open and then hourly. `Infinity` keeps all.
+   * @default 604800000 (7 days)
+   */
+  retentionMs?: number;
+  /** Longest a record waits in memory before it is written. @default 20 */
+  flushIntervalMs?: number;
+  /** Rows per write transaction (see BatchWriterOptions). @default 2000 */
+  batchRows?: number;
+  /**
+   * Rows (records and log lines) allowed to wait for the writer. Past it, invocations are dropped and
+   * counted, with one warning: these are logs, not accepted events, and memory must stay bounded.
+   * @default 100000
+   */
+  maxPendingRows?: number;
+  /** @default warnings and errors to the console */
+  logger?: StoreLogger;
+  /** The clock retention is measured against. @default Date.now */
+  now?: () => number;
+}
+
+export const DB_FILE_NAME = 'fngate.db';
+export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+export const DEFAULT_MAX_PENDING_ROWS = 100_000;
+
+const CONSOLE_LOGGER: StoreLogger = {
+  warn: (obj, msg) => console.warn(msg, obj),
+  error: (obj, msg) => console.error(msg, obj),
+};
+
+/** Open (creating and migrating if needed) the store in `options.dataDir`. */
+export function openStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  return SqliteStore.open(options);
+}
+
+interface Reads {
+  getRecord: Statement<[string], InvocationColumns>;
+  listRecords: Statement<[string, string, number], InvocationColumns>;
+  logsByFunction: Statement<[string, string, number], LogColumns>;
+  logsByRequest: Statement<[string, string, string, number], LogColumns>;
+}
+
+export class SqliteStore implements Store {
+  #rw: Database;
+  #ro: Database;
+  #writer: BatchWriter;
+  #reads: Reads;
+  #prune: (olderThan: number) => number;
+  #logger: StoreLogger;
+  #now: () => number;
+  #retentionMs: number;
+  #maxPendingRows: number;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #droppedRows = 0;
+  #warnedClosed = false;
+
+  private constructor(rw: Database, ro: Database, writer: BatchWriter, options: SqliteStoreOptions) {
+    this.#rw = rw;
+    this.#ro = ro;
+    this.#writer = writer;
+    this.#logger = options.logger ?? CONSOLE_LOGGER;
+    this.#now = options.now ?? Date.now;
+    this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.#maxPendingRows = options.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
+    this.#reads = {
+      getRecord: ro.prepare(READ_STATEMENTS.getRecord),
+      listRecords: ro.prepare(READ_STATEMENTS.listRecords),
+      logsByFunction: ro.prepare(READ_STATEMENTS.logsByFunction),
+      logsByRequest: ro.prepare(READ_STATEMENTS.logsByRequest),
+    };
+    const pruneInvocations = rw.prepare<[number]>(WRITE_STATEMENTS.pruneInvocations);
+    const pruneLogs = rw.prepare<[number]>(WRITE_STATEMENTS.pruneLogs);
+    this.#prune = rw.transaction(
+      (olderThan: number) => pruneInvocations.run(olderThan).changes + pruneLogs.run(olderThan).changes,
+    );
+  }
+
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    const logger = options.logger ?? CONSOLE_LOGGER;
+    await mkdir(options.dataDir, { recursive: true });
+    const dbPath = join(options.dataDir, DB_FILE_NAME);
+    const rw = new DatabaseConstructor(dbPath);
+    let ro: Database | undefined;
+    try {
+      rw.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+      // WAL: readers never block the writer thread and commits are appends. The mode is stored in the
+      // file, so the other connections inherit it.
+      const mode = rw.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') logger.warn({ mode, dbPath }, 'store: SQLite refused WAL mode; reads will wait on writes');
+      rw.pragma('synchronous = NORMAL');
+      migrate(rw);
+      ro = new DatabaseConstructor(dbPath, { readonly: true });
+      ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+      const writer = await BatchWriter.start({
+        dbPath,
+        statements: WRITE_STATEMENTS,
+        logger,
+        batchRows: options.batchRows,
+        flushIntervalMs: options.flushIntervalMs,
+      });
+      const store = new SqliteStore(rw, ro, writer, options);
+      store.#startRetention();
+      return store;
+    } catch (error) {
+      ro?.close();
+      rw.close();
+      throw error;
+    }
+  }
+
+  /** Rows dropped because the writer could not keep up (see `maxPendingRows`). */
+  get droppedRows(): number {
+    return this.#droppedRows;
+  }
+
+  recordInvocation(record: InvocationRecord, logLines: StoredLogLine[]): void {
+    if (this.#closing) {
+      if (!this.#warnedClosed) {
+        this.#warnedClosed = true;
+        this.#logger.warn({ requestId: record.requestId }, 'store: closed, invocation records are dropped');
+      }
+      return;
+    }
+    const rows = 1 + logLines.length;
+    if (this.#writer.pendingRows + rows > this.#maxPendingRows) {
+      if (this.#droppedRows === 0) {
+        this.#logger.warn(
+          { maxPendingRows: this.#maxPendingRows },
+          'store: the writer cannot keep up; dropping invocation records and logs (warned once)',
+        );
+      }
+      this.#droppedRows += rows;
+      return;
+    }
+    this.#writer.push('insertInvocation', invocationRow(record));
+    for (const line of logLines) this.#writer.push('insertLog', logRow(record, line));
+  }
+
+  /** Rejects if a batch holding some of those rows failed its retry too (it was logged already). */
+  flush(): Promise<void> {
+    return this.#writer.commit();
+  }
+
+  getLogs(query: LogQuery): StoredLogLine[] {
+    const limit = clampLimit(query.limit);
+    if (limit === 0) return [];
+    const rows =
+      query.requestId === undefined
+        ? this.#reads.logsByFunction.all(query.namespace, query.functionName, limit)
+        : this.#reads.logsByRequest.all(query.requestId, query.namespace, query.functionName, limit);
+    return rows.reverse().map(toStoredLogLine);
+  }
+
+  getRecord(requestId: string): InvocationRecord | undefined {
+    const row = this.#reads.getRecord.get(requestId);
+    return row === undefined ? undefined : toInvocationRecord(row);
+  }
+
+  /** Newest first. */
+  listRecords(query: RecordQuery): InvocationRecord[] {
+    const limit = clampLimit(query.limit);
+    if (limit === 0) return [];
+    return this.#reads.listRecords.all(query.namespace, query.functionName, limit).map(toInvocationRecord);
+  }
+
+  /**
+   * Synchronous, on the main thread, as the interface asks: for tests and admin calls. The store's own
+   * hourly retention goes through the writer thread instead.
+   */
+  prune(olderThan: number): number {
+    return this.#prune(olderThan);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#pruneTimer);
+    try {
+      await this.#writer.close();
+    } finally {
+      this.#ro.close();
+      this.#rw.close();
+    }
+    if (this.#droppedRows > 0) {
+      this.#logger.warn(
+        { droppedRows: this.#droppedRows },
+        'store: rows dropped since open because the writer fell behind',
+      );
+    }
+  }
+
+  #startRetention(): void {
+    if (!Number.isFinite(this.#retentionMs)) return;
+    this.#pruneInBackground();
+    this.#pruneTimer = setInterval(() => this.#pruneInBackground(), PRUNE_INTERVAL_MS).unref();
+  }
+
+  #pruneInBackground(): void {
+    const olderThan = this.#now() - this.#retentionMs;
+    this.#writer
+      .run([
+        ['pruneInvocations', [[olderThan]]],
+        ['pruneLogs', [[olderThan]]],
+      ])
+      .catch((error: unknown) => this.#logger.error({ err: error }, 'store: retention prune failed'));
+  }
+}
+
+/** SQLite reads a negative LIMIT as "no limit"; a query's limit is a cap, never that. */
+function clampLimit(limit: number): number {
+  if (Number.isNaN(limit)) return 0;
+  return Math.max(0, Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER));
+}

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import { BatchWriter } from '../../store/batch-writer.ts';
+import { migrate } from '../../store/migrations.ts';
+import { WRITE_STATEMENTS, invocationRow } from '../../store/statements.ts';
+import { makeRecord, RecordingLogger, type TestContext } from './helpers.ts';
+
+/** A migrated database in a fresh directory, a writer on it, and a main-thread connection to check. */
+async function setup(t: TestContext) {
+  const dbPath = join(t.testdir(), 'writer.db');
+  const db = new Database(dbPath);
+  db.pragma('journal_mode = WAL');
+  migrate(db);
+  const logger = new RecordingLogger();
+  const writer = await BatchWriter.start({ dbPath, statements: WRITE_STATEMENTS, logger });
+  t.teardown(async () => {
+    await writer.close();
+    db.close();
+  });
+  const count = (): number => db.prepare('SELECT count(*) FROM invocations').pluck().get() as number;
+  return { writer, logger, count };
+}
+
+t.test('a failed batch is retried once, logged, and does not stop later batches', async (t) => {
+  const { writer, logger, count } = await setup(t);
+  writer.push('noSuchStatement', [1]);
+  await t.rejects(writer.commit(), { message: /unknown statement/ });
+  t.equal(logger.errors.length, 2, 'the failure and the failed retry');
+  t.match(logger.errors[1]!.msg, /failed twice/);
+  t.equal(writer.pendingRows, 0);
+
+  writer.push('insertInvocation', invocationRow(makeRecord()));
+  await writer.commit();
+  t.equal(count(), 1);
+});
+
+t.test('a row the schema refuses is skipped; the rest of its batch commits', async (t) => {
+  const { writer, logger, count } = await setup(t);
+  const bad = [...invocationRow(makeRecord())];
+  bad[1] = null; // namespace is NOT NULL
+  writer.push('insertInvocation', invocationRow(makeRecord()));
+  writer.push('insertInvocation', bad);
+  writer.push('insertInvocation', invocationRow(makeRecord()));
+  await writer.commit();
+  t.equal(count(), 2);
+  t.equal(logger.warnings.length, 1);
+  t.match(logger.warnings[0]!.obj, { rejected: 1, firstError: /NOT NULL/ });
+});
+
+t.test('run() executes after what was pushed, alone, and reports its changes', async (t) => {
+  const { writer, count } = await setup(t);
+  for (const startedAt of [1, 2, 3]) writer.push('insertInvocation', invocationRow(makeRecord({ startedAt })));
+  const result = await writer.run([['pruneInvocations', [[3]]]]);
+  t.equal(result.changes, 2);
+  t.equal(count(), 1);
+});
+
+t.test('push after close throws; close is idempotent', async (t) => {
+  const { writer } = await setup(t);
+  await writer.close();
+  t.throws(() => writer.push('insertInvocation', []), { message: /closed/ });
+  await t.rejects(writer.run([]), { message: /closed/ });
+  await writer.close();
+});

@@ -1,0 +1,119 @@
+/**
+ * What every Store must do, written against the interface only. A backend's test file calls
+ * `runStoreCases(t, makeStore)`; `makeStore` opens a fresh, empty store in the given directory.
+ */
+import type { Store } from '../../store/index.ts';
+import { framedLines, makeRecord, type Tap } from './helpers.ts';
+
+export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<Store>): void {
+  tap.test('store: records round-trip, with and without cold-start phases', async (t) => {
+    const store = await makeStore(t.testdir());
+    t.teardown(() => store.close());
+    const warm = makeRecord({ durationMs: 3.5, billedDurationMs: 4 });
+    const cold = makeRecord({
+      mode: 'async',
+      statusCode: 430,
+      errorMessage: 'TypeError: boom',
+      coldStart: { coldStartMs: 120.5, pullCodeMs: 10, initRuntimeMs: 60, initFunctionMs: 50.5 },
+    });
+    store.recordInvocation(warm, framedLines(warm));
+    store.recordInvocation(cold, []);
+    await store.flush();
+    t.same(store.getRecord(warm.requestId), warm);
+    t.same(store.getRecord(cold.requestId), cold);
+    t.equal(store.getRecord(warm.requestId)!.coldStart, undefined, 'warm start reads back as undefined');
+    t.equal(store.getRecord('no-such-request'), undefined);
+  });
+
+  tap.test('store: listRecords is per function, newest first, limited', async (t) => {
+    const store = await makeStore(t.testdir());
+    t.teardown(() => store.close());
+    const base = Date.now();
+    const mine = [0, 1, 2, 3].map((i) => makeRecord({ startedAt: base + i }));
+    const otherFunction = makeRecord({ functionName: 'other', startedAt: base + 10 });
+    const otherNamespace = makeRecord({ namespace: 'ns2', startedAt: base + 11 });
+    for (const record of [...mine, otherFunction, otherNamespace]) store.recordInvocation(record, []);
+    await store.flush();
+    const listed = store.listRecords({ namespace: 'default', functionName: 'hello', limit: 3 });
+    t.same(
+      listed.map((record) => record.requestId),
+      [mine[3]!, mine[2]!, mine[1]!].map((record) => record.requestId),
+    );
+    t.same(store.listRecords({ namespace: 'default', functionName: 'hello', limit: 0 }), []);
+    t.same(store.listRecords({ namespace: 'ns2', functionName: 'hello', limit: 10 }), [otherNamespace]);
+  });
+
+  tap.test('store: logs by function keep the newest lines, returned oldest first', async (t) => {
+    const store = await makeStore(t.testdir());
+    t.teardown(() => store.close());
+    const base = Date.now();
+    const first = makeRecord({ startedAt: base });
+    const second = makeRecord({ startedAt: base + 100 });
+    const elsewhere = makeRecord({ functionName: 'other', startedAt: base + 200 });
+    const firstLines = framedLines(first, 2);
+    const secondLines = framedLines(second, 2);
+    store.recordInvocation(first, firstLines);
+    store.recordInvocation(second, secondLines);
+    store.recordInvocation(elsewhere, framedLines(elsewhere));
+    await store.flush();
+
+    const all = store.getLogs({ namespace: 'default', functionName: 'hello', limit: 100 });
+    t.same(all, [...firstLines, ...secondLines], 'every line of the function, oldest first');
+    const lastThree = store.getLogs({ namespace: 'default', functionName: 'hello', limit: 3 });
+    t.same(lastThree, secondLines.slice(-3), 'the limit cuts the oldest lines');
+    t.same(store.getLogs({ namespace: 'default', functionName: 'hello', limit: 0 }), []);
+  });
+
+  tap.test('store: logs by request ID', async (t) => {
+    const store = await makeStore(t.testdir());
+    t.teardown(() => store.close());
+    const one = makeRecord();
+    const two = makeRecord();
+    const oneLines = framedLines(one, 3);
+    store.recordInvocation(one, oneLines);
+    store.recordInvocation(two, framedLines(two, 3));
+    await store.flush();
+    const query = { namespace: 'default', functionName: 'hello', requestId: one.requestId };
+    t.same(store.getLogs({ ...query, limit: 100 }), oneLines);
+    t.same(store.getLogs({ ...query, limit: 2 }), oneLines.slice(-2));
+    t.same(store.getLogs({ ...query, functionName: 'other', limit: 100 }), [], 'scoped to the function');
+  });
+
+  tap.test('store: lines with the same timestamp keep their printed order', async (t) => {
+    const store = await makeStore(t.testdir());
+    t.teardown(() => store.close());
+    const record = makeRecord();
+    const lines = ['a', 'b', 'c', 'd'].map((line) => ({ requestId: record.requestId, time: record.startedAt, line }));
+    store.recordInvocation(record, lines);
+    await store.flush();
+    t.same(store.getLogs({ namespace: 'default', functionName: 'hello', limit: 10 }), lines);
+    t.same(store.getLogs({ namespace: 'default', functionName: 'hello', limit: 2 }), lines.slice(2));
+  });
+
+  tap.test('store: prune removes old records and lines only', async (t) => {
+    const store = await makeStore(t.testdir());
+    t.teardown(() => store.close());
+    const cutoff = Date.now();
+    const old = makeRecord({ startedAt: cutoff - 60_000 });
+    const fresh = makeRecord({ startedAt: cutoff });
+    store.recordInvocation(old, framedLines(old));
+    store.recordInvocation(fresh, framedLines(fresh));
+    await store.flush();
+    const removed = store.prune(cutoff);
+    t.equal(removed, 1 + framedLines(old).length);
+    t.equal(store.getRecord(old.requestId), undefined);
+    t.same(store.getRecord(fresh.requestId), fresh);
+    t.same(store.getLogs({ namespace: 'default', functionName: 'hello', limit: 100 }), framedLines(fresh));
+    t.equal(store.prune(cutoff), 0, 'nothing left to prune');
+  });
+
+  tap.test('store: flush with nothing queued resolves; close is idempotent', async (t) => {
+    const store = await makeStore(t.testdir());
+    await store.flush();
+    const record = makeRecord();
+    store.recordInvocation(record, framedLines(record));
+    await Promise.all([store.close(), store.close()]);
+    await store.close();
+    t.pass('closed three times');
+  });
+}
