@@ -8,8 +8,8 @@
  * and every process started here has an owner (`processes`) that ends it, also on Ctrl-C and errors.
  */
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,7 @@ export interface BenchOptions {
   durationS: number;
   /** Unmeasured load before each measurement, so JITs are hot and instances exist. @default 2 (1 with --quick) */
   warmupS: number;
-  /** Each row is measured this many times (rows interleaved); the median by req/s is reported. @default 1 */
+  /** Each row is measured this many times (rows interleaved); the median trial by req/s (the lower middle one for an even count) is reported. @default 1 */
   rounds: number;
   /** @default 50 */
   connections: number;
@@ -230,7 +230,8 @@ export function writeResults(result: SubjectResult): { json: string; md: string 
 
 function machineInfo(): Omit<MachineInfo, 'loadAvgStart' | 'loadAvgEnd'> {
   return {
-    nproc: availableParallelism(),
+    // Not availableParallelism(): that follows this process's affinity, which pinSelf narrowed.
+    nproc: cpus().length,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     os: `${platform()} ${release()}`,
@@ -455,6 +456,34 @@ async function waitReady(url: string, probe: ReadyProbe, exited: () => string | 
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Server CPU time
+
+/** Linux USER_HZ: /proc times are in these ticks (getconf CLK_TCK; 100 on every mainstream kernel). */
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * CPU seconds (user + system) used so far by the live processes of process group `pgid`, from /proc.
+ * On a shared box wall-clock req/s falls when others take the server's CPU; req per CPU-second much less.
+ */
+export function groupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after "(comm)": state ppid pgrp … utime(14th field) stime(15th).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) !== pgid) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Load generator
 
 export interface WrkRun {
@@ -557,6 +586,8 @@ export const HTTP_COLUMNS: Column[] = [
   { key: 'rps', label: 'req/s', digits: 0 },
   { key: 'p50Ms', label: 'p50 ms', digits: 2 },
   { key: 'p99Ms', label: 'p99 ms', digits: 2 },
+  { key: 'serverCpuPct', label: 'server CPU %', digits: 0 },
+  { key: 'reqPerCpuS', label: 'req per server CPU-s', digits: 0 },
   { key: 'non2xx', label: 'non-2xx', digits: 0 },
   { key: 'socketErrors', label: 'socket errors', digits: 0 },
 ];
@@ -594,10 +625,15 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
       try {
         server = await startServer(ctx, row.id, port, row.server(port, dataDir));
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const reason = `server did not start: ${error instanceof Error ? error.message : String(error)}`;
+        ctx.log(`${tag}: ${firstLine(reason)}`);
+        if (result.trials.length > 0) {
+          // An earlier round measured it: report that, and say this round is missing.
+          result.warnings.push(`round ${round}: ${firstLine(reason)}`);
+          continue;
+        }
         result.status = 'unavailable';
-        result.reason = `server did not start: ${message}`;
-        ctx.log(`${tag}: unavailable: ${firstLine(result.reason)}`);
+        result.reason = reason;
         continue;
       }
       try {
@@ -606,10 +642,18 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
           await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.warmupS });
         }
         ctx.log(`${tag}: measuring ${options.durationS}s`);
+        const cpuBefore = groupCpuSeconds(server.pid);
+        const started = performance.now();
         const measured = await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.durationS });
-        result.trials.push({ round, metrics: { ...measured } });
+        const wallS = (performance.now() - started) / 1000;
+        const cpuS = groupCpuSeconds(server.pid) - cpuBefore;
+        result.trials.push({
+          round,
+          metrics: { ...measured, serverCpuPct: (cpuS / wallS) * 100, reqPerCpuS: cpuS > 0 ? measured.requests / cpuS : 0 },
+        });
         ctx.log(
-          `${tag}: ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms` +
+          `${tag}: ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms, ` +
+            `server CPU ${((cpuS / wallS) * 100).toFixed(0)}%` +
             (measured.non2xx + measured.socketErrors > 0 ? `, ${measured.non2xx} non-2xx, ${measured.socketErrors} socket errors` : ''),
         );
         result.sample ??= server.sample.trim().slice(0, SAMPLE_CHARS);
@@ -619,15 +663,7 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
     }
   }
   for (const result of results.values()) {
-    if (result.trials.length === 0) {
-      if (result.status === 'ok') {
-        result.status = 'unavailable';
-        result.reason = 'no trial completed';
-      }
-      continue;
-    }
-    result.status = 'ok';
-    delete result.reason;
+    if (result.status !== 'ok') continue;
     const sorted = [...result.trials].sort((x, y) => x.metrics.rps! - y.metrics.rps!);
     result.metrics = sorted[Math.floor((sorted.length - 1) / 2)]!.metrics;
     const { non2xx = 0, socketErrors = 0, requests = 0 } = result.metrics;

@@ -115,6 +115,10 @@ export const httpSubject = defineSubject({
       ratio(results, 'd', 'b', 'rps', 'd/b req/s (fngate vs naive isolated-vm)'),
       ratio(results, 'd', 'c', 'rps', 'd/c req/s (fngate vs workerd)'),
       ratio(results, 'b', 'a', 'rps', 'b/a req/s (cost of one isolate hop)'),
+      // Less sensitive to other processes taking the server's CPU than req/s is.
+      ratio(results, 'd', 'a', 'reqPerCpuS', 'd/a req per server CPU-s'),
+      ratio(results, 'd', 'b', 'reqPerCpuS', 'd/b req per server CPU-s'),
+      ratio(results, 'd', 'c', 'reqPerCpuS', 'd/c req per server CPU-s'),
     ];
     const d = results.find((row) => row.id === 'd');
     ratios.push(

@@ -97,6 +97,8 @@ async function main(argv: string[]): Promise<void> {
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new Error(`unknown subject ${unknown.join(', ')}; known: ${known.join(', ')}`);
   const tmpDir = makeTmpDir();
+  // On 'exit', so that Ctrl-C (which exits from the signal handler) removes it too.
+  process.on('exit', () => removeTmpDir(tmpDir, options.keepLogs));
   try {
     for (const name of names) {
       const result = await runSubject(name, options, tmpDir);
@@ -104,7 +106,6 @@ async function main(argv: string[]): Promise<void> {
     }
   } finally {
     await processes.stopAll();
-    removeTmpDir(tmpDir, options.keepLogs);
     if (options.keepLogs) process.stdout.write(`server logs kept in ${tmpDir}\n`);
   }
 }

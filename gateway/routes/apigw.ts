@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
-import { MAX_SYNC_PAYLOAD_BYTES, readBodyBytes } from '../body.ts';
+import { MAX_SYNC_PAYLOAD_BYTES, readBody } from '../body.ts';
 import { newInvocation } from '../invoke/invocation.ts';
 import type { DeployedFunction } from '../registry.ts';
 import { errorResponse, REQUEST_ID_HEADER } from '../respond.ts';
@@ -66,7 +66,7 @@ export function apigwRoutes(services: GatewayServices): Hono {
           method: c.req.method,
           url: new URL(c.req.url),
           headers: c.req.raw.headers,
-          body: await readBodyBytes(c.req.raw, MAX_SYNC_PAYLOAD_BYTES),
+          body: await readBody(c, MAX_SYNC_PAYLOAD_BYTES),
           sourceIp: sourceIpOf(c),
           routePath: endpoint.path,
           pathParameters: c.req.param() as Record<string, string>,

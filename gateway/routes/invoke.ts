@@ -19,7 +19,7 @@ export function invokeRoutes(services: GatewayServices): Hono {
       if (invocationType !== 'RequestResponse') {
         throw new FnError('INVALID_PARAMETER', `unsupported ${INVOCATION_TYPE_HEADER}: ${invocationType}`);
       }
-      const payload = validateEventJson(await readBodyText(c.req.raw, MAX_SYNC_PAYLOAD_BYTES));
+      const payload = validateEventJson(await readBodyText(c, MAX_SYNC_PAYLOAD_BYTES));
       const fn = services.registry.lookup(
         c.req.query('namespace') || DEFAULT_NAMESPACE,
         c.req.param('name'),
