@@ -42,8 +42,8 @@ const FIRST_USER_TYPE_ID = 65;
 /** A gob unsigned integer takes a count byte and at most 8 bytes of value. */
 const MAX_UINT_BYTES = 9;
 
-/** Go's own sanity limit for one message on 64-bit hosts (encoding/gob decoder.go `tooBig`). */
-export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 33;
+/** Go's sanity limit for one message on 32-bit hosts (encoding/gob decoder.go `tooBig`; 8 GiB on 64-bit). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 30;
 
 export class GobError extends Error {
   constructor(message: string) {
@@ -660,7 +660,7 @@ function zeroValue(type: GobType): unknown {
 }
 
 export interface GobDecoderOptions {
-  /** Largest message accepted; a larger length prefix means a broken or hostile stream. @default 8 GiB (Go's) */
+  /** Largest message accepted; a larger length prefix means a broken or hostile stream. @default 1 GiB */
   maxMessageBytes?: number;
 }
 

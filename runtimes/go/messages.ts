@@ -15,7 +15,11 @@ import { gob, type GobInput, type GobValue } from './gob.ts';
 export const rpcRequestHeader = gob.struct('Request', { ServiceMethod: gob.string, Seq: gob.uint });
 
 /** net/rpc's `rpc.Response`, sent before each reply; with `Error` set the body is an empty struct. */
-export const rpcResponseHeader = gob.struct('Response', { ServiceMethod: gob.string, Seq: gob.uint, Error: gob.string });
+export const rpcResponseHeader = gob.struct('Response', {
+  ServiceMethod: gob.string,
+  Seq: gob.uint,
+  Error: gob.string,
+});
 
 export const pingRequestType = gob.struct('PingRequest', {});
 export const pingResponseType = gob.struct('PingResponse', {});

@@ -60,8 +60,14 @@ export interface GoRpcConnectOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Replies above SCF's 6 MB result limit still decode, so the invoke pipeline can answer 407 for them;
+ * only absurd sizes are taken for a broken stream.
+ */
+export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
 export interface GoRpcClientOptions {
-  /** Largest reply message accepted. @default the gob decoder's (Go's own limit) */
+  /** Largest reply message accepted; a larger one fails the connection with `PROTOCOL`. @default 64 MiB */
   maxMessageBytes?: number;
 }
 
@@ -91,7 +97,7 @@ export class GoRpcClient {
   #resolveClosed!: (reason: GoRpcError) => void;
 
   constructor(options: GoRpcClientOptions = {}) {
-    this.#decoder = new GobDecoder({ maxMessageBytes: options.maxMessageBytes });
+    this.#decoder = new GobDecoder({ maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_REPLY_BYTES });
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
@@ -110,26 +116,27 @@ export class GoRpcClient {
     this.#connecting = true;
     const giveUpAt = Date.now() + (options.retryForMs ?? 0);
     for (;;) {
+      // close() may run while a connection is being made.
+      if (this.#failure) throw this.#failure;
+      let socket: net.Socket;
       try {
-        const socket = await connectOnce(port, host, options.signal);
-        if (this.#failure) {
-          // close() ran while the connection was being made.
-          socket.destroy();
-          throw this.#failure;
-        }
-        this.#attach(socket);
-        return;
+        socket = await connectOnce(port, host, options.signal);
       } catch (error) {
-        if (error instanceof GoRpcError) throw error;
         const code = (error as NodeJS.ErrnoException).code;
         if (options.signal?.aborted || code !== 'ECONNREFUSED' || Date.now() >= giveUpAt) {
           this.#connecting = false;
-          throw new GoRpcError('NOT_CONNECTED', `cannot connect to ${host}:${port}: ${(error as Error).message}`, {
-            cause: error,
-          });
+          const reason = `cannot connect to ${host}:${port}: ${(error as Error).message}`;
+          throw new GoRpcError('NOT_CONNECTED', reason, { cause: error });
         }
+        await sleep(CONNECT_RETRY_MS);
+        continue;
       }
-      await sleep(CONNECT_RETRY_MS);
+      if (this.#failure) {
+        socket.destroy();
+        throw this.#failure;
+      }
+      this.#attach(socket);
+      return;
     }
   }
 
@@ -154,7 +161,8 @@ export class GoRpcClient {
     this.#socket = socket;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error) => {
-      this.#fail(new GoRpcError('CONNECTION_CLOSED', `connection to the function failed: ${error.message}`, { cause: error }));
+      const reason = `connection to the function failed: ${error.message}`;
+      this.#fail(new GoRpcError('CONNECTION_CLOSED', reason, { cause: error }));
     });
     socket.on('close', () => {
       this.#fail(new GoRpcError('CONNECTION_CLOSED', 'the function closed the connection'));
@@ -242,7 +250,8 @@ export class GoRpcClient {
         call.resolve(body.value);
       }
     } catch (error) {
-      this.#fail(new GoRpcError('PROTOCOL', `bad reply from the function: ${(error as Error).message}`, { cause: error }));
+      const reason = `bad reply from the function: ${(error as Error).message}`;
+      this.#fail(new GoRpcError('PROTOCOL', reason, { cause: error }));
     }
   }
 
