@@ -2,23 +2,53 @@
  * The runtime adapters fngate knows, by runtime kind. Adapters for kinds whose toolchain is absent
  * are still listed; starting an instance reports what to install.
  */
-import type { RuntimeKind } from '../gateway/config.ts';
+import type { FunctionConfig, RuntimeKind } from '../gateway/config.ts';
 import type { RuntimeAdapter } from './runtime.ts';
 import { nodeRuntime } from './node/adapter.ts';
+import { phpRuntime } from './php/adapter.ts';
+import { pythonRuntime } from './python/adapter.ts';
+// [web] web functions and image-style event functions run the user's own server, whatever the runtime.
+import { WebRuntime, type WebRuntimeOptions } from './web/index.ts';
 
 export type { RuntimeAdapter } from './runtime.ts';
 
+/** [web] An adapter and the most instances it lets one function have (the web fallback allows one). */
+export interface PlacedAdapter {
+  adapter: RuntimeAdapter;
+  maxInstances: number;
+}
+
 export interface AdapterSet {
   get(kind: RuntimeKind): RuntimeAdapter | undefined;
+  /** [web] The adapter that serves `config`: the web runtime for `type: web` / `eventInvoke: http`, else by kind. */
+  forFunction(config: Pick<FunctionConfig, 'type' | 'eventInvoke' | 'runtimeKind'>): PlacedAdapter | undefined;
   close(): Promise<void>;
 }
 
-export function createAdapters(): AdapterSet {
-  const adapters = new Map<RuntimeKind, RuntimeAdapter>([['nodejs', nodeRuntime]]);
+export interface AdapterSetOptions {
+  /** [web] */
+  web?: WebRuntimeOptions;
+}
+
+export function createAdapters(options: AdapterSetOptions = {}): AdapterSet {
+  const adapters = new Map<RuntimeKind, RuntimeAdapter>([
+    ['nodejs', nodeRuntime],
+    ['python', pythonRuntime()],
+    ['php', phpRuntime()],
+  ]);
+  const web = new WebRuntime(options.web); // [web]
+  const get = (kind: RuntimeKind): RuntimeAdapter | undefined => adapters.get(kind);
   return {
-    get: (kind) => adapters.get(kind),
+    get,
+    // [web] begin
+    forFunction: (config) => {
+      if (config.type === 'web' || config.eventInvoke === 'http') return { adapter: web, maxInstances: web.maxInstances };
+      const adapter = get(config.runtimeKind);
+      return adapter && { adapter, maxInstances: Infinity };
+    },
+    // [web] end
     close: async () => {
-      await Promise.allSettled([...adapters.values()].map((adapter) => adapter.close?.()));
+      await Promise.allSettled([...adapters.values(), web].map((adapter) => adapter.close?.()));
     },
   };
 }

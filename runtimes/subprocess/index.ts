@@ -18,8 +18,8 @@ export { DEFAULT_PREWARM_SIZE, PrewarmPool, type PrewarmPoolOptions } from './pr
 export {
   FunctionProcess,
   SYSTEM_PATH,
-  limitedCommand,
   processEnvironment,
+  wrappedCommand,
   type ExitInfo,
   type SpawnProcessOptions,
 } from './process.ts';

@@ -5,7 +5,7 @@
  * abort (the pipeline's timeout or a cancellation) with the abort reason.
  */
 import { randomUUID } from 'node:crypto';
-import { FnError, toFnError } from '../../gateway/errors.ts';
+import { FnError, isErrorCode, toFnError } from '../../gateway/errors.ts';
 import { scfContext } from '../env.ts';
 import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
@@ -112,7 +112,7 @@ export class SubprocessInstance implements Instance {
       signal.removeEventListener('abort', onAbort);
       this.#watch?.stop();
       // One sample after the invocation, so memoryUsage() reflects it even if it was shorter than a tick.
-      void this.#watch?.sample();
+      this.#watch?.sample();
       this.#process.flushOutput();
     }
   }
@@ -166,7 +166,7 @@ export class SubprocessInstance implements Instance {
     void process.exited.then((info) => this.#onExit(info));
     if (launched.load) process.channel.send(launched.load);
     const timings = await this.#session.whenReady();
-    void this.#watch.sample();
+    this.#watch.sample();
     return timings;
   }
 
@@ -199,6 +199,7 @@ export class SubprocessInstance implements Instance {
 
 /** The error an aborted invocation rejects with: the abort reason if it is an FnError, else a timeout. */
 function abortError(reason: unknown): FnError {
-  if (reason && typeof reason === 'object' && 'code' in reason) return toFnError(reason);
+  // Not just any `code`: the DOMException of a bare abort() has a numeric one.
+  if (reason && typeof reason === 'object' && isErrorCode((reason as { code?: unknown }).code)) return toFnError(reason);
   return new FnError('TIMEOUT', 'the invocation was aborted');
 }

@@ -1,9 +1,9 @@
 /**
  * Memory enforcement for function processes (SPEC §5 status 434).
  *
- * Primary: RSS sampling of the process tree (VmRSS of the process and its descendants, found through
- * /proc/<pid>/task/<tid>/children) every MEMORY_SAMPLE_INTERVAL_MS while the instance initialises or
- * an invocation is in flight; idle instances cost nothing. Over the limit, the instance kills the tree.
+ * Primary: RSS sampling of the process tree (resident pages of the process and its descendants, found
+ * through /proc/<pid>/task/<tid>/children) every MEMORY_SAMPLE_INTERVAL_MS while the instance initialises
+ * or an invocation is in flight; idle instances cost nothing. Over the limit, the instance kills the tree.
  *
  * Backstop: an RLIMIT_DATA the process sets on itself (dataRlimitBytes), so one huge allocation fails at
  * once (Python MemoryError, PHP "Out of memory") instead of growing past the limit between two samples.
@@ -18,8 +18,10 @@
  * cgroup v1 hierarchy plus a cgroup2 mount at /sys/fs/cgroup/unified whose only controller is `hugetlb`,
  * so cgroup v2 `memory.max` cannot be used; the v1 memory controller is writable but legacy and shared
  * with the host's own supervision, so fngate does not use it. Hence sampling plus rlimit everywhere.
+ * Where cgroup v2 has the memory controller, using it needs a delegated subtree (a cgroup that holds
+ * processes cannot enable controllers for children), i.e. a configured cgroup root: not done yet.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 
 /** How often RSS is read while an invocation runs. */
 export const MEMORY_SAMPLE_INTERVAL_MS = 50;
@@ -42,43 +44,70 @@ export function dataRlimitBytes(memoryMb: number): number {
   return 2 * memoryLimitBytes(memoryMb) + DATA_RLIMIT_HEADROOM_BYTES;
 }
 
+/** One buffer for every /proc read: statm and children files are far shorter. */
+const procBuffer = Buffer.allocUnsafe(4096);
+
+/**
+ * A small /proc file, read with one open/read/close: ~8 µs here against ~25 µs for readFileSync (which
+ * stats first) and ~50 µs for /proc/<pid>/status (which the kernel builds from many counters).
+ */
+function readProcFile(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const length = readSync(fd, procBuffer, 0, procBuffer.length, 0);
+    return procBuffer.toString('latin1', 0, length);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+let pageSize: number | undefined;
+
+/** The kernel's page size (statm counts pages), from our own statm against our own VmRSS. */
+function systemPageSize(): number {
+  if (pageSize === undefined) {
+    const pages = Number(readProcFile('/proc/self/statm')?.split(' ')[1]);
+    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readProcFile('/proc/self/status') ?? '')?.[1]);
+    const ratio = (kb * 1024) / pages;
+    pageSize = [4096, 16384, 65536].reduce((best, size) => (Math.abs(size - ratio) < Math.abs(best - ratio) ? size : best));
+  }
+  return pageSize;
+}
+
 /** Resident memory of one process in bytes; 0 once it is gone. */
-export async function readRss(pid: number): Promise<number> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'latin1');
-    const match = /VmRSS:\s+(\d+) kB/.exec(status);
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
+export function readRss(pid: number): number {
+  const resident = Number(readProcFile(`/proc/${pid}/statm`)?.split(' ')[1]);
+  return Number.isFinite(resident) ? resident * systemPageSize() : 0;
 }
 
-async function childrenOf(pid: number): Promise<number[]> {
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
   try {
-    const tasks = await readdir(`/proc/${pid}/task`);
-    const lists = await Promise.all(
-      tasks.map((task) => readFile(`/proc/${pid}/task/${task}/children`, 'latin1').catch(() => '')),
-    );
-    return lists.flatMap((list) => list.split(' ').filter(Boolean).map(Number));
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const list = readProcFile(`/proc/${pid}/task/${task}/children`) ?? '';
+      for (const child of list.split(' ')) if (child.trim()) children.push(Number(child));
+    }
   } catch {
-    return [];
+    // Gone meanwhile.
   }
+  return children;
 }
 
-/** Resident memory of a process and its descendants, in bytes. */
-export async function readTreeRss(rootPid: number): Promise<number> {
+/**
+ * Resident memory of a process and its descendants, in bytes. Synchronous on purpose: a single-process
+ * tree is three small /proc reads (~25 µs here), cheaper than three thread-pool round trips, and a
+ * synchronous read at the end of an invocation makes memoryUsage() exact when the pipeline asks for it.
+ */
+export function readTreeRss(rootPid: number): number {
   let total = 0;
-  let frontier = [rootPid];
-  let visited = 0;
-  while (frontier.length > 0 && visited < MAX_SAMPLED_PROCESSES) {
-    const batch = frontier.slice(0, MAX_SAMPLED_PROCESSES - visited);
-    visited += batch.length;
-    const [sizes, children] = await Promise.all([
-      Promise.all(batch.map(readRss)),
-      Promise.all(batch.map(childrenOf)),
-    ]);
-    for (const size of sizes) total += size;
-    frontier = children.flat();
+  const queue = [rootPid];
+  for (let visited = 0; visited < queue.length && visited < MAX_SAMPLED_PROCESSES; visited++) {
+    const pid = queue[visited]!;
+    total += readRss(pid);
+    queue.push(...childrenOf(pid));
   }
   return total;
 }
@@ -96,7 +125,6 @@ export interface MemoryWatchOptions {
 export class MemoryWatch {
   #options: MemoryWatchOptions;
   #timer: NodeJS.Timeout | undefined;
-  #sampling = false;
 
   constructor(options: MemoryWatchOptions) {
     this.#options = options;
@@ -108,8 +136,8 @@ export class MemoryWatch {
 
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => void this.sample(), this.#options.intervalMs ?? MEMORY_SAMPLE_INTERVAL_MS);
-    void this.sample();
+    this.#timer = setInterval(() => this.sample(), this.#options.intervalMs ?? MEMORY_SAMPLE_INTERVAL_MS);
+    this.sample();
   }
 
   stop(): void {
@@ -117,17 +145,11 @@ export class MemoryWatch {
     this.#timer = undefined;
   }
 
-  async sample(): Promise<void> {
-    // A slow /proc read must not pile up samples behind it.
-    if (this.#sampling) return;
-    this.#sampling = true;
-    try {
-      const bytes = await readTreeRss(this.#options.pid);
-      if (bytes === 0) return;
-      this.#options.onSample(bytes);
-      if (this.#timer && bytes > this.#options.limitBytes) this.#options.onExceeded(bytes);
-    } finally {
-      this.#sampling = false;
-    }
+  /** Read the tree now; reports the sample, and the excess while started. */
+  sample(): void {
+    const bytes = readTreeRss(this.#options.pid);
+    if (bytes === 0) return;
+    this.#options.onSample(bytes);
+    if (this.#timer && bytes > this.#options.limitBytes) this.#options.onExceeded(bytes);
   }
 }

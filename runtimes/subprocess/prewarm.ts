@@ -49,8 +49,9 @@ export class PrewarmPool {
 
   /** A spare, booted ones first; undefined when none is left. Starts a replacement in the background. */
   take(): FunctionProcess | undefined {
-    const index = this.#spares.findIndex((spare) => spare.started);
-    const spare = this.#spares.splice(index >= 0 ? index : 0, 1)[0];
+    const usable = this.#spares.filter((spare) => !spare.process.hasExited);
+    const spare = usable.find((candidate) => candidate.started) ?? usable[0];
+    if (spare) this.#spares.splice(this.#spares.indexOf(spare), 1);
     this.#refill();
     return spare?.process;
   }

@@ -45,6 +45,12 @@ export interface SpawnProcessOptions {
   label: string;
   /** Spawn through prlimit with this RLIMIT_DATA (runtimes whose process cannot limit itself). */
   dataLimitBytes?: number;
+  /**
+   * Give the process one pipe for stdout and stderr (through `sh -c 'exec "$@" 2>&1'`, ~1 ms), so the log
+   * keeps the order of its lines: two pipes are read independently and interleave arbitrarily.
+   * @default false
+   */
+  mergeStderr?: boolean;
 }
 
 /** The environment a process is spawned with: a sane PATH, the temp folder as HOME and TMPDIR, then `env`. */
@@ -52,17 +58,18 @@ export function processEnvironment(env: Record<string, string>, tempDir: string,
   return { PATH: [...binDirs, SYSTEM_PATH].join(':'), HOME: tempDir, TMPDIR: tempDir, ...env };
 }
 
-/** The command line, wrapped in prlimit when a data limit is asked for and prlimit exists. */
-export function limitedCommand(command: string, args: string[], dataLimitBytes?: number): [string, string[]] {
-  if (dataLimitBytes === undefined || !PRLIMIT) return [command, args];
-  return [PRLIMIT, [`--data=${dataLimitBytes}`, '--', command, ...args]];
+/** The command line, through sh when stderr joins stdout, through prlimit when a data limit is asked for. */
+export function wrappedCommand(command: string, args: string[], options: { dataLimitBytes?: number; mergeStderr?: boolean }): [string, string[]] {
+  let line: [string, string[]] = [command, args];
+  if (options.mergeStderr) line = ['/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', line[0], ...line[1]]];
+  if (options.dataLimitBytes !== undefined && PRLIMIT) line = [PRLIMIT, [`--data=${options.dataLimitBytes}`, '--', line[0], ...line[1]]];
+  return line;
 }
 
 export class FunctionProcess {
   readonly pid: number;
   readonly tempDir: string;
   readonly channel: PipeChannel;
-  readonly spawnedAt = performance.now();
   #child: ChildProcess;
   #tail: string[] = [];
   #onOutput: ((line: string, stream: OutputStream) => void) | undefined;
@@ -79,7 +86,7 @@ export class FunctionProcess {
 
   private constructor(options: SpawnProcessOptions, tempDir: string) {
     this.tempDir = tempDir;
-    const [command, args] = limitedCommand(options.command, options.args, options.dataLimitBytes);
+    const [command, args] = wrappedCommand(options.command, options.args, options);
     this.#child = spawn(command, args, {
       cwd: options.cwd ?? tempDir,
       env: processEnvironment(options.env, tempDir, options.binDirs),
@@ -96,9 +103,10 @@ export class FunctionProcess {
       readable.on('data', (chunk: string) => this.#splitters[stream].push(chunk, (line) => this.#line(line, stream)));
     }
     this.#exited = new Promise<ExitInfo>((resolve) => {
-      this.#child.once('error', (error) => {
-        // Spawning failed (no such interpreter): there will be no exit event.
-        if (this.pid >= 0) return;
+      this.#child.on('error', (error) => {
+        // Spawning failed (no such interpreter): there will be no exit event. Later errors (none are
+        // expected: fngate signals the group itself) must not go unhandled.
+        if (this.pid >= 0 || this.#exitInfo) return;
         this.#exitInfo = { code: null, signal: null, error };
         resolve(this.#exitInfo);
       });

@@ -2,6 +2,14 @@
  * A RuntimeAdapter for interpreters that run a fngate shim (Python, PHP): the shim speaks the pipe
  * protocol and loads the function named in its `load` message. What differs per language is an
  * InterpreterProfile; everything else (pre-warming, environment, limits) is here once.
+ *
+ * Pre-warming and the environment: a process's environment is fixed when it is spawned, and a spare is
+ * spawned before its function is known, so it starts with a neutral environment (PATH, HOME, TMPDIR and
+ * the profile's neutral variables, nothing of the gateway's). The function's complete environment
+ * travels in `load`, and the shim applies it (Python `os.environ`, PHP `putenv`) before it imports any
+ * user code. Variables an interpreter reads only while starting cannot be applied that way, so
+ * functions that set them get a fresh process (`canAdopt`). Fresh processes get the same `load`, so both
+ * paths run the same code.
  */
 import { functionEnvironment, scfContext } from '../env.ts';
 import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
@@ -24,6 +32,8 @@ export interface InterpreterProfile<I extends Interpreter = Interpreter> {
   resolve(command: string): Promise<I>;
   /** Arguments that run the shim. */
   args(interpreter: I): string[];
+  /** Join stderr to stdout outside the process (for shims that cannot dup2 themselves). */
+  readonly mergeStderr?: boolean;
   /** Per-runtime built-in variables for a function (PYTHONPATH, PHP_INI_SCAN_DIR …). */
   runtimeVariables(spec: FunctionSpec, interpreter: I): Promise<Record<string, string>>;
   /** Variables of a pre-warmed interpreter, started before any function is known. */
@@ -107,6 +117,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
         binDirs: interpreter.binDirs,
         cwd: spec.codeDir,
         label: this.kind,
+        mergeStderr: this.#profile.mergeStderr,
       }));
     const { request_id: _unused, ...context } = scfContext(spec, '', environment);
     return {
@@ -136,6 +147,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
       env: this.#profile.neutralVariables(interpreter),
       binDirs: interpreter.binDirs,
       label: `${this.kind}-spare`,
+      mergeStderr: this.#profile.mergeStderr,
     });
   }
 }

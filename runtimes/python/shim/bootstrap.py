@@ -22,6 +22,8 @@ FROM_HOST_FD = 4
 # Inherited pipes are inheritable: without this a user's os.system() child would hold the channel open.
 os.set_inheritable(TO_HOST_FD, False)
 os.set_inheritable(FROM_HOST_FD, False)
+# One pipe for stdout and stderr: read as two pipes, print() and logging lines would interleave arbitrarily.
+os.dup2(1, 2)
 _to_host = os.fdopen(TO_HOST_FD, 'wb')
 _from_host = os.fdopen(FROM_HOST_FD, 'rb')
 
@@ -159,7 +161,8 @@ def _serialize(result):
             return '""'
         if isinstance(result, str):
             return json.dumps(result, ensure_ascii=False)
-    return json.dumps(result, ensure_ascii=False, default=_json_default)
+    # allow_nan=False: NaN and Infinity are not JSON, and fngate promises JSON text (a 430 instead).
+    return json.dumps(result, ensure_ascii=False, allow_nan=False, default=_json_default)
 
 
 def _on_invoke(message):
