@@ -1,17 +1,27 @@
 /** The Hono application: every route of the gateway, and the fallbacks for unknown routes and faults. */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { errorResponse } from './respond.ts';
 import { apigwRoutes } from './routes/apigw.ts';
+import { asyncEventRoutes } from './routes/async-events.ts'; // [async]
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { invokeRoutes } from './routes/invoke.ts';
+import { topicRoutes } from './routes/topics.ts'; // [async]
 import type { GatewayServices } from './services.ts';
 
-export function createApp(services: GatewayServices): Hono {
+export interface AppOptions {
+  /** [web] Web function routing (gateway/routes/web.ts): mounted first, so a matching Host wins. */
+  web?: { middleware: MiddlewareHandler };
+}
+
+export function createApp(services: GatewayServices, options: AppOptions = {}): Hono {
   const app = new Hono();
+  if (options.web) app.use('*', options.web.middleware); // [web]
   app.route('/', healthRoutes(services));
   app.route('/', invokeRoutes(services));
   app.route('/', functionRoutes(services));
+  app.route('/', asyncEventRoutes(services)); // [async]
+  app.route('/', topicRoutes(services)); // [async]
   // Configured API gateway endpoints come after the built-in routes, which they cannot shadow.
   app.route('/', apigwRoutes(services));
   app.notFound((c) =>

@@ -45,20 +45,23 @@ export class FunctionRegistry {
   async deploy(configs: FunctionConfig[]): Promise<void> {
     const deployed: DeployedFunction[] = [];
     for (const config of configs) {
-      const adapter = this.#options.adapters.get(config.runtimeKind);
-      if (!adapter) throw new FnError('INVALID_PARAMETER', `function ${config.name}: runtime ${config.runtime} is not available`);
+      // [web] type web / eventInvoke http pick the web adapter, which may cap instances (no namespaces: 1).
+      const placed = this.#options.adapters.forFunction(config);
+      if (!placed) throw new FnError('INVALID_PARAMETER', `function ${config.name}: runtime ${config.runtime} is not available`);
+      const { adapter } = placed;
+      const maxInstances = Math.min(config.reservedConcurrency, placed.maxInstances);
       const spec = this.#specOf(config, LATEST, await this.#options.prepareCode(config));
       const fn: DeployedFunction = {
         config,
         version: LATEST,
         spec,
-        limiter: new ConcurrencyLimiter(config.reservedConcurrency * config.instanceConcurrency),
+        limiter: new ConcurrencyLimiter(maxInstances * config.instanceConcurrency),
         pool: undefined as unknown as InstancePool,
       };
       fn.pool = new InstancePool({
         spec,
         adapter,
-        maxInstances: config.reservedConcurrency,
+        maxInstances,
         perInstanceConcurrency: config.instanceConcurrency,
         idleMs: this.#options.idleInstanceMs,
         onProvisioned: (instance, timings, coldStartMs) =>

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createAdapters } from '../runtimes/index.ts';
+import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
 import { openStore } from '../store/index.ts';
+import { AsyncService } from './async/service.ts'; // [async]
 import { createApp } from './app.ts';
 import { prepareCode } from './code.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
@@ -16,6 +18,7 @@ import { createPipeline } from './invoke/pipeline.ts';
 import { initReportLine } from './invoke/log-frame.ts';
 import { createLogger } from './logger.ts';
 import { FunctionRegistry } from './registry.ts';
+import { webRoutes, type WebRoutes } from './routes/web.ts'; // [web]
 import type { GatewayServices } from './services.ts';
 
 export const DEFAULT_PORT = 9000;
@@ -50,7 +53,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   for (const warning of config.warnings) logger.warn(warning);
   const dataDir = options.dataDir ?? join(config.root, '.fngate');
   const store = await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, logger });
-  const adapters = createAdapters();
+  // [web] FNGATE_WEB_SANDBOX = auto (default) | bwrap | none: how web function instances are isolated.
+  const adapters = createAdapters({
+    web: {
+      sandbox: parseSandboxMode(process.env.FNGATE_WEB_SANDBOX),
+      onNotice: (message, level) => logger[level](message),
+    },
+  });
   const globalLimiter = new ConcurrencyLimiter(config.gateway.concurrencyLimit);
   const registry = new FunctionRegistry({
     adapters,
@@ -80,14 +89,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     onBackgroundError: (fn, error) => logger.error({ err: error, function: fn.config.name }, 'instance failed to start'),
   });
+  const invoke = createPipeline({ store, globalLimiter });
+  // [async] durable async queue, topics and timers; started once the functions are deployed
+  const asyncService = new AsyncService({ queue: store.queue, registry, globalLimiter, invoke, appId: config.gateway.appId, logger });
   const services: GatewayServices = {
     registry,
     store,
-    invoke: createPipeline({ store, globalLimiter }),
+    invoke,
     logger,
     startedAt: Date.now(),
+    async: asyncService,
   };
   let server: ServerType | undefined;
+  const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]
   const close = async (): Promise<void> => {
     const listening = server;
     server = undefined;
@@ -95,21 +109,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
       // Keep-alive sockets (load generators, clients) must not hold shutdown open.
       if ('closeAllConnections' in listening) listening.closeAllConnections();
+      web.close(); // [web] upgraded (WebSocket) connections are outside closeAllConnections
       await closed;
     }
+    await asyncService.close(); // [async] running attempts finish (or are re-queued) before instances go
     await registry.close();
     await adapters.close();
     await store.close();
   };
   try {
     await registry.deploy(config.functions);
-    const app = createApp(services);
+    asyncService.start(); // [async]
+    const app = createApp(services, { web }); // [web]
     server = await new Promise<ServerType>((resolve, reject) => {
       const created = serve(
         { fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: options.host ?? DEFAULT_HOST },
         () => resolve(created),
       );
       created.once('error', reject);
+      created.on('upgrade', web.upgrade); // [web] WebSocket upgrades to web functions
     });
   } catch (error) {
     await close();

@@ -4,6 +4,9 @@
  */
 import type { FunctionConfig, RuntimeKind } from '../gateway/config.ts';
 import type { RuntimeAdapter } from './runtime.ts';
+import { customRuntime } from './custom/adapter.ts';
+import { goRuntime } from './go/adapter.ts';
+import { javaRuntime } from './java/adapter.ts';
 import { nodeRuntime } from './node/adapter.ts';
 import { phpRuntime } from './php/adapter.ts';
 import { pythonRuntime } from './python/adapter.ts';
@@ -35,6 +38,9 @@ export function createAdapters(options: AdapterSetOptions = {}): AdapterSet {
     ['nodejs', nodeRuntime],
     ['python', pythonRuntime()],
     ['php', phpRuntime()],
+    ['go', goRuntime()],
+    ['java', javaRuntime()],
+    ['custom', customRuntime()],
   ]);
   const web = new WebRuntime(options.web); // [web]
   const get = (kind: RuntimeKind): RuntimeAdapter | undefined => adapters.get(kind);
@@ -42,7 +48,10 @@ export function createAdapters(options: AdapterSetOptions = {}): AdapterSet {
     get,
     // [web] begin
     forFunction: (config) => {
-      if (config.type === 'web' || config.eventInvoke === 'http') return { adapter: web, maxInstances: web.maxInstances };
+      if (config.type === 'web' || config.eventInvoke === 'http') {
+        web.warm();
+        return { adapter: web, maxInstances: web.maxInstances };
+      }
       const adapter = get(config.runtimeKind);
       return adapter && { adapter, maxInstances: Infinity };
     },

@@ -1,0 +1,285 @@
+/**
+ * Passing HTTP requests and WebSocket upgrades through to a web function's own server (SPEC §4), as a
+ * pipeline built from the event pipeline's wrappers: recording, concurrency (432), framing (START/END/
+ * Report, Init Report), then a lease on an instance and the exchange itself. Bodies are piped both ways
+ * with Node streams, so a large upload or download never sits in the gateway's memory.
+ */
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isWebServer, SCF_HEADER_PREFIX, scfHeaders, startupLogOf, type WebServer } from '../runtimes/web/index.ts';
+import type { Store } from '../store/types.ts';
+import type { ConcurrencyLimiter } from './concurrency.ts';
+import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
+import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invoke/invocation.ts';
+import { concurrency, framing, recording } from './invoke/wrappers.ts';
+import type { DeployedFunction } from './registry.ts';
+import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from './respond.ts';
+
+/** How long a failed exchange waits to learn whether the server died (439 and replace) or only hung up. */
+const SETTLE_MS = 300;
+
+/** RFC 9110 §7.6.1 hop-by-hop headers, plus `expect` (the gateway already answered 100-continue). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+
+/** One request's conversation with the server of the leased instance; resolves when it is over. */
+export type Exchange = (server: WebServer, invocation: Invocation) => Promise<void>;
+
+interface WebInvocation extends Invocation {
+  readonly exchange: Exchange;
+}
+
+export interface WebRequest {
+  fn: DeployedFunction;
+  requestId: string;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  exchange: Exchange;
+}
+
+export type WebPipeline = (request: WebRequest) => Promise<void>;
+
+/**
+ * Like the event pipeline's instance lease, but many requests share one instance: its output goes to the
+ * most recent request in flight. A failed start puts the bootstrap's output in this request's log.
+ */
+const webLease: Wrapper = (next) => async (invocation) => {
+  let lease;
+  try {
+    lease = await invocation.fn.pool.acquire(invocation.signal);
+  } catch (error) {
+    for (const line of startupLogOf(error)) invocation.log.user(line);
+    throw error;
+  }
+  invocation.coldStart = lease.coldStart;
+  invocation.instance = lease.instance;
+  const server = lease.instance;
+  if (!isWebServer(server)) {
+    lease.release();
+    throw new FnError('INTERNAL', `function ${invocation.fn.config.name} is not served by the web runtime`);
+  }
+  const detach = server.attachRequestLog(invocation.log.user);
+  try {
+    return await next(invocation);
+  } finally {
+    detach();
+    invocation.memUsageBytes = server.alive ? server.memoryUsage() : invocation.memUsageBytes;
+    lease.release();
+  }
+};
+
+const exchangeStep: InvokeStep = async (invocation) => {
+  const started = performance.now();
+  try {
+    await (invocation as WebInvocation).exchange(invocation.instance as WebServer, invocation);
+  } finally {
+    invocation.durationMs = performance.now() - started;
+  }
+  return '';
+};
+
+export function createWebPipeline(deps: { store: Store; globalLimiter: ConcurrencyLimiter }): WebPipeline {
+  const phases: Wrapper[] = [recording(deps.store), concurrency(deps.globalLimiter), framing, webLease];
+  const run = phases.reduceRight<InvokeStep>((next, wrap) => wrap(next), exchangeStep);
+  return async ({ fn, requestId, signal, exchange }) => {
+    const invocation: WebInvocation = Object.assign(newInvocation({ requestId, fn, payload: '', mode: 'sync', signal }), { exchange });
+    await run(invocation);
+  };
+}
+
+const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
+function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
+  return new Set(
+    String(headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((token) => token.trim())
+      .filter(Boolean),
+  );
+}
+
+/** Raw header pairs without hop-by-hop headers (and those the Connection header names). */
+function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = () => false): string[] {
+  const named = connectionTokens(headers);
+  const kept: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const lower = rawHeaders[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || named.has(lower) || drop(lower)) continue;
+    kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  }
+  return kept;
+}
+
+/** What the user's server receives: the client's headers, X-Forwarded-*, and the X-Scf-* platform headers. */
+function upstreamHeaders(incoming: IncomingMessage, fn: DeployedFunction, requestId: string, upgrade: boolean): string[] {
+  // Clients cannot pose as the platform: their X-Scf-* and X-Forwarded-Proto/Host are replaced.
+  const headers = endToEnd(incoming.rawHeaders, incoming.headers, (lower) => lower.startsWith(SCF_HEADER_PREFIX) || FORWARDED.has(lower));
+  if (upgrade) headers.push('Connection', 'Upgrade', 'Upgrade', first(incoming.headers.upgrade) ?? '');
+  const chunked = /chunked/i.test(first(incoming.headers['transfer-encoding']) ?? '');
+  if (chunked && incoming.headers['content-length'] === undefined) headers.push('Transfer-Encoding', 'chunked');
+  const client = incoming.socket.remoteAddress ?? '';
+  const priorFor = first(incoming.headers['x-forwarded-for']);
+  const tls = 'encrypted' in incoming.socket && incoming.socket.encrypted === true;
+  headers.push(
+    'X-Forwarded-For', priorFor ? `${priorFor}, ${client}` : client,
+    'X-Forwarded-Proto', tls ? 'https' : 'http',
+    'X-Forwarded-Host', incoming.headers.host ?? '',
+  );
+  for (const [name, value] of Object.entries(scfHeaders(fn.spec, requestId))) headers.push(name, value);
+  return headers;
+}
+
+function timeoutError(fn: DeployedFunction): FnError {
+  return new FnError('TIMEOUT', `Invoking task timed out after ${fn.config.timeoutMs / 1000} seconds`);
+}
+
+/** An upstream connection failed: 439, and whether the server is gone decides if the instance is replaced. */
+async function upstreamError(server: WebServer, error: Error): Promise<FnError> {
+  const gone = await server.settle(SETTLE_MS);
+  return new FnError('USER_PROCESS_EXITED', gone ? server.endReason : `the web server closed the connection (${error.message})`);
+}
+
+/**
+ * A plain HTTP exchange. Until the response starts, a failure rejects and the caller answers with the
+ * error; after it, the client connection is cut (the status is already on the wire).
+ */
+export function httpExchange(incoming: IncomingMessage, outgoing: ServerResponse, path: string): Exchange {
+  return (server, invocation) =>
+    new Promise<void>((resolve, reject) => {
+      const { fn, requestId } = invocation;
+      let done = false;
+      const upstream = server.request({
+        method: incoming.method,
+        path,
+        headers: upstreamHeaders(incoming, fn, requestId, false),
+      });
+      const finish = (error?: FnError): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (!error) return resolve();
+        upstream.destroy();
+        incoming.unpipe(upstream);
+        if (outgoing.headersSent) outgoing.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(() => finish(timeoutError(fn)), fn.config.timeoutMs);
+      incoming.pipe(upstream);
+      upstream.on('response', (response) => {
+        const headers = endToEnd(response.rawHeaders, response.headers, (lower) => lower === REQUEST_ID_HEADER.toLowerCase());
+        headers.push(REQUEST_ID_HEADER, requestId);
+        outgoing.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
+        response.pipe(outgoing);
+        response.on('close', () => {
+          if (!response.complete && !done) void upstreamError(server, new Error('response cut short')).then(finish);
+        });
+      });
+      upstream.on('error', (error) => {
+        if (!done) void upstreamError(server, error).then(finish);
+      });
+      outgoing.on('finish', () => finish());
+      outgoing.on('close', () => {
+        if (!outgoing.writableFinished) finish(new FnError('CANCELLED', 'the client closed the connection'));
+      });
+    });
+}
+
+/** The response head of an upgrade exchange, written by hand: the client socket is no longer HTTP-managed. */
+function responseHead(status: number, message: string | undefined, headers: string[]): string {
+  let head = `HTTP/1.1 ${status} ${message || STATUS_CODES[status] || ''}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** An SCF error object as a raw HTTP response, for sockets outside the HTTP server's control (upgrades). */
+export function writeRawError(socket: Duplex, error: unknown, requestId: string): void {
+  const fnError = toFnError(error);
+  const body = JSON.stringify(toScfErrorBody(fnError, requestId));
+  const type = ErrorCodes[fnError.code].type;
+  socket.end(
+    responseHead(fnError.status, STATUS_CODES[fnError.status] ?? type, [
+      'Content-Type', 'application/json; charset=utf-8',
+      'Content-Length', String(Buffer.byteLength(body)),
+      REQUEST_ID_HEADER, requestId,
+      ERROR_TYPE_HEADER, type,
+      'Connection', 'close',
+    ]) + body,
+  );
+}
+
+/**
+ * A WebSocket (or other) upgrade: the handshake goes to the server; on 101 both sockets are piped until
+ * either side closes. The connection lives at most the function's timeout, like SCF's web functions.
+ */
+export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head: Buffer, path: string): Exchange {
+  return (server, invocation) =>
+    new Promise<void>((resolve, reject) => {
+      const { fn, requestId } = invocation;
+      let done = false;
+      let upgraded = false;
+      const upstream = server.request({
+        method: incoming.method,
+        path,
+        headers: upstreamHeaders(incoming, fn, requestId, true),
+        agent: false,
+      });
+      let upstreamSocket: Duplex | undefined;
+      const finish = (error?: FnError): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        upstream.destroy();
+        upstreamSocket?.destroy();
+        // Before the 101, the caller still answers with the error on the socket.
+        if (error && upgraded) socket.destroy();
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => finish(timeoutError(fn)), fn.config.timeoutMs);
+      upstream.on('upgrade', (response, upSocket, upHead) => {
+        upgraded = true;
+        upstreamSocket = upSocket;
+        const headers = [...response.rawHeaders, REQUEST_ID_HEADER, requestId];
+        socket.write(responseHead(response.statusCode ?? 101, response.statusMessage, headers));
+        if (upHead.length > 0) socket.write(upHead);
+        if (head.length > 0) upSocket.write(head);
+        upSocket.pipe(socket);
+        socket.pipe(upSocket);
+        upSocket.on('error', () => socket.destroy());
+        upSocket.on('close', () => {
+          socket.end();
+          finish();
+        });
+        socket.on('close', () => finish());
+      });
+      upstream.on('response', (response) => {
+        // The server declined the upgrade: relay its answer, delimited by closing the connection.
+        upgraded = true;
+        const headers = endToEnd(response.rawHeaders, response.headers, (lower) => lower === 'content-length');
+        headers.push(REQUEST_ID_HEADER, requestId, 'Connection', 'close');
+        socket.write(responseHead(response.statusCode ?? 502, response.statusMessage, headers));
+        response.pipe(socket);
+        response.on('end', () => finish());
+      });
+      upstream.on('error', (error) => {
+        if (!done) void upstreamError(server, error).then(finish);
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        if (!upgraded) finish(new FnError('CANCELLED', 'the client closed the connection'));
+      });
+      upstream.end();
+    });
+}

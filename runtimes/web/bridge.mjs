@@ -1,0 +1,188 @@
+// The in-sandbox half of a web function instance, run by the host's node (plain JS: no tsx inside).
+//
+// Why it exists: the user's server listens on 127.0.0.1:9000 inside the instance's own network
+// namespace, which the gateway cannot reach. The bridge listens on a Unix socket in a folder shared with
+// the gateway and, for each accepted connection, connects to the port inside and pipes both ways.
+// It also starts `scf_bootstrap`, watches the port until it accepts connections, and reports on fd 3.
+//
+// Protocol on fd 3 (a socketpair, JSON lines):
+//   gateway → bridge, once: {socketPath, port, bootstrap, cwd, env, sandboxed}
+//   bridge → gateway: {event:'spawned', pid} | {event:'listening', host} | {event:'spawn-error', message}
+//                     | {event:'refused'} | {event:'exit', code, signal}
+// stdout/stderr belong to the user's process (function logs); the bridge never writes to them.
+import { spawn } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+
+const PROBE_FAST_MS = 10;
+const PROBE_SLOW_MS = 50;
+const PROBE_FAST_FOR_MS = 2000;
+/** After scf_bootstrap exits, how often to check whether processes it left behind still run. */
+const ORPHAN_CHECK_MS = 500;
+const TARGET_HOSTS = ['127.0.0.1', '::1'];
+/** The bridge exits by this time even if its child could not be reaped. */
+const FORCED_EXIT_MS = 1000;
+
+const control = new net.Socket({ fd: 3, readable: true, writable: true });
+let config;
+let child;
+let targetHost;
+let exiting = false;
+
+function send(message) {
+  if (!control.destroyed) control.write(`${JSON.stringify(message)}\n`);
+}
+
+const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+/**
+ * End the bootstrap and exit. The bridge waits until it has reaped its child: a killed process whose
+ * parent is already gone lingers as a zombie until the host's init collects it.
+ */
+function finish(code) {
+  if (exiting) return;
+  exiting = true;
+  try {
+    unlinkSync(config.socketPath);
+  } catch {}
+  const exit = () => control.end(() => process.exit(code));
+  if (running()) {
+    child.once('exit', exit);
+    killBootstrap();
+  } else exit();
+  setTimeout(() => process.exit(code), FORCED_EXIT_MS).unref();
+}
+
+/** Outside a sandbox the bootstrap leads its own process group; inside, the pid namespace ends the rest. */
+function killBootstrap() {
+  try {
+    if (config?.sandboxed) child.kill('SIGKILL');
+    else process.kill(-child.pid, 'SIGKILL');
+  } catch {}
+}
+
+/** One connection attempt to the user's port on each loopback address; resolves the host that answered. */
+function probe() {
+  return new Promise((resolve) => {
+    let pending = TARGET_HOSTS.length;
+    let found;
+    for (const host of TARGET_HOSTS) {
+      const socket = net.connect({ host, port: config.port });
+      socket.once('connect', () => {
+        found ??= host;
+        socket.destroy();
+        if (--pending === 0) resolve(found);
+      });
+      socket.once('error', () => {
+        if (--pending === 0) resolve(found);
+      });
+    }
+  });
+}
+
+async function waitForListening() {
+  const started = Date.now();
+  while (!exiting) {
+    const host = await probe();
+    if (host) return host;
+    await new Promise((r) => setTimeout(r, Date.now() - started < PROBE_FAST_FOR_MS ? PROBE_FAST_MS : PROBE_SLOW_MS));
+  }
+  return undefined;
+}
+
+function serve() {
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    const upstream = net.connect({ host: targetHost ?? TARGET_HOSTS[0], port: config.port, allowHalfOpen: true, noDelay: true });
+    upstream.once('connect', () => {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    upstream.once('error', (error) => {
+      if (error.code === 'ECONNREFUSED') send({ event: 'refused' });
+      client.destroy();
+    });
+    client.once('error', () => upstream.destroy());
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+  });
+  server.listen(config.socketPath);
+  return server;
+}
+
+/** Interpreter and arguments for a bootstrap without the execute bit (zip uploads lose it). */
+function commandFor(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return [path, []];
+  } catch {}
+  const firstLine = readFileSync(path, 'utf8').split('\n', 1)[0] ?? '';
+  if (firstLine.startsWith('#!')) {
+    const [interpreter, ...args] = firstLine.slice(2).trim().split(/\s+/);
+    if (interpreter) return [interpreter, [...args, path]];
+  }
+  return ['/bin/sh', [path]];
+}
+
+/** Live processes of the sandbox other than the bridge (pid 1 there; orphans it never reaps stay zombies). */
+function othersInSandbox() {
+  if (!config.sandboxed) return false;
+  return readdirSync('/proc').some((name) => {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) return false;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
+
+function start() {
+  serve();
+  const [command, args] = commandFor(config.bootstrap);
+  child = spawn(command, args, {
+    cwd: config.cwd,
+    env: config.env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: !config.sandboxed,
+  });
+  child.once('spawn', () => send({ event: 'spawned', pid: child.pid }));
+  child.once('error', (error) => {
+    send({ event: 'spawn-error', message: error.message });
+    finish(127);
+  });
+  child.once('exit', (code, signal) => {
+    // A bootstrap may start the server in the background and exit (`node app.js &`): inside a sandbox
+    // the instance lives while processes it left behind do.
+    const check = () => {
+      if (exiting) return;
+      if (othersInSandbox()) {
+        setTimeout(check, ORPHAN_CHECK_MS);
+        return;
+      }
+      send({ event: 'exit', code, signal });
+      finish(code ?? 1);
+    };
+    check();
+  });
+  void waitForListening().then((host) => {
+    if (!host) return;
+    targetHost = host;
+    send({ event: 'listening', host });
+  });
+}
+
+let buffered = '';
+control.setEncoding('utf8');
+control.on('data', (chunk) => {
+  if (config) return;
+  buffered += chunk;
+  const newline = buffered.indexOf('\n');
+  if (newline < 0) return;
+  config = JSON.parse(buffered.slice(0, newline));
+  start();
+});
+// The gateway holds the other end for the instance's whole life: its end means stop (or the gateway died).
+control.on('end', () => (config ? finish(137) : process.exit(1)));
+control.on('error', () => {});
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => finish(143));

@@ -1,0 +1,4 @@
+/** The web runtime's public surface: the adapter, and what the gateway's web route needs of an instance. */
+export { parseSandboxMode, WebRuntime, type SandboxMode, type WebRuntimeOptions } from './adapter.ts';
+export { scfHeaders, SCF_HEADER_PREFIX } from './headers.ts';
+export { isWebServer, startupLogOf, type WebServer } from './instance.ts';
