@@ -49,6 +49,8 @@ export interface Lease {
 interface Slot {
   instance: Instance;
   ready: boolean;
+  /** While starting: settles when the instance is ready (or failed). */
+  starting: Promise<void> | undefined;
   createdAt: number;
   lastUsedAt: number;
   invocations: number;
@@ -118,6 +120,18 @@ export class InstancePool {
       if (this.#closed) throw new FnError('CANCELLED', 'the function is being unloaded');
       const warm = this.#pickWarm();
       if (warm) return this.#lease(warm, undefined);
+      // An instance that serves several requests at once and is still starting takes this one too,
+      // rather than a burst of first requests each starting its own server.
+      const joinable = this.#pickStarting();
+      if (joinable) {
+        joinable.inFlight++;
+        try {
+          await joinable.starting;
+        } finally {
+          joinable.inFlight--;
+        }
+        continue;
+      }
       if (this.#slots.length < this.#options.maxInstances) return this.#startForRequest();
       await this.#waitForRoom(signal);
     }
@@ -156,11 +170,17 @@ export class InstancePool {
     return best;
   }
 
+  #pickStarting(): Slot | undefined {
+    if (this.#options.perInstanceConcurrency <= 1) return undefined;
+    return this.#slots.find((slot) => slot.starting && slot.inFlight < this.#options.perInstanceConcurrency);
+  }
+
   #createSlot(provisioned: boolean): Slot {
     const now = Date.now();
     const slot: Slot = {
       instance: this.#options.adapter.createInstance(this.#options.spec),
       ready: false,
+      starting: undefined,
       createdAt: now,
       lastUsedAt: now,
       invocations: 0,
@@ -176,15 +196,22 @@ export class InstancePool {
     // Hold the slot for this request while it starts, so a second request does not pick it.
     slot.inFlight = 1;
     const startedAt = performance.now();
+    const start = slot.instance.start();
+    slot.starting = start.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
-      const timings = await slot.instance.start();
+      const timings = await start;
       slot.ready = true;
-      slot.inFlight = 0;
+      slot.inFlight--;
       return this.#lease(slot, { ...timings, coldStartMs: performance.now() - startedAt });
     } catch (error) {
       this.#remove(slot);
       await slot.instance.close('broken');
       throw error;
+    } finally {
+      slot.starting = undefined;
     }
   }
 

@@ -1,0 +1,142 @@
+// The pool's policies, with a minimal in-test runtime whose instances are controlled by the test.
+import t from 'tap';
+import { FnError } from '../../gateway/errors.ts';
+import { InstanceLog } from '../../runtimes/instance-log.ts';
+import { InstancePool } from '../../runtimes/pool.ts';
+import type { FunctionSpec, InitTimings, Instance, RuntimeAdapter } from '../../runtimes/runtime.ts';
+
+const spec: FunctionSpec = {
+  namespace: 'default', name: 'pooled', version: '$LATEST', runtime: 'Test1', type: 'event', handler: 'index.main_handler',
+  handlerStyle: 'scf', initializer: undefined, codeDir: '/nonexistent', layerDirs: [], memoryMb: 128, timeoutMs: 1000,
+  initTimeoutMs: 1000, environment: {}, platform: { region: 'r', appId: 'a', uin: 'u' },
+};
+
+class TestInstance implements Instance {
+  static created: TestInstance[] = [];
+  readonly id = `i${TestInstance.created.length + 1}`;
+  readonly log = new InstanceLog();
+  alive = true;
+  closedWith: string | undefined;
+  constructor(readonly startDelayMs: number, readonly failStart: boolean) {
+    TestInstance.created.push(this);
+  }
+  async start(): Promise<InitTimings> {
+    await new Promise((resolve) => setTimeout(resolve, this.startDelayMs));
+    if (this.failStart) throw new FnError('USER_CODE_LOAD_ERROR', 'cannot load');
+    return { pullCodeMs: 0, initRuntimeMs: 1, initFunctionMs: 1 };
+  }
+  async invoke(): Promise<string> {
+    return '"ok"';
+  }
+  memoryUsage(): number {
+    return 1024;
+  }
+  async close(reason?: string): Promise<void> {
+    this.alive = false;
+    this.closedWith ??= reason ?? 'closed';
+  }
+}
+
+function adapter(options: { startDelayMs?: number; failStart?: boolean } = {}): RuntimeAdapter {
+  return {
+    kind: 'test',
+    supports: () => true,
+    createInstance: () => new TestInstance(options.startDelayMs ?? 5, options.failStart ?? false),
+  };
+}
+
+function pool(t: Tap, options: Partial<ConstructorParameters<typeof InstancePool>[0]> = {}): InstancePool {
+  TestInstance.created = [];
+  const created = new InstancePool({ spec, adapter: adapter(), maxInstances: 3, perInstanceConcurrency: 1, idleMs: 60_000, ...options });
+  t.teardown(() => created.close());
+  return created;
+}
+type Tap = { teardown(fn: () => unknown): void };
+
+t.test('the first acquire is a cold start; a released instance is reused warm', async (t) => {
+  const p = pool(t);
+  await p.start();
+  const first = await p.acquire();
+  t.ok(first.coldStart, 'cold start reported');
+  t.equal(first.coldStart!.initRuntimeMs, 1);
+  first.release();
+  const second = await p.acquire();
+  t.equal(second.instance, first.instance, 'same instance');
+  t.equal(second.coldStart, undefined, 'warm: no cold start');
+  second.release();
+  t.equal(p.size, 1);
+});
+
+t.test('one request per event instance; beyond maxInstances acquire waits for a release', async (t) => {
+  const p = pool(t, { maxInstances: 2 });
+  await p.start();
+  const a = await p.acquire();
+  const b = await p.acquire();
+  t.not(a.instance, b.instance);
+  let third: Awaited<ReturnType<InstancePool['acquire']>> | undefined;
+  const waiting = p.acquire().then((lease) => (third = lease));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(third, undefined, 'still waiting');
+  b.release();
+  await waiting;
+  t.equal(third!.instance, b.instance, 'got the released instance');
+  a.release();
+  third!.release();
+});
+
+t.test('a dead instance is dropped on release and never handed out again', async (t) => {
+  const p = pool(t);
+  await p.start();
+  const lease = await p.acquire();
+  (lease.instance as TestInstance).alive = false;
+  lease.release();
+  t.equal(p.size, 0);
+  const next = await p.acquire();
+  t.not(next.instance, lease.instance);
+  t.ok(next.coldStart);
+  next.release();
+});
+
+t.test('a failed start rejects the acquire and leaves no slot behind', async (t) => {
+  TestInstance.created = [];
+  const p = new InstancePool({ spec, adapter: adapter({ failStart: true }), maxInstances: 1, perInstanceConcurrency: 1, idleMs: 60_000 });
+  t.teardown(() => p.close());
+  await p.start();
+  await t.rejects(p.acquire(), { code: 'USER_CODE_LOAD_ERROR' });
+  t.equal(p.size, 0);
+  t.equal(TestInstance.created[0]!.closedWith, 'broken');
+});
+
+t.test('instances idle past idleMs are recycled, provisioned ones kept warm', async (t) => {
+  const p = pool(t, { idleMs: 100 });
+  await p.start(1);
+  t.equal(p.size, 1, 'provisioned instance started at load');
+  t.equal(p.info()[0]!.provisioned, true);
+  const leases = await Promise.all([p.acquire(), p.acquire()]);
+  for (const lease of leases) lease.release();
+  t.equal(p.size, 2);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  t.equal(p.size, 1, 'the extra instance was recycled, the provisioned count kept');
+  t.ok(TestInstance.created.some((instance) => instance.closedWith === 'idle'));
+});
+
+t.test('with several requests per instance, concurrent first requests share one starting instance', async (t) => {
+  TestInstance.created = [];
+  const p = new InstancePool({ spec, adapter: adapter({ startDelayMs: 50 }), maxInstances: 5, perInstanceConcurrency: 4, idleMs: 60_000 });
+  t.teardown(() => p.close());
+  await p.start();
+  const leases = await Promise.all(Array.from({ length: 6 }, () => p.acquire()));
+  t.equal(TestInstance.created.length, 2, 'two instances for six requests at four per instance');
+  t.equal(leases.filter((lease) => lease.coldStart).length, 2, 'each instance reports its cold start once');
+  t.same(p.info().map((info) => info.inFlight).sort(), [2, 4]);
+  for (const lease of leases) lease.release();
+});
+
+t.test('info reports state, invocations and memory', async (t) => {
+  const p = pool(t);
+  await p.start();
+  const lease = await p.acquire();
+  t.match(p.info(), [{ state: 'busy', invocations: 1, inFlight: 1, memoryBytes: 1024 }]);
+  lease.release();
+  t.match(p.info(), [{ state: 'idle', inFlight: 0 }]);
+});
