@@ -4,6 +4,7 @@
  * longer than `idleMs` (keeping `provisioned` of them warm).
  */
 import { FnError } from '../gateway/errors.ts';
+import type { LogTarget } from './instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, RuntimeAdapter } from './runtime.ts';
 
 export interface PoolOptions {
@@ -114,8 +115,11 @@ export class InstancePool {
     await Promise.all(starts);
   }
 
-  /** An instance with room for one more request: an idle warm one, else a new one. */
-  async acquire(signal?: AbortSignal): Promise<Lease> {
+  /**
+   * An instance with room for one more request: an idle warm one, else a new one. When this request
+   * starts the instance, the start-up output goes to `startLog`, also when the start fails.
+   */
+  async acquire(signal?: AbortSignal, startLog?: LogTarget): Promise<Lease> {
     for (;;) {
       if (this.#closed) throw new FnError('CANCELLED', 'the function is being unloaded');
       const warm = this.#pickWarm();
@@ -132,7 +136,7 @@ export class InstancePool {
         }
         continue;
       }
-      if (this.#slots.length < this.#options.maxInstances) return this.#startForRequest();
+      if (this.#slots.length < this.#options.maxInstances) return this.#startForRequest(startLog);
       await this.#waitForRoom(signal);
     }
   }
@@ -191,8 +195,9 @@ export class InstancePool {
     return slot;
   }
 
-  async #startForRequest(): Promise<Lease> {
+  async #startForRequest(startLog: LogTarget | undefined): Promise<Lease> {
     const slot = this.#createSlot(false);
+    if (startLog) slot.instance.log.attach(startLog);
     // Hold the slot for this request while it starts, so a second request does not pick it.
     slot.inFlight = 1;
     const startedAt = performance.now();
@@ -212,6 +217,7 @@ export class InstancePool {
       throw error;
     } finally {
       slot.starting = undefined;
+      if (startLog) slot.instance.log.detach();
     }
   }
 

@@ -93,7 +93,7 @@ export const framing: Wrapper = (next) => async (invocation) => {
  * log, and give it back. A dead instance is dropped by the pool on release.
  */
 export const instanceLease: Wrapper = (next) => async (invocation) => {
-  const lease = await invocation.fn.pool.acquire(invocation.signal);
+  const lease = await invocation.fn.pool.acquire(invocation.signal, invocation.log.user);
   invocation.coldStart = lease.coldStart;
   invocation.instance = lease.instance;
   lease.instance.log.attach(invocation.log.user);

@@ -9,6 +9,7 @@ const gateway = await startTestGateway(t, {
     hello: { src: fixture('hello'), runtime: 'Nodejs18.15' },
     sleepy: { src: fixture('sleep'), runtime: 'Nodejs18.15', reservedConcurrency: 10, timeout: 5 },
     other: { src: fixture('hello'), runtime: 'Nodejs18.15', namespace: 'team' },
+    broken: { src: fixture('noisy-load-error'), runtime: 'Nodejs18.15' },
   },
 });
 
@@ -59,9 +60,18 @@ t.test('200 concurrent invokes with reservedConcurrency 10: 10 run, the rest get
   t.ok(performance.now() - started < 5000, 'throttled requests did not wait');
 });
 
+t.test('a load error is 443 and the output printed while loading is in that request log', async (t) => {
+  const response = await gateway.invoke('broken');
+  t.equal(response.status, 443, response.text);
+  t.match(response.json.errorMessage, /configuration missing/);
+  const lines = await gateway.logs('broken', response.requestId!);
+  t.ok(lines.some((line) => line.endsWith(' loading configuration')), lines.join('\n'));
+  t.ok(lines.includes(`END RequestId: ${response.requestId}`));
+});
+
 t.test('management routes', async (t) => {
   const list = (await (await fetch(`${gateway.url}/functions`)).json()) as { functions: Array<{ name: string }> };
-  t.same(list.functions.map((f) => f.name).sort(), ['hello', 'other', 'sleepy']);
+  t.same(list.functions.map((f) => f.name).sort(), ['broken', 'hello', 'other', 'sleepy']);
   const one = await fetch(`${gateway.url}/functions/hello`);
   t.equal(one.status, 200);
   t.match(await one.json(), { name: 'hello', runtime: 'Nodejs18.15', memorySize: 128, timeout: 3 });
