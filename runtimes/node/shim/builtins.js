@@ -51,7 +51,7 @@ const types = {
 };
 
 const deprecated = new Set();
-const util = {
+const makeUtil = () => ({
   format: internal.format,
   formatWithOptions: internal.formatWithOptions,
   inspect: internal.inspect,
@@ -97,14 +97,10 @@ const util = {
   isError: (v) => v instanceof Error,
   isDate: (v) => v instanceof Date,
   isRegExp: (v) => v instanceof RegExp,
-};
-util.debug = util.debuglog;
+  debug: () => Object.assign(() => {}, { enabled: false }),
+});
 
-let bufferModule;
-function loadBuffer() {
-  if (bufferModule === undefined) bufferModule = internal.loadBufferPackage();
-  return bufferModule;
-}
+const loadBuffer = () => internal.need('buffer').buffer;
 
 // `Buffer` becomes a real global the first time anything touches it, so isolates that never use it
 // never pay for evaluating the package.
@@ -123,14 +119,14 @@ Object.defineProperty(globalThis, 'Buffer', {
 
 const factories = {
   buffer: loadBuffer,
-  events: () => internal.EventEmitter,
-  util: () => util,
+  events: () => internal.need('events').EventEmitter,
+  util: makeUtil,
   'util/types': () => types,
-  url: () => internal.url,
-  querystring: () => internal.querystring,
-  path: () => internal.path,
-  'path/posix': () => internal.path,
-  crypto: () => internal.crypto,
+  url: () => internal.need('url').url,
+  querystring: () => internal.need('url').querystring,
+  path: () => internal.need('path').path,
+  'path/posix': () => internal.need('path').path,
+  crypto: () => internal.need('crypto').crypto,
   timers: () => internal.timers,
   'timers/promises': () => internal.timersPromises,
   process: () => internal.process,

@@ -2,6 +2,7 @@
 // pools so most calls never leave the isolate) and a `crypto` built-in with randomBytes, createHash and
 // createHmac (digests computed by the host). Ciphers, signatures and key derivation are not offered.
 /* global internal, host */
+const { utf8Encode } = internal.need('encoding');
 const POOL_SIZE = 4096;
 const MAX_RANDOM_VALUES = 65536;
 let pool = new Uint8Array(0);
@@ -46,7 +47,7 @@ Object.defineProperty(globalThis, 'crypto', { value: webcrypto, writable: true, 
 
 function toBytes(data, encoding) {
   if (typeof data === 'string') {
-    return !encoding || encoding === 'utf8' || encoding === 'utf-8' ? internal.utf8Encode(data) : Buffer.from(data, encoding);
+    return !encoding || encoding === 'utf8' || encoding === 'utf-8' ? utf8Encode(data) : Buffer.from(data, encoding);
   }
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);

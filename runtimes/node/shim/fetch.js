@@ -2,6 +2,7 @@
 // the isolate sends the request with one ignored call and gets the whole response back through
 // dispatch(FETCH_*, id, data). An in-flight fetch keeps the event loop non-empty, like a socket in Node.
 /* global internal, host */
+const { utf8Encode, utf8Decode } = internal.need('encoding');
 const inflight = new Map();
 let nextId = 1;
 
@@ -54,11 +55,11 @@ class Headers {
 
 function bodyBytes(body) {
   if (body === undefined || body === null) return null;
-  if (typeof body === 'string') return internal.utf8Encode(body);
+  if (typeof body === 'string') return utf8Encode(body);
   if (body instanceof Uint8Array) return body;
   if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (body instanceof URLSearchParams) return internal.utf8Encode(body.toString());
+  if (body instanceof URLSearchParams) return utf8Encode(body.toString());
   throw new TypeError('fetch in the isolate supports string, ArrayBuffer, TypedArray, Buffer and URLSearchParams bodies');
 }
 
@@ -90,7 +91,7 @@ class Response {
     return this.#consume().then((b) => b.slice());
   }
   text() {
-    return this.#consume().then((b) => internal.utf8Decode(b));
+    return this.#consume().then((b) => utf8Decode(b));
   }
   json() {
     return this.text().then((text) => JSON.parse(text));

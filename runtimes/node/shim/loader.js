@@ -1,17 +1,22 @@
 // Runs inside the isolate. CommonJS: the host resolves a request and reads the file (only inside the code
 // folder and the layers); the module is compiled here with Node's wrapper and a `sourceURL`, so stack
 // traces show the user's own paths and line numbers. Module scope runs once; require.cache is per instance.
+// Functions here are written as parenthesised expressions on purpose: V8 compiles those eagerly, so their
+// bytecode is part of the shim's code cache instead of being compiled again on every cold start.
 /* global internal, host */
+// Captured before user code runs, which may replace the globals.
+const globalEval = globalThis.eval;
+const { parse } = JSON;
 const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const WRAPPER_TAIL = '\n})';
 const cache = Object.create(null);
 // `${directory}\0${request}` → filename, so repeated requires never leave the isolate.
 const resolvedPaths = new Map();
 
-function dirname(filename) {
+const dirname = (function dirname(filename) {
   const at = filename.lastIndexOf('/');
   return at <= 0 ? '/' : filename.slice(0, at);
-}
+});
 
 class Module {
   constructor(filename, parent) {
@@ -29,7 +34,7 @@ class Module {
   }
 }
 
-function moduleError(record, request, parent) {
+const moduleError = (function moduleError(record, request, parent) {
   const error = new Error(record.message);
   error.code = record.code;
   if (record.code === 'MODULE_NOT_FOUND') {
@@ -39,14 +44,14 @@ function moduleError(record, request, parent) {
     error.requireStack = stack;
   }
   return error;
-}
+});
 
-function checkRequest(request) {
+const checkRequest = (function checkRequest(request) {
   if (typeof request !== 'string') throw new TypeError(`The "id" argument must be of type string. Received ${internal.inspect(request)}`);
   if (request === '') throw new TypeError("The argument 'id' must be a non-empty string. Received ''");
-}
+});
 
-function requireFrom(request, parent) {
+const requireFrom = (function requireFrom(request, parent) {
   checkRequest(request);
   const builtin = internal.builtin(request);
   if (builtin !== undefined) return builtin;
@@ -58,10 +63,11 @@ function requireFrom(request, parent) {
   resolvedPaths.set(key, record.filename);
   const cached = cache[record.filename];
   return cached !== undefined ? cached.exports : load(record, parent).exports;
-}
+});
 
-function load(record, parent) {
+const load = (function load(record, parent) {
   const module = new Module(record.filename, parent);
+  if (internal.mainModule === undefined) internal.mainModule = module;
   cache[record.filename] = module;
   if (parent) parent.children.push(module);
   let loaded = false;
@@ -74,20 +80,20 @@ function load(record, parent) {
   }
   module.loaded = true;
   return module;
-}
+});
 
-function parseJson(record) {
+const parseJson = (function parseJson(record) {
   try {
-    return JSON.parse(record.source);
+    return parse(record.source);
   } catch (error) {
     error.message = `${record.filename}: ${error.message}`;
     throw error;
   }
-}
+});
 
-function compile(module, source) {
+const compile = (function compile(module, source) {
   try {
-    return (0, eval)(`${WRAPPER_HEAD}${source}${WRAPPER_TAIL}\n//# sourceURL=${module.filename}`);
+    return globalEval(`${WRAPPER_HEAD}${source}${WRAPPER_TAIL}\n//# sourceURL=${module.filename}`);
   } catch (error) {
     // eval's SyntaxError has no position; the host re-parses the file to say where, like Node does.
     if (error instanceof SyntaxError) {
@@ -99,9 +105,9 @@ function compile(module, source) {
     }
     throw error;
   }
-}
+});
 
-function makeRequire(module) {
+const makeRequire = (function makeRequire(module) {
   const require = (request) => requireFrom(request, module);
   require.resolve = (request) => {
     checkRequest(request);
@@ -112,18 +118,12 @@ function makeRequire(module) {
   };
   require.resolve.paths = (request) => (internal.builtin(request) !== undefined ? null : []);
   require.cache = cache;
-  require.main = internal.mainModule;
+  Object.defineProperty(require, 'main', { get: () => internal.mainModule, enumerable: true });
   return require;
-}
+});
 
-// Loads the file named by a handler (`index` of `index.main_handler`); returns its module, or undefined
-// when no such file exists.
-internal.requireEntry = (file) => {
-  const record = host.resolveEntry(file);
-  if (record === null) return undefined;
+// Loads the file a handler names (`index` of `index.main_handler`), already resolved and read by the host.
+internal.loadEntry = (record) => {
   const cached = cache[record.filename];
-  if (cached !== undefined) return cached;
-  const module = load(record, undefined);
-  if (internal.mainModule === undefined) internal.mainModule = module;
-  return module;
+  return cached !== undefined ? cached : load(record, undefined);
 };

@@ -75,7 +75,7 @@ const path = {
     assertPath(p);
     const trimmed = p.replace(/\/+$/, '');
     let base = trimmed.slice(trimmed.lastIndexOf('/') + 1);
-    if (ext !== undefined && base.endsWith(ext) && base !== ext) base = base.slice(0, -ext.length);
+    if (ext !== undefined && base.endsWith(ext)) base = base.slice(0, -ext.length);
     return base;
   },
   extname(p) {

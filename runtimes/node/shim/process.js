@@ -30,8 +30,7 @@ const stream = (fd) => ({
   },
 });
 
-const process = Object.create(internal.EventEmitter.prototype);
-Object.assign(process, {
+const process = {
   title: 'node',
   version: config.nodeVersion,
   versions: { node: config.nodeVersion.slice(1) },
@@ -75,7 +74,17 @@ Object.assign(process, {
   binding() {
     throw new Error('process.binding is not supported in the isolate');
   },
-});
+};
+
+// process is an EventEmitter; the `events` part is lazy, so the first listener call upgrades it.
+const EMITTER_METHODS = ['on', 'once', 'off', 'addListener', 'prependListener', 'prependOnceListener', 'removeListener', 'removeAllListeners', 'emit', 'listeners', 'rawListeners', 'listenerCount', 'eventNames', 'setMaxListeners', 'getMaxListeners'];
+for (const method of EMITTER_METHODS) {
+  process[method] = function (...args) {
+    for (const name of EMITTER_METHODS) delete process[name];
+    Object.setPrototypeOf(process, internal.need('events').EventEmitter.prototype);
+    return process[method](...args);
+  };
+}
 process.memoryUsage.rss = () => process.memoryUsage().rss;
 internal.process = process;
 

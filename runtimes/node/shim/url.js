@@ -240,7 +240,7 @@ internal.url = {
     return decodeURIComponent(url.pathname);
   },
   pathToFileURL(path) {
-    return new URL('file://' + encodeURI(internal.path.resolve(path)).replace(/[?#]/g, encodeURIComponent));
+    return new URL('file://' + encodeURI(internal.need('path').path.resolve(path)).replace(/[?#]/g, encodeURIComponent));
   },
   domainToASCII: (domain) => {
     try {

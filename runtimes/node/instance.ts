@@ -1,0 +1,379 @@
+/**
+ * One Node.js function instance: one isolate, one context. `start()` builds the Node-like globals (the shim,
+ * from the process-wide code cache) and loads the user's module; `invoke()` is a single async call into the
+ * isolate, so a CPU-bound handler runs on the isolate's thread and never stalls the gateway's event loop.
+ * Timeouts, aborts, `process.exit()` and the memory limit all end the same way: the isolate is disposed
+ * (which stops even `while (true) {}`), host timers and fetches are dropped, and `alive` turns false.
+ */
+import ivm from 'isolated-vm';
+import { FnError, type ErrorCode } from '../../gateway/errors.ts';
+import { functionEnvironment, scfContext } from '../env.ts';
+import { InstanceLog } from '../instance-log.ts';
+import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
+import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
+import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
+import { ModuleResolver, type ResolveRecord } from './modules.ts';
+import { SHIM_FILENAME, compileShim } from './shim.ts';
+import { HostTimers } from './timers.ts';
+
+/** isolated-vm refuses smaller heaps. */
+const MIN_MEMORY_MB = 8;
+/** How stale `memoryUsage()` may be before a background refresh (reading it synchronously would wait
+ * for a busy isolate). */
+const MEMORY_STATS_MAX_AGE_MS = 100;
+const PROMISE_RESULT = { result: { promise: true } } as const;
+const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
+/** First character of what the shim's invoke() resolves with (shim/invoke.js). */
+const OUTCOME_ERROR = '1';
+/** First character of what the shim's load() resolves with (shim/invoke.js); '' means loaded. */
+const LOAD_HANDLER_MISSING = 'H';
+const LOAD_INITIALIZER_FAILED = 'I';
+
+/** Why this instance disposed its isolate; decides which error a pending call gets. */
+type DisposeReason = 'aborted' | 'init-timeout' | 'exit' | 'memory' | 'closed' | 'broken';
+
+interface ShimApi {
+  load(entry: ResolveRecord, initializerEntry: ResolveRecord | null): Promise<string>;
+  invoke(requestId: string, payload: string, deadline: number): Promise<string>;
+  dispatch(kind: number, id: number, data?: unknown): void;
+}
+
+interface DescribedError {
+  name?: string;
+  message: string;
+  stack: string;
+}
+
+let instanceCount = 0;
+
+export class NodeInstance implements Instance {
+  readonly id: string;
+  readonly log = new InstanceLog();
+  readonly #spec: FunctionSpec;
+  readonly #timers: HostTimers;
+  readonly #fetches: HostFetches;
+  #state: 'new' | 'starting' | 'ready' | 'closed' = 'new';
+  #isolate: ivm.Isolate | undefined;
+  #context: ivm.Context | undefined;
+  #invokeRef: ivm.Reference<ShimApi['invoke']> | undefined;
+  #dispatchRef: ivm.Reference<ShimApi['dispatch']> | undefined;
+  #disposed: DisposeReason | undefined;
+  #exitCode = 0;
+  #busy = false;
+  #request: InvokeRequest | undefined;
+  #deadline = 0;
+  /** [used heap, total heap, external] bytes, refreshed in the background. */
+  #memory: [number, number, number] = [0, 0, 0];
+  #memoryAt = 0;
+  #memoryRefreshing = false;
+
+  constructor(spec: FunctionSpec) {
+    this.#spec = spec;
+    this.id = `${spec.name}-node-${++instanceCount}`;
+    this.#timers = new HostTimers((id) => this.#dispatch(DispatchKind.TIMER, id));
+    this.#fetches = new HostFetches({
+      done: (id: number, response: FetchResponseData) => this.#dispatch(DispatchKind.FETCH_DONE, id, response),
+      failed: (id: number, failure: FetchFailureData) => this.#dispatch(DispatchKind.FETCH_FAILED, id, failure),
+    });
+  }
+
+  get alive(): boolean {
+    return this.#state !== 'closed' && this.#disposed === undefined && !(this.#isolate?.isDisposed ?? false);
+  }
+
+  async start(): Promise<InitTimings> {
+    if (this.#state !== 'new') throw new FnError('INTERNAL', `instance ${this.id} was already started`);
+    this.#state = 'starting';
+    const startedAt = performance.now();
+    const resolver = new ModuleResolver(this.#spec.codeDir, this.#spec.layerDirs);
+    // Reading the entry files up front spares the isolate a blocking call back to the host.
+    const entries = this.#readEntries(resolver);
+    const runtimeStartedAt = performance.now();
+    const load = this.#createIsolate(resolver);
+    const runtimeReadyAt = performance.now();
+    const initTimer = setTimeout(() => this.#dispose('init-timeout'), this.#spec.initTimeoutMs);
+    let outcome: string;
+    try {
+      outcome = (await load.apply(undefined, entries, { ...COPY_ARGUMENTS, ...PROMISE_RESULT })) as string;
+    } catch (error) {
+      throw this.#callFailure(error, 'start');
+    } finally {
+      clearTimeout(initTimer);
+      release(load);
+    }
+    if (outcome !== '') {
+      this.#dispose('broken');
+      throw loadFailure(outcome);
+    }
+    if (this.#disposed !== undefined) throw this.#callFailure(new Error('the isolate ended while starting'), 'start');
+    this.#state = 'ready';
+    this.#refreshMemory();
+    const initRuntimeMs = runtimeReadyAt - runtimeStartedAt;
+    return { pullCodeMs: 0, initRuntimeMs, initFunctionMs: performance.now() - startedAt - initRuntimeMs };
+  }
+
+  invoke(request: InvokeRequest): Promise<string> {
+    const invokeRef = this.#invokeRef;
+    if (this.#state !== 'ready' || invokeRef === undefined || this.#disposed !== undefined) {
+      return Promise.reject(new FnError('INTERNAL', `instance ${this.id} is not running`));
+    }
+    if (this.#busy) return Promise.reject(new FnError('INTERNAL', `instance ${this.id} runs one invocation at a time`));
+    if (request.signal.aborted) {
+      this.#dispose('aborted');
+      return Promise.reject(abortError(request));
+    }
+    this.#busy = true;
+    this.#request = request;
+    this.#deadline = request.deadline;
+    request.signal.addEventListener('abort', this.#onAbort);
+    // The warm path: one call into the isolate, strings in and out, handlers bound once per instance.
+    return invokeRef.apply(undefined, [request.requestId, request.payload, request.deadline], PROMISE_RESULT).then(this.#onOutcome, this.#onFailure);
+  }
+
+  memoryUsage(): number {
+    if (this.alive && !this.#memoryRefreshing && performance.now() - this.#memoryAt > MEMORY_STATS_MAX_AGE_MS) this.#refreshMemory();
+    return this.#memory[0] + this.#memory[2];
+  }
+
+  close(_reason: InstanceEnd = 'closed'): Promise<void> {
+    this.#state = 'closed';
+    this.#dispose('closed');
+    return Promise.resolve();
+  }
+
+  /** The handler's (and initializer's) file, read on the host; a missing one is a 437 before any isolate exists. */
+  #readEntries(resolver: ModuleResolver): [ResolveRecord, ResolveRecord | null] {
+    const spec = this.#spec;
+    const handler = splitHandler(spec.handler);
+    const entry = handler.name === '' ? null : resolver.resolveEntry(handler.file);
+    if (entry === null || entry.code !== undefined) {
+      this.#dispose('broken');
+      throw new FnError('HANDLER_NOT_FOUND', `the handler "${spec.handler}" names no file ${handler.file}.js in the code folder`);
+    }
+    const initializer = this.#initializer();
+    if (initializer === null || initializer.file === handler.file) return [entry, null];
+    const initializerEntry = initializer.name === '' ? null : resolver.resolveEntry(initializer.file);
+    if (initializerEntry === null || initializerEntry.code !== undefined) {
+      this.#dispose('broken');
+      throw new FnError('HANDLER_NOT_FOUND', `the initializer "${spec.initializer}" names no file ${initializer.file}.js in the code folder`);
+    }
+    return [entry, initializerEntry];
+  }
+
+  #initializer(): { file: string; name: string } | null {
+    const spec = this.#spec;
+    return spec.handlerStyle === 'functiongraph' && spec.initializer ? splitHandler(spec.initializer) : null;
+  }
+
+  /** Isolate, context, globals and the host bridge; returns the shim's `load` (everything is sync: no user code runs yet). */
+  #createIsolate(resolver: ModuleResolver): ivm.Reference<ShimApi['load']> {
+    const spec = this.#spec;
+    try {
+      const isolate = new ivm.Isolate({ memoryLimit: Math.max(MIN_MEMORY_MB, spec.memoryMb) });
+      this.#isolate = isolate;
+      const context = isolate.createContextSync();
+      this.#context = context;
+      const env = functionEnvironment(spec, { runtimeVariables: { NODE_PATH: resolver.nodePath } });
+      const setup = compileShim(isolate).runSync(context, { reference: true, release: true }) as ivm.Reference<
+        (host: unknown, config: unknown) => ShimApi
+      >;
+      const api = setup.applySync(undefined, [createHostObject(this.#hooks(), resolver), this.#config(env)], {
+        arguments: { copy: true },
+        result: { reference: true },
+      }) as ivm.Reference<ShimApi>;
+      setup.release();
+      this.#invokeRef = api.getSync('invoke', { reference: true });
+      this.#dispatchRef = api.getSync('dispatch', { reference: true });
+      const load = api.getSync('load', { reference: true });
+      api.release();
+      // Nothing runs in the isolate yet, so reading its heap synchronously cannot wait on user code.
+      this.#storeMemory(isolate.getHeapStatisticsSync());
+      return load;
+    } catch (error) {
+      this.#dispose('broken');
+      throw new FnError('INTERNAL', `could not create the Node.js isolate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  #config(env: Record<string, string>): Record<string, unknown> {
+    const spec = this.#spec;
+    const { request_id: _, ...context } = scfContext(spec, '', env);
+    return {
+      env,
+      codeDir: spec.codeDir,
+      nodeVersion: process.version,
+      arch: process.arch,
+      style: spec.handlerStyle,
+      handler: splitHandler(spec.handler),
+      initializer: this.#initializer(),
+      initTimeoutMs: spec.initTimeoutMs,
+      context,
+      shimFilename: SHIM_FILENAME,
+    };
+  }
+
+  #hooks(): InstanceHooks {
+    return {
+      log: (text: string, time: number) => this.log.write(text, time),
+      timerStart: (id: number, delayMs: number, kind: number) => {
+        if (this.#disposed === undefined) this.#timers.start(id, delayMs, kind);
+      },
+      timerClear: (id: number) => this.#timers.clear(id),
+      fetchStart: (id: number, request: FetchRequestData) => {
+        if (this.#disposed !== undefined) return;
+        const now = Date.now();
+        this.#fetches.start(id, request, this.#busy && this.#deadline > now ? this.#deadline - now : this.#spec.timeoutMs);
+      },
+      fetchAbort: (id: number) => this.#fetches.abort(id),
+      exit: (code: number) => {
+        this.#exitCode = code;
+        this.#dispose('exit');
+      },
+      memory: () => this.#memory,
+    };
+  }
+
+  /**
+   * The listener on every invocation's signal. It is added and never removed (removing costs as much
+   * again, a sizeable part of a warm call), so it ignores signals of invocations that are already over.
+   */
+  readonly #onAbort = (event: Event): void => {
+    if (this.#request !== undefined && event.target === this.#request.signal) this.#dispose('aborted');
+  };
+
+  readonly #onOutcome = (outcome: unknown): string => {
+    this.#endInvocation();
+    const text = outcome as string;
+    if (text[0] === OUTCOME_ERROR) throw userError('USER_CODE_EXCEPTION', JSON.parse(text.slice(1)) as DescribedError);
+    return text.slice(1);
+  };
+
+  readonly #onFailure = (error: unknown): never => {
+    const request = this.#request;
+    this.#endInvocation();
+    throw this.#callFailure(error, 'invoke', request);
+  };
+
+  #endInvocation(): void {
+    this.#busy = false;
+    this.#request = undefined;
+  }
+
+  /** Turns a failed call into the isolate into the FnError that explains it. */
+  #callFailure(error: unknown, phase: 'start' | 'invoke', request?: InvokeRequest): FnError {
+    if (error instanceof FnError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    // isolated-vm disposes an isolate by itself only when it runs out of memory; a promise then ends as
+    // "abandoned" rather than with the memory-limit message when the allocation happened in a timer.
+    if (this.#disposed === undefined && (/memory limit/i.test(message) || this.#isolate?.isDisposed === true)) this.#dispose('memory');
+    if (this.#disposed === undefined) this.#dispose('broken');
+    switch (this.#disposed) {
+      case 'aborted':
+        return request ? abortError(request) : new FnError('CANCELLED', 'the start was aborted');
+      case 'init-timeout':
+        return new FnError('INIT_TIMEOUT', `the function did not finish initialising within ${this.#spec.initTimeoutMs} ms`);
+      case 'memory':
+        return new FnError('MEMORY_LIMIT', `the function used more than its memory limit of ${this.#spec.memoryMb} MB`);
+      case 'exit':
+        return new FnError('USER_PROCESS_EXITED', `the function called process.exit(${this.#exitCode})`);
+      case 'closed':
+        return new FnError('CANCELLED', `instance ${this.id} was closed during ${phase}`);
+      default:
+        return new FnError('INTERNAL', `the Node.js isolate failed during ${phase}: ${message}`, { cause: error });
+    }
+  }
+
+  #dispatch(kind: number, id: number, data?: unknown): void {
+    const dispatchRef = this.#dispatchRef;
+    if (dispatchRef === undefined || this.#disposed !== undefined) return;
+    try {
+      dispatchRef.applyIgnored(undefined, [kind, id, data], data === undefined ? undefined : COPY_ARGUMENTS);
+    } catch {
+      // The isolate died outside any call (e.g. a timer callback ran it out of memory).
+      this.#dispose(this.#isolate?.isDisposed ? 'memory' : 'broken');
+    }
+  }
+
+  #refreshMemory(): void {
+    const isolate = this.#isolate;
+    if (isolate === undefined || isolate.isDisposed) return;
+    this.#memoryRefreshing = true;
+    this.#memoryAt = performance.now();
+    isolate.getHeapStatistics().then(
+      (stats) => {
+        this.#memoryRefreshing = false;
+        this.#storeMemory(stats);
+      },
+      () => {
+        this.#memoryRefreshing = false;
+      },
+    );
+  }
+
+  #storeMemory(stats: ivm.HeapStatistics): void {
+    this.#memory = [stats.used_heap_size, stats.total_heap_size, stats.externally_allocated_size];
+    this.#memoryAt = performance.now();
+  }
+
+  /** Ends everything the instance owns. Idempotent; the first reason is the one reported. */
+  #dispose(reason: DisposeReason): void {
+    this.#disposed ??= reason;
+    this.#timers.clearAll();
+    this.#fetches.abortAll();
+    release(this.#invokeRef);
+    release(this.#dispatchRef);
+    this.#invokeRef = undefined;
+    this.#dispatchRef = undefined;
+    try {
+      this.#context?.release();
+    } catch {
+      // Already gone with the isolate.
+    }
+    this.#context = undefined;
+    const isolate = this.#isolate;
+    if (isolate !== undefined && !isolate.isDisposed) {
+      try {
+        isolate.dispose();
+      } catch {
+        // Disposed concurrently by isolated-vm itself (memory limit).
+      }
+    }
+  }
+}
+
+function release(reference: ivm.Reference | undefined): void {
+  try {
+    reference?.release();
+  } catch {
+    // Released with its isolate.
+  }
+}
+
+/** `index.main_handler` → file `index`, export `main_handler` (the file part may contain dots and slashes). */
+function splitHandler(handler: string): { file: string; name: string } {
+  const at = handler.lastIndexOf('.');
+  return at <= 0 ? { file: handler, name: '' } : { file: handler.slice(0, at), name: handler.slice(at + 1) };
+}
+
+function abortError(request: InvokeRequest): FnError {
+  const reason: unknown = request.signal.reason;
+  if (reason instanceof FnError) return reason;
+  const code: ErrorCode = Date.now() >= request.deadline ? 'TIMEOUT' : 'CANCELLED';
+  return new FnError(code, code === 'TIMEOUT' ? 'the invocation timed out' : 'the invocation was cancelled');
+}
+
+function userError(code: ErrorCode, described: DescribedError, prefix = ''): FnError {
+  const message = described.name ? `${described.name}: ${described.message}` : described.message;
+  return new FnError(code, code === 'USER_CODE_EXCEPTION' ? described.message : prefix + message, {
+    stackTrace: described.stack,
+    errorType: described.name,
+  });
+}
+
+function loadFailure(outcome: string): FnError {
+  const kind = outcome[0];
+  const detail = outcome.slice(1);
+  if (kind === LOAD_HANDLER_MISSING) return new FnError('HANDLER_NOT_FOUND', detail);
+  const described = JSON.parse(detail) as DescribedError;
+  return userError('USER_CODE_LOAD_ERROR', described, kind === LOAD_INITIALIZER_FAILED ? 'the initializer failed: ' : '');
+}

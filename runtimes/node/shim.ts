@@ -1,0 +1,96 @@
+/**
+ * The code that turns a bare isolate into a Node-like one (shim/*.js plus feross's `buffer` package),
+ * composed into one script once per process. The first isolate compiles it and produces V8 code cache;
+ * every later isolate compiles from that cache, which is most of what a cold start would otherwise parse.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import ivm from 'isolated-vm';
+
+/** Name of the shim in stack traces; the shim filters these frames out of users' stacks. */
+export const SHIM_FILENAME = 'fngate:node-shim.js';
+
+/**
+ * The shim's files in composition order; each sees what the earlier ones put on `internal`. Lazy parts
+ * (with the globals they define) run on first use: a hello-world cold start never pays for them.
+ */
+const SHIM_FILES: ReadonlyArray<{ file: string; lazy?: readonly string[] }> = [
+  { file: 'lazy.js' },
+  { file: 'format.js' },
+  { file: 'console.js' },
+  { file: 'timers.js' },
+  { file: 'process.js' },
+  { file: 'events.js', lazy: ['Event', 'EventTarget', 'AbortController', 'AbortSignal'] },
+  { file: 'encoding.js', lazy: ['TextEncoder', 'TextDecoder', 'atob', 'btoa'] },
+  { file: 'url.js', lazy: ['URL', 'URLSearchParams'] },
+  { file: 'path.js', lazy: [] },
+  { file: 'crypto.js', lazy: ['crypto'] },
+  { file: 'fetch.js', lazy: ['fetch', 'Headers', 'Response'] },
+  { file: 'buffer', lazy: [] },
+  { file: 'builtins.js' },
+  { file: 'loader.js' },
+  { file: 'invoke.js' },
+];
+
+/** feross's `buffer` and its two dependencies, bundled as a tiny CommonJS registry. */
+const BUFFER_PACKAGES = ['base64-js', 'ieee754', 'buffer'];
+
+/** What compileScript adds to a Script when code cache is involved (not in isolated-vm's typings). */
+type CompiledScript = ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
+
+let source: string | undefined;
+let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+
+function readShimFile(name: string): string {
+  return readFileSync(new URL(`./shim/${name}`, import.meta.url), 'utf8');
+}
+
+/** feross's `buffer` with its two dependencies as a tiny CommonJS registry; `buffer` exports it. */
+function bufferBundle(): string {
+  const require = createRequire(import.meta.url);
+  const modules = BUFFER_PACKAGES.map((name) => {
+    // The trailing slash makes Node look in node_modules instead of returning its own `buffer` built-in.
+    const code = readFileSync(require.resolve(`${name}/`), 'utf8');
+    return `${JSON.stringify(name)}: function (module, exports, require) {\n${code}\n}`;
+  });
+  return `const definitions = {\n${modules.join(',\n')}\n};
+const made = {};
+function require(name) {
+  if (made[name] === undefined) {
+    made[name] = { exports: {} };
+    definitions[name].call(made[name].exports, made[name], made[name].exports, require);
+  }
+  return made[name].exports;
+}
+internal.buffer = require('buffer');`;
+}
+
+/**
+ * The whole shim as one script whose completion value is `setup(host, config)`, returning the
+ * `{ load, invoke, dispatch }` API. Each file runs in its own function scope and shares `internal`.
+ */
+export function shimSource(): string {
+  if (source === undefined) {
+    const parts = SHIM_FILES.map(({ file, lazy }) => {
+      const body = file === 'buffer' ? bufferBundle() : readShimFile(file);
+      const name = file.replace(/\.js$/, '');
+      return lazy === undefined
+        ? `(function (internal, host, config) {\n${body}\n})(internal, host, config);`
+        : `internal.lazy(${JSON.stringify(name)}, ${JSON.stringify(lazy)}, function (internal, host, config) {\n${body}\n});`;
+    });
+    source = `(function setup(host, config) {\n'use strict';\nconst internal = Object.create(null);\n${parts.join('\n')}\nreturn internal.api;\n})`;
+  }
+  return source;
+}
+
+/** Compiles the shim in `isolate`, from this process's code cache when there is one. */
+export function compileShim(isolate: ivm.Isolate): ivm.Script {
+  const code = shimSource();
+  if (cachedData !== undefined) {
+    const script = isolate.compileScriptSync(code, { filename: SHIM_FILENAME, cachedData }) as CompiledScript;
+    if (script.cachedDataRejected !== true) return script;
+  }
+  const script = isolate.compileScriptSync(code, { filename: SHIM_FILENAME, produceCachedData: true }) as CompiledScript;
+  cachedData = script.cachedData;
+  return script;
+}
