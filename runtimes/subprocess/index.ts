@@ -2,7 +2,9 @@
  * Function processes for Python, PHP, Java, Go and custom runtimes: the Runtime API state machine, its
  * pipe transport, the process wrapper with limits, pre-warmed interpreters and the shim adapter.
  */
-export { SubprocessInstance, type LaunchedProcess, type SubprocessInstanceOptions } from './instance.ts';
+export { SubprocessInstance, type LaunchedProcess, type RuntimeTransport, type SubprocessInstanceOptions } from './instance.ts';
+export { executableInCodeDir } from './executable.ts';
+export { jsonText } from './json-text.ts';
 export { LineSplitter } from './lines.ts';
 export {
   DATA_RLIMIT_HEADROOM_BYTES,

@@ -10,6 +10,7 @@ import { scfContext } from '../env.ts';
 import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { MemoryWatch, memoryLimitBytes } from './memory.ts';
+import type { ChannelHooks } from './pipe-channel.ts';
 import type { ExitInfo, FunctionProcess } from './process.ts';
 import type { LoadMessage } from './protocol.ts';
 import { RuntimeApiSession } from './runtime-api.ts';
@@ -17,18 +18,36 @@ import { RuntimeApiSession } from './runtime-api.ts';
 /** Output lines quoted in the error of a process that died before it was ready. */
 export const LOAD_ERROR_TAIL_LINES = 5;
 
+/**
+ * What carries the Runtime API between the instance's session and its process. The default is the
+ * process's own pipes (PipeChannel); the custom runtime serves it over HTTP and Go drives it over net/rpc.
+ */
+export interface RuntimeTransport {
+  /** Route the process's side of the protocol to `session` (ready, responses, errors) and deliver its invocations. */
+  connect(session: RuntimeApiSession, hooks: ChannelHooks): void;
+  /** Release what the transport holds (a server, a connection); called once the instance closes. */
+  close?(): Promise<void>;
+}
+
 export interface LaunchedProcess {
   process: FunctionProcess;
   /** The first message for shims (become this function); absent for processes that load themselves. */
   load?: LoadMessage;
   /** The function's environment as the context's `environ` and `environment` show it. */
   environment: Record<string, string>;
+  /** @default the process's pipes (`process.channel`) */
+  transport?: RuntimeTransport;
 }
 
 export interface SubprocessInstanceOptions {
   spec: FunctionSpec;
   /** Spawn a process for the function, or adopt a pre-warmed one. Counted in the init timeout. */
   launch(): Promise<LaunchedProcess>;
+  /**
+   * The platform's own preparation before `launch` (resolving an interpreter, compiling a shim on first
+   * use): part of the cold start, but not of the function's init timeout.
+   */
+  prepare?(): Promise<unknown>;
   /** RSS above which the instance is killed with 434. @default the function's memory size */
   memoryLimitBytes?: number;
 }
@@ -40,6 +59,7 @@ export class SubprocessInstance implements Instance {
   #options: SubprocessInstanceOptions;
   #session = new RuntimeApiSession();
   #process: FunctionProcess | undefined;
+  #transport: RuntimeTransport | undefined;
   #watch: MemoryWatch | undefined;
   #context: Record<string, unknown> = {};
   #rssBytes = 0;
@@ -64,16 +84,18 @@ export class SubprocessInstance implements Instance {
   async start(): Promise<InitTimings> {
     if (this.#started) throw new FnError('INTERNAL', 'the instance was already started');
     this.#started = true;
-    const startedAt = performance.now();
-    const initTimeoutMs = this.#spec.initTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new FnError('INIT_TIMEOUT', `the function did not become ready within ${initTimeoutMs} ms`)),
-        initTimeoutMs,
-      );
-    });
     try {
+      await this.#options.prepare?.();
+      if (this.#closing) throw new FnError('CANCELLED', 'the instance was closed while starting');
+      const startedAt = performance.now();
+      const initTimeoutMs = this.#spec.initTimeoutMs;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new FnError('INIT_TIMEOUT', `the function did not become ready within ${initTimeoutMs} ms`)),
+          initTimeoutMs,
+        );
+      });
       const runtimeTimings = await Promise.race([this.#launchAndLoad(), timedOut]);
       const totalMs = performance.now() - startedAt;
       const initFunctionMs = Math.min(totalMs, runtimeTimings.initFunctionMs ?? 0);
@@ -126,7 +148,7 @@ export class SubprocessInstance implements Instance {
       this.#alive = false;
       this.#watch?.stop();
       this.#session.terminate(new FnError('CANCELLED', `the instance was closed (${reason})`));
-      await this.#process?.close();
+      await Promise.all([this.#process?.close(), this.#transport?.close?.()]);
     })();
     return this.#closing;
   }
@@ -136,13 +158,14 @@ export class SubprocessInstance implements Instance {
     const { process } = launched;
     if (this.#closing) {
       // Closed (or timed out) while the process was being spawned: it has no owner but us.
-      await process.close();
+      await Promise.all([process.close(), launched.transport?.close?.()]);
       throw new FnError('CANCELLED', 'the instance was closed while starting');
     }
     this.#process = process;
+    this.#transport = launched.transport;
     this.#context = { ...scfContext(this.#spec, '', launched.environment) };
     process.onOutput((line) => this.log.write(line));
-    process.channel.connect(this.#session, {
+    (launched.transport ?? process.channel).connect(this.#session, {
       onFatal: () => {
         this.#alive = false;
       },

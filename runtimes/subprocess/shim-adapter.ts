@@ -30,8 +30,11 @@ export interface InterpreterProfile<I extends Interpreter = Interpreter> {
   supports(runtime: string): boolean;
   /** The interpreter behind `command`, resolved once per adapter. */
   resolve(command: string): Promise<I>;
-  /** Arguments that run the shim. */
-  args(interpreter: I): string[];
+  /**
+   * Arguments that run the shim. `spec` is the function a fresh process is spawned for; it is absent for
+   * a pre-warmed spare (per-function interpreter options such as Java's heap size need a fresh process).
+   */
+  args(interpreter: I, spec?: FunctionSpec): string[];
   /** Join stderr to stdout outside the process (for shims that cannot dup2 themselves). */
   readonly mergeStderr?: boolean;
   /** Per-runtime built-in variables for a function (PYTHONPATH, PHP_INI_SCAN_DIR …). */
@@ -82,7 +85,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
   }
 
   createInstance(spec: FunctionSpec): Instance {
-    return new SubprocessInstance({ spec, launch: () => this.#launch(spec) });
+    return new SubprocessInstance({ spec, prepare: () => this.#resolve(), launch: () => this.#launch(spec) });
   }
 
   async warm(): Promise<void> {
@@ -112,7 +115,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
       (adoptable ? this.#pool?.take() : undefined) ??
       (await FunctionProcess.spawn({
         command: interpreter.command,
-        args: this.#profile.args(interpreter),
+        args: this.#profile.args(interpreter, spec),
         env: environment,
         binDirs: interpreter.binDirs,
         cwd: spec.codeDir,

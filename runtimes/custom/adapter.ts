@@ -1,0 +1,50 @@
+/**
+ * Custom Runtime functions (SPEC §3, runtime `CustomRuntime`): the code folder's `bootstrap` executable is
+ * the runtime. It gets the function's environment plus `SCF_RUNTIME_API` (a host) and
+ * `SCF_RUNTIME_API_PORT`, and talks to a per-instance HTTP server (runtime-api-server.ts) to say it is
+ * ready, fetch events and post results. `_HANDLER` is the configured handler, for the bootstrap to interpret.
+ */
+import { functionEnvironment } from '../env.ts';
+import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
+import { executableInCodeDir } from '../subprocess/executable.ts';
+import { SubprocessInstance, type LaunchedProcess } from '../subprocess/instance.ts';
+import { dataRlimitBytes } from '../subprocess/memory.ts';
+import { FunctionProcess } from '../subprocess/process.ts';
+import { RUNTIME_API_HOST, RuntimeApiServer } from './runtime-api-server.ts';
+
+/** The executable SCF looks for in a custom runtime's code folder. */
+export const BOOTSTRAP = 'bootstrap';
+
+async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
+  const bootstrap = await executableInCodeDir(spec, BOOTSTRAP, 'the custom runtime entry');
+  const server = await RuntimeApiServer.start({ memoryMb: spec.memoryMb, timeoutMs: spec.timeoutMs });
+  try {
+    const environment = {
+      ...functionEnvironment(spec),
+      // SCF's samples call "http://$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT/…": the first is the host alone.
+      SCF_RUNTIME_API: RUNTIME_API_HOST,
+      SCF_RUNTIME_API_PORT: String(server.port),
+    };
+    const process = await FunctionProcess.spawn({
+      command: bootstrap,
+      args: [],
+      env: environment,
+      cwd: spec.codeDir,
+      label: 'custom',
+      // Backstop against one huge allocation; RSS sampling of the whole tree decides first (memory.ts).
+      dataLimitBytes: dataRlimitBytes(spec.memoryMb),
+      // A bash bootstrap logs to both (`echo … 1>&2`): one pipe keeps the order of its lines.
+      mergeStderr: true,
+    });
+    return { process, environment, transport: server };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
+
+export const customRuntime = (): RuntimeAdapter => ({
+  kind: 'custom',
+  supports: (runtime) => /^customruntime$/i.test(runtime),
+  createInstance: (spec): Instance => new SubprocessInstance({ spec, launch: () => launch(spec) }),
+});
