@@ -9,32 +9,17 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { FnError } from '../../gateway/errors.ts';
 import { customRuntime } from '../../runtimes/custom/adapter.ts';
-import type { LogLine } from '../../runtimes/instance-log.ts';
-import type { FunctionSpec, Instance } from '../../runtimes/runtime.ts';
-import type { SubprocessInstance } from '../../runtimes/subprocess/instance.ts';
+import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { requireTool } from '../helpers/toolchain.ts';
-import { GATEWAY_SECRET, failure, invoke, isRunning, makeSpec, waitFor } from './subprocess.cases.ts';
+import { GATEWAY_SECRET, failure, instanceStarter, invoke, isRunning, makeSpec, waitFor } from './subprocess.cases.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/custom', import.meta.url));
 
 if (requireTool(t, 'curl', 'curl') && requireTool(t, 'python3', 'python3')) {
   const adapter = customRuntime();
-  const instances: Instance[] = [];
-  t.teardown(() => Promise.allSettled(instances.map((instance) => instance.close())));
   const spec = (name: string, overrides: Partial<FunctionSpec> = {}): FunctionSpec =>
     makeSpec(join(fixtures, name), { runtime: 'CustomRuntime', name: name.replace(/[^a-z0-9]/gi, '-'), initTimeoutMs: 10_000, ...overrides });
-  const create = (fnSpec: FunctionSpec): { instance: SubprocessInstance; lines: LogLine[] } => {
-    const instance = adapter.createInstance(fnSpec) as SubprocessInstance;
-    instances.push(instance);
-    const lines: LogLine[] = [];
-    instance.log.attach((line) => lines.push(line));
-    return { instance, lines };
-  };
-  const start = async (fnSpec: FunctionSpec): Promise<{ instance: SubprocessInstance; lines: LogLine[] }> => {
-    const started = create(fnSpec);
-    await started.instance.start();
-    return started;
-  };
+  const { create, start } = instanceStarter(t, adapter);
 
   t.test('adapter identity', async (t) => {
     t.equal(adapter.kind, 'custom');

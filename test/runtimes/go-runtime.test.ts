@@ -8,12 +8,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { FnError } from '../../gateway/errors.ts';
 import { goRuntime } from '../../runtimes/go/adapter.ts';
-import type { LogLine } from '../../runtimes/instance-log.ts';
-import type { FunctionSpec, Instance } from '../../runtimes/runtime.ts';
-import type { SubprocessInstance } from '../../runtimes/subprocess/instance.ts';
+import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { buildGoPrograms } from '../helpers/go.ts';
 import { requireTool } from '../helpers/toolchain.ts';
-import { GATEWAY_SECRET, failure, invoke, isRunning, makeSpec, waitFor } from './subprocess.cases.ts';
+import { GATEWAY_SECRET, failure, instanceStarter, invoke, isRunning, makeSpec, waitFor } from './subprocess.cases.ts';
 
 const PROGRAMS = ['echo', 'error', 'panic', 'exit', 'context', 'init-sleep', 'crash', 'timeout', 'memory', 'logs'];
 
@@ -33,20 +31,7 @@ if (requireTool(t, 'go', 'golang-go')) {
     makeSpec(folders[name]!, { runtime: 'Go1', handler: 'main', name: name.replace(/[^a-z0-9]/gi, '-'), ...overrides });
 
   const adapter = goRuntime();
-  const instances: Instance[] = [];
-  t.teardown(() => Promise.allSettled(instances.map((instance) => instance.close())));
-  const create = (fnSpec: FunctionSpec): { instance: SubprocessInstance; lines: LogLine[] } => {
-    const instance = adapter.createInstance(fnSpec) as SubprocessInstance;
-    instances.push(instance);
-    const lines: LogLine[] = [];
-    instance.log.attach((line) => lines.push(line));
-    return { instance, lines };
-  };
-  const start = async (fnSpec: FunctionSpec): Promise<{ instance: SubprocessInstance; lines: LogLine[] }> => {
-    const started = create(fnSpec);
-    await started.instance.start();
-    return started;
-  };
+  const { create, start } = instanceStarter(t, adapter);
 
   t.test('adapter identity', async (t) => {
     t.equal(adapter.kind, 'go');

@@ -10,12 +10,10 @@ import t from 'tap';
 import { FnError } from '../../gateway/errors.ts';
 import { heapMb, javaClasspath, javaRuntime } from '../../runtimes/java/adapter.ts';
 import { findOnPath, javaShimJar } from '../../runtimes/java/shim-build.ts';
-import type { LogLine } from '../../runtimes/instance-log.ts';
-import type { FunctionSpec, Instance } from '../../runtimes/runtime.ts';
-import type { SubprocessInstance } from '../../runtimes/subprocess/instance.ts';
+import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { compileJava, JAVA_FIXTURES } from '../helpers/java.ts';
 import { requireTool } from '../helpers/toolchain.ts';
-import { GATEWAY_SECRET, failure, invoke, isRunning, makeSpec, waitFor } from './subprocess.cases.ts';
+import { GATEWAY_SECRET, failure, instanceStarter, invoke, isRunning, makeSpec, waitFor, type Started } from './subprocess.cases.ts';
 
 t.test('heap and class path', async (t) => {
   t.equal(heapMb(128), 102);
@@ -41,27 +39,12 @@ if (requireTool(t, 'javac', 'openjdk-17-jdk-headless')) {
   ]);
 
   const adapter = javaRuntime();
-  const instances: Instance[] = [];
-  t.teardown(async () => {
-    await Promise.allSettled(instances.map((instance) => instance.close()));
-    await adapter.close();
-  });
+  t.teardown(() => adapter.close());
   const spec = (name: string, handler: string, overrides: Partial<FunctionSpec> = {}): FunctionSpec =>
     makeSpec(code(name), { runtime: 'Java17', handler, name: name.replace(/[^a-z0-9]/gi, '-'), ...overrides });
-  const create = (fnSpec: FunctionSpec): { instance: SubprocessInstance; lines: LogLine[] } => {
-    const instance = adapter.createInstance(fnSpec) as SubprocessInstance;
-    instances.push(instance);
-    const lines: LogLine[] = [];
-    instance.log.attach((line) => lines.push(line));
-    return { instance, lines };
-  };
-  const start = async (fnSpec: FunctionSpec): Promise<{ instance: SubprocessInstance; lines: LogLine[] }> => {
-    const started = create(fnSpec);
-    await started.instance.start();
-    return started;
-  };
+  const { create, start } = instanceStarter(t, adapter);
   /** One instance per handler of the kinds fixture. */
-  const kinds = async (method: string): Promise<SubprocessInstance> => (await start(spec('kinds', `example.Kinds::${method}`))).instance;
+  const kinds = async (method: string): Promise<Started['instance']> => (await start(spec('kinds', `example.Kinds::${method}`))).instance;
 
   t.test('adapter identity', async (t) => {
     t.equal(adapter.kind, 'java');

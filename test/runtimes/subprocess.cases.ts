@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import { FnError } from '../../gateway/errors.ts';
 import type { LogLine } from '../../runtimes/instance-log.ts';
-import type { FunctionSpec, Instance } from '../../runtimes/runtime.ts';
+import type { FunctionSpec, Instance, RuntimeAdapter } from '../../runtimes/runtime.ts';
 import type { SubprocessInstance } from '../../runtimes/subprocess/instance.ts';
 import type { ShimRuntimeAdapter, ShimRuntimeOptions } from '../../runtimes/subprocess/shim-adapter.ts';
 
@@ -63,6 +63,36 @@ export interface Started {
   lines: LogLine[];
 }
 
+function startedWithLog(adapter: RuntimeAdapter, spec: FunctionSpec): Started {
+  const instance = adapter.createInstance(spec) as SubprocessInstance;
+  const lines: LogLine[] = [];
+  instance.log.attach((line) => lines.push(line));
+  return { instance, lines };
+}
+
+/**
+ * create/start for instances of any subprocess adapter, their log lines collected; every instance is
+ * closed in the test's teardown.
+ */
+export function instanceStarter(
+  t: Test,
+  adapter: RuntimeAdapter,
+): { create(spec: FunctionSpec): Started; start(spec: FunctionSpec): Promise<Started> } {
+  const instances: Instance[] = [];
+  t.teardown(() => Promise.allSettled(instances.map((instance) => instance.close())));
+  const create = (spec: FunctionSpec): Started => {
+    const started = startedWithLog(adapter, spec);
+    instances.push(started.instance);
+    return started;
+  };
+  const start = async (spec: FunctionSpec): Promise<Started> => {
+    const started = create(spec);
+    await started.instance.start();
+    return started;
+  };
+  return { create, start };
+}
+
 /** Adapters and instances made through it are closed in the test's teardown, whatever happens. */
 export class Harness {
   #adapters: ShimRuntimeAdapter[] = [];
@@ -82,11 +112,9 @@ export class Harness {
 
   /** A new instance whose log lines are collected. */
   create(adapter: ShimRuntimeAdapter, spec: FunctionSpec): Started {
-    const instance = adapter.createInstance(spec) as SubprocessInstance;
-    this.#instances.push(instance);
-    const lines: LogLine[] = [];
-    instance.log.attach((line) => lines.push(line));
-    return { instance, lines };
+    const started = startedWithLog(adapter, spec);
+    this.#instances.push(started.instance);
+    return started;
   }
 
   async start(adapter: ShimRuntimeAdapter, spec: FunctionSpec): Promise<Started> {
