@@ -137,7 +137,10 @@ export interface SubjectResult {
   command: string;
   date: string;
   machine: MachineInfo;
-  load: LoadParams;
+  /** The wrk load; absent for subjects that generate no HTTP load (they say how they measured in `method`). */
+  load?: LoadParams;
+  /** How a subject without HTTP load took its figures (samples, pinning); shown in the results header. */
+  method?: string;
   columns: Column[];
   rows: RowResult[];
   ratios: Ratio[];
@@ -150,6 +153,11 @@ export interface SubjectOutcome {
   rows: RowResult[];
   ratios: Ratio[];
   notes?: string[];
+  /**
+   * For subjects that run no wrk load (cold starts, memory): how the figures were taken. The results
+   * then record this instead of the load parameters. @default undefined (a wrk subject)
+   */
+  method?: string;
 }
 
 export interface BenchContext {
@@ -197,19 +205,7 @@ export async function runSubject(name: string, options: BenchOptions, tmpDir: st
     command: options.command,
     date,
     machine: { ...machineInfo(), loadAvgStart, loadAvgEnd: loadavg() },
-    load: {
-      tool: 'wrk',
-      version: await wrkVersion(),
-      connections: options.connections,
-      threads: options.threads,
-      durationS: options.durationS,
-      warmupS: options.warmupS,
-      rounds: options.rounds,
-      timeout: WRK_TIMEOUT,
-      script: 'bench/wrk/post-json.lua',
-      serverCpus: options.serverCpus,
-      loadCpus: options.loadCpus,
-    },
+    ...(outcome.method === undefined ? { load: await loadParams(options) } : { method: outcome.method }),
     columns: outcome.columns,
     rows: outcome.rows,
     ratios: outcome.ratios,
@@ -217,6 +213,22 @@ export async function runSubject(name: string, options: BenchOptions, tmpDir: st
   };
   writeResults(result);
   return result;
+}
+
+async function loadParams(options: BenchOptions): Promise<LoadParams> {
+  return {
+    tool: 'wrk',
+    version: await wrkVersion(),
+    connections: options.connections,
+    threads: options.threads,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    rounds: options.rounds,
+    timeout: WRK_TIMEOUT,
+    script: 'bench/wrk/post-json.lua',
+    serverCpus: options.serverCpus,
+    loadCpus: options.loadCpus,
+  };
 }
 
 export function writeResults(result: SubjectResult): { json: string; md: string } {
@@ -483,6 +495,113 @@ export function groupCpuSeconds(pgid: number): number {
   return ticks / CLOCK_TICKS_PER_S;
 }
 
+/**
+ * CPU seconds used so far by process group `pgid` and every live descendant of its processes. fngate
+ * starts its Python, PHP, Go and web-function processes detached (each leads its own group, a web
+ * sandbox its own session), so the group alone misses the function's share of the server's CPU.
+ */
+export function serverCpuSeconds(pgid: number): number {
+  const processes = new Map<number, { ppid: number; pgrp: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    processes.set(Number(entry), { ppid: Number(fields[1]), pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  const counted = new Set<number>();
+  for (const [pid, info] of processes) if (info.pgrp === pgid) counted.add(pid);
+  // Descendants: repeat until no process is added (the tree is shallow: gateway → sandbox → server).
+  for (let added = true; added; ) {
+    added = false;
+    for (const [pid, info] of processes) {
+      if (!counted.has(pid) && counted.has(info.ppid)) {
+        counted.add(pid);
+        added = true;
+      }
+    }
+  }
+  let ticks = 0;
+  for (const pid of counted) ticks += processes.get(pid)!.ticks;
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sample statistics and measuring children (subjects without HTTP load: cold starts, memory)
+
+/** Nearest-rank percentile of ascending `sorted` (p50 of an even count is the lower middle). NaN when empty. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export interface SampleSummary {
+  n: number;
+  p50: number;
+  p90: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(samples: number[]): SampleSummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN };
+}
+
+export interface MeasureSpec {
+  command: string;
+  args: string[];
+  /** Given to the child as JSON in the file named by its BENCH_MEASURE_CONFIG variable. */
+  config: unknown;
+  /** The child is killed after this long. */
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs a measuring child (a cold-start or memory loop) pinned to the server CPUs, like a server: its
+ * output goes to a log file, and its figures come back as JSON it writes to the file named by
+ * BENCH_MEASURE_OUT, never from its stdout. Rejects with the log's tail when it fails or times out.
+ */
+export async function runMeasurement<T>(ctx: BenchContext, name: string, spec: MeasureSpec): Promise<T> {
+  const logFile = join(ctx.tmpDir, `${name}.log`);
+  const configFile = join(ctx.tmpDir, `${name}.config.json`);
+  const outFile = join(ctx.tmpDir, `${name}.out.json`);
+  writeFileSync(configFile, JSON.stringify(spec.config));
+  rmSync(outFile, { force: true });
+  const fd = openSync(logFile, 'w');
+  let child: ChildProcess;
+  try {
+    child = processes.spawn('taskset', ['-c', ctx.options.serverCpus, spec.command, ...spec.args], {
+      cwd: REPO_ROOT,
+      env: { ...(spec.env ?? process.env), BENCH_MEASURE_CONFIG: configFile, BENCH_MEASURE_OUT: outFile },
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code === 0 ? 'ok' : `exited with ${signal ?? `code ${code}`}`));
+    child.once('error', (error) => resolve(`could not start: ${error.message}`));
+    timer = setTimeout(() => {
+      resolve(`did not finish within ${spec.timeoutMs} ms`);
+      void processes.stop(child);
+    }, spec.timeoutMs);
+  });
+  clearTimeout(timer);
+  if (outcome !== 'ok') throw new ServerStartError(`${name} ${outcome}`, readTail(logFile));
+  try {
+    return JSON.parse(readFileSync(outFile, 'utf8')) as T;
+  } catch (error) {
+    throw new ServerStartError(`${name} wrote no result (${String(error)})`, readTail(logFile));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Load generator
 
@@ -490,6 +609,8 @@ export interface WrkRun {
   url: string;
   body: string;
   durationS: number;
+  /** Extra request headers (post-json.lua reads them from BENCH_HEADERS, one `Name: value` per line). */
+  headers?: Record<string, string>;
 }
 
 /** What wrk/post-json.lua's done() writes. */
@@ -534,7 +655,12 @@ export async function runWrk(ctx: BenchContext, run: WrkRun): Promise<WrkResult>
     run.url,
   ];
   const child = processes.spawn('taskset', args, {
-    env: { ...process.env, BENCH_BODY: run.body, BENCH_WRK_OUT: outFile },
+    env: {
+      ...process.env,
+      BENCH_BODY: run.body,
+      BENCH_WRK_OUT: outFile,
+      BENCH_HEADERS: Object.entries(run.headers ?? {}).map(([name, value]) => `${name}: ${value}`).join('\n'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -580,6 +706,12 @@ export interface HttpRow {
   server(port: number, dataDir: string): ServerSpec;
   path: string;
   body: string;
+  /** Extra request headers for every load request (not the ready probe). */
+  headers?: Record<string, string>;
+  /** Runs once the server is ready, before the warm-up (e.g. bring up as many instances as there are connections). */
+  beforeWarmup?(server: RunningServer, connections: number): Promise<void>;
+  /** Figures read from the server right after the measurement, before it stops; added to the trial's metrics. */
+  afterMeasure?(server: RunningServer): Promise<Record<string, number>>;
 }
 
 export const HTTP_COLUMNS: Column[] = [
@@ -637,19 +769,21 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
         continue;
       }
       try {
+        await row.beforeWarmup?.(server, options.connections);
         if (options.warmupS > 0) {
           ctx.log(`${tag}: warm-up ${options.warmupS}s`);
-          await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.warmupS });
+          await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.warmupS, headers: row.headers });
         }
         ctx.log(`${tag}: measuring ${options.durationS}s`);
-        const cpuBefore = groupCpuSeconds(server.pid);
+        const cpuBefore = serverCpuSeconds(server.pid);
         const started = performance.now();
-        const measured = await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.durationS });
+        const measured = await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.durationS, headers: row.headers });
         const wallS = (performance.now() - started) / 1000;
-        const cpuS = groupCpuSeconds(server.pid) - cpuBefore;
+        const cpuS = serverCpuSeconds(server.pid) - cpuBefore;
+        const extra = row.afterMeasure ? await row.afterMeasure(server) : {};
         result.trials.push({
           round,
-          metrics: { ...measured, serverCpuPct: (cpuS / wallS) * 100, reqPerCpuS: cpuS > 0 ? measured.requests / cpuS : 0 },
+          metrics: { ...measured, serverCpuPct: (cpuS / wallS) * 100, reqPerCpuS: cpuS > 0 ? measured.requests / cpuS : 0, ...extra },
         });
         ctx.log(
           `${tag}: ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms, ` +

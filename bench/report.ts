@@ -36,15 +36,18 @@ function rowCells(result: SubjectResult, row: RowResult): string[] {
 export function renderMarkdown(result: SubjectResult): string {
   const { machine, load } = result;
   const date = result.date.slice(0, 10);
-  const perRow =
-    `${load.durationS} s measured after ${load.warmupS} s warm-up per row` + (load.rounds > 1 ? `, median of ${load.rounds} rounds` : '');
+  // Subjects without HTTP load (cold starts, memory) describe their own method instead.
+  const how = load
+    ? `${load.tool} ${load.version} with ${load.threads} thread(s) and ${load.connections} connections, ` +
+      `${load.durationS} s measured after ${load.warmupS} s warm-up per row` +
+      (load.rounds > 1 ? `, median of ${load.rounds} rounds` : '') +
+      `; server pinned to CPU ${load.serverCpus}, ${load.tool} to CPU ${load.loadCpus}`
+    : (result.method ?? '');
   const lines: string[] = [
     `### ${result.subject}: ${result.title}`,
     '',
     `Produced by \`${result.command}\` on ${date}: ${machine.nproc} CPUs (${machine.cpuModel}), Node ${machine.node}, ` +
-      `${load.tool} ${load.version} with ${load.threads} thread(s) and ${load.connections} connections, ${perRow}; ` +
-      `server pinned to CPU ${load.serverCpus}, ${load.tool} to CPU ${load.loadCpus}; ` +
-      `load average ${machine.loadAvgStart.map((n) => n.toFixed(2)).join(' / ')} at start.`,
+      `${how}; load average ${machine.loadAvgStart.map((n) => n.toFixed(2)).join(' / ')} at start.`,
     '',
     `| | ${['row', ...result.columns.map((c) => c.label)].join(' | ')} |`,
     `|---|---|${result.columns.map(() => '---:').join('|')}|`,

@@ -4,6 +4,10 @@
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY") or '{"name":"bench"}'
 wrk.headers["Content-Type"] = "application/json"
+-- Extra headers, one "Name: value" per line (the async subject sends X-Fn-Invocation-Type: Event).
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^:\n]+):%s*([^\n]*)") do
+  wrk.headers[name] = value
+end
 
 local function num(x)
   return string.format("%.3f", x)

@@ -1,0 +1,157 @@
+/**
+ * `python-http`: the HTTP path to a warm Python function against the least a gateway could do. Rows:
+ *   a  Hono + ONE python3 child over pipes (bench/servers/hono-python-pipe.ts), NDJSON line in, line out
+ *   b  fngate serve bench/fixtures/python-hello, POST /functions/python-hello/invoke (warm instances)
+ *   c, d  a and b again with ONE connection: one request at a time, so each side uses one Python process
+ * At 50 connections fngate gives each in-flight request its own instance (event functions take one
+ * request at a time), so b runs up to 50 Python processes on the server CPU where a runs one; c and d
+ * compare the per-request path with one process each.
+ */
+import { join } from 'node:path';
+import {
+  BENCH_DIR,
+  defineSubject,
+  HTTP_COLUMNS,
+  measureHttpRows,
+  ratio,
+  REPO_ROOT,
+  type BenchContext,
+  type HttpRow,
+  type Ratio,
+  type ReadyProbe,
+  type RowResult,
+  type RunningServer,
+} from './harness.ts';
+
+const FUNCTION_NAME = 'python-hello';
+const INVOKE_PATH = `/functions/${FUNCTION_NAME}/invoke`;
+const FIXTURE_DIR = join(BENCH_DIR, 'fixtures', 'python-hello');
+const EVENT_BODY = JSON.stringify({ name: 'bench' });
+const EXPECTED_ANSWER = JSON.stringify({ hello: 'bench' });
+/** Target from the issue: fngate keeps at least this share of the raw pipe's req/s. */
+const TARGET_RATIO = 0.8;
+
+const probe: ReadyProbe = {
+  path: INVOKE_PATH,
+  body: EVENT_BODY,
+  check(status, text) {
+    if (status !== 200) return `status ${status}`;
+    try {
+      return JSON.stringify(JSON.parse(text)) === EXPECTED_ANSWER ? undefined : `expected ${EXPECTED_ANSWER}`;
+    } catch {
+      return 'not JSON';
+    }
+  },
+};
+
+/** Most bursts of concurrent requests sent to bring up one instance per connection before the warm-up. */
+const MAX_PRESTART_BURSTS = 5;
+
+async function instanceAges(server: RunningServer): Promise<number[]> {
+  const response = await fetch(`${server.url}/functions/${FUNCTION_NAME}/instances`);
+  const body = (await response.json()) as { instances: Array<{ ageMs: number }> };
+  return body.instances.map((instance) => instance.ageMs);
+}
+
+/**
+ * Event functions take one request at a time, so `connections` concurrent requests need as many
+ * instances: start them before the warm-up, so that the measured window sees warm instances only.
+ */
+async function prestart(server: RunningServer, connections: number): Promise<void> {
+  for (let burst = 0; burst < MAX_PRESTART_BURSTS && (await instanceAges(server)).length < connections; burst++) {
+    await Promise.all(
+      Array.from({ length: connections }, () =>
+        fetch(server.url + INVOKE_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: EVENT_BODY }).then((r) => r.text()),
+      ),
+    );
+  }
+}
+
+/** Instances after the measurement, and how many of them started inside the measured window (cold starts in it). */
+function instanceFigures(durationS: number): (server: RunningServer) => Promise<Record<string, number>> {
+  return async (server): Promise<Record<string, number>> => {
+    try {
+      const ages = await instanceAges(server);
+      return { instances: ages.length, startedDuring: ages.filter((age) => age < durationS * 1000).length };
+    } catch {
+      return {};
+    }
+  };
+}
+
+function pipeRow(id: string, label: string): HttpRow {
+  return {
+    id,
+    label,
+    description: 'bench/servers/hono-python-pipe.ts: Hono, c.req.text() written as one line to one python3 -u -s -S -B child; its answer line is the response.',
+    server: (port) => ({ command: process.execPath, args: ['--import', 'tsx', join(BENCH_DIR, 'servers', 'hono-python-pipe.ts'), String(port)], ready: probe }),
+    path: INVOKE_PATH,
+    body: EVENT_BODY,
+    afterMeasure: async () => ({ instances: 1, startedDuring: 0 }),
+  };
+}
+
+function fngateRow(id: string, label: string, durationS: number): HttpRow {
+  return {
+    id,
+    label,
+    description: `fngate serve bench/fixtures/python-hello, POST ${INVOKE_PATH} (Python3.9, reservedConcurrency 64, pre-warm pool as configured by default).`,
+    server: (port, dataDir) => ({
+      // bin/fngate.js re-executes itself without --no-node-snapshot; passing it here saves that extra process.
+      command: process.execPath,
+      args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', FIXTURE_DIR, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+      ready: probe,
+    }),
+    path: INVOKE_PATH,
+    body: EVENT_BODY,
+    beforeWarmup: prestart,
+    afterMeasure: instanceFigures(durationS),
+  };
+}
+
+async function measure(ctx: BenchContext, rows: HttpRow[], connections: number): Promise<RowResult[]> {
+  const results = await measureHttpRows({ ...ctx, options: { ...ctx.options, connections } }, rows);
+  for (const row of results) {
+    if (row.status !== 'ok') continue;
+    row.metrics.connections = connections;
+    for (const trial of row.trials) trial.metrics.connections = connections;
+  }
+  return results;
+}
+
+export const pythonHttpSubject = defineSubject({
+  name: 'python-http',
+  title: 'HTTP to a warm Python function vs Hono + one python3 over pipes',
+  async run(ctx) {
+    const many = ctx.options.connections;
+    const rows = [
+      ...(await measure(ctx, [pipeRow('a', `Hono + one python3 over pipes (${many} conns)`), fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS)], many)),
+      ...(await measure(ctx, [pipeRow('c', 'Hono + one python3 over pipes (1 conn)'), fngateRow('d', 'fngate → warm Python function (1 conn)', ctx.options.durationS)], 1)),
+    ];
+    const main = ratio(rows, 'b', 'a', 'rps', `b/a req/s (fngate vs raw pipe, ${many} connections)`);
+    const ratios: Ratio[] = [
+      main.value === null ? main : { ...main, note: `target ≥ ${TARGET_RATIO}×: ${main.value >= TARGET_RATIO ? 'met' : 'missed'}` },
+      ratio(rows, 'b', 'a', 'reqPerCpuS', 'b/a req per server CPU-s'),
+      ratio(rows, 'b', 'a', 'p50Ms', 'b/a p50 latency'),
+      ratio(rows, 'b', 'a', 'p99Ms', 'b/a p99 latency'),
+      ratio(rows, 'd', 'c', 'rps', 'd/c req/s (one connection, one Python process each)'),
+      ratio(rows, 'd', 'c', 'p50Ms', 'd/c p50 latency (one connection)'),
+    ];
+    for (const r of ratios) ctx.log(`${r.label}: ${r.value === null ? `— (${r.note})` : `${r.value.toFixed(2)}×${r.note ? ` (${r.note})` : ''}`}`);
+    return {
+      columns: [
+        ...HTTP_COLUMNS.slice(0, 5),
+        { key: 'connections', label: 'conns', digits: 0 },
+        { key: 'instances', label: 'Python processes', digits: 0 },
+        { key: 'startedDuring', label: 'started while measured', digits: 0 },
+        ...HTTP_COLUMNS.slice(5),
+      ],
+      rows,
+      ratios,
+      notes: [
+        `Rows c and d run with 1 connection (wrk -c 1); a and b with the run's ${many}. "Python processes" for fngate rows is the instance count right after the measurement (GET /functions/${FUNCTION_NAME}/instances), "started while measured" those younger than the measured window (cold starts inside it); before the warm-up, bursts of concurrent requests bring up one instance per connection.`,
+        'Server CPU counts the server\'s process group and all its descendants (fngate starts each Python process in its own group).',
+      ],
+    };
+  },
+});

@@ -1,0 +1,65 @@
+/**
+ * Row (a) of the `python-http` benchmark, the raw baseline: Hono on @hono/node-server and ONE python3
+ * child answering NDJSON over its pipes: each request's body goes in as one line, the child answers one
+ * line, and answers come back in the order requests went in (the child handles one at a time). No
+ * request ids, no context, no timeouts, no logs: the least any gateway in front of Python has to do.
+ */
+import { spawn } from 'node:child_process';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { BENCH_HOST, portFromArgv } from './args.ts';
+
+/** The hello handler inline, and a loop that answers one line per line. */
+const PYTHON_LOOP = `
+import json, sys
+
+def main_handler(event, context):
+    return {"hello": event.get("name", "world")}
+
+read, write, flush = sys.stdin.readline, sys.stdout.write, sys.stdout.flush
+while True:
+    line = read()
+    if not line:
+        break
+    write(json.dumps(main_handler(json.loads(line), None)) + "\\n")
+    flush()
+`;
+/** The flags fngate starts Python with (runtimes/python/adapter.ts PYTHON_ARGS). */
+const PYTHON_ARGS = ['-u', '-s', '-S', '-B'];
+
+const python = spawn('python3', [...PYTHON_ARGS, '-c', PYTHON_LOOP], { stdio: ['pipe', 'pipe', 'inherit'] });
+python.once('exit', (code, signal) => {
+  console.error(`python exited (${signal ?? code})`);
+  process.exit(1);
+});
+// The bench harness stops this server's process group, python included; a lone SIGTERM ends both too.
+process.once('SIGTERM', () => {
+  python.kill();
+  process.exit(0);
+});
+
+const waiting: Array<(line: string) => void> = [];
+let buffered = '';
+python.stdout.setEncoding('utf8');
+python.stdout.on('data', (chunk: string) => {
+  buffered += chunk;
+  let newline: number;
+  while ((newline = buffered.indexOf('\n')) >= 0) {
+    const line = buffered.slice(0, newline);
+    buffered = buffered.slice(newline + 1);
+    waiting.shift()?.(line);
+  }
+});
+
+function ask(event: string): Promise<string> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    // A raw newline in JSON text can only be whitespace (inside strings it must be escaped).
+    python.stdin.write(`${event.replace(/[\r\n]/g, ' ')}\n`);
+  });
+}
+
+const app = new Hono();
+app.post('/functions/:name/invoke', async (c) => c.body(await ask(await c.req.text()), 200, { 'content-type': 'application/json' }));
+
+serve({ fetch: app.fetch, port: portFromArgv(), hostname: BENCH_HOST });
