@@ -32,10 +32,14 @@ function nodeServer(file: string, port: number, nodeFlags: string[] = []): { com
   return { command: process.execPath, args: [...nodeFlags, '--import', 'tsx', join(BENCH_DIR, 'servers', file), String(port)], ready: probe };
 }
 
-/** The workerd binary the npm package ships in its optional per-platform package. */
+/**
+ * The workerd binary from its per-platform npm package. The `workerd` wrapper package is not used: it lists
+ * every platform's package as optional, and a registry without the macOS/Windows ones leaves a lock file
+ * that `npm ci` rejects.
+ */
 function workerdBinary(): string {
   const require = createRequire(import.meta.url);
-  return (require('workerd') as { default: string }).default;
+  return require.resolve('@cloudflare/workerd-linux-64/bin/workerd');
 }
 
 async function workerdUnavailable(): Promise<string | undefined> {
@@ -43,7 +47,7 @@ async function workerdUnavailable(): Promise<string | undefined> {
   try {
     binary = workerdBinary();
   } catch (error) {
-    return `the workerd npm package is not installed or has no binary for ${process.platform}-${process.arch} (npm install -D workerd): ${String(error)}`;
+    return `the workerd npm package is not installed or has no binary for ${process.platform}-${process.arch} (it is an optional dependency: @cloudflare/workerd-linux-64, Linux x64 only): ${String(error)}`;
   }
   try {
     await promisify(execFile)(binary, ['--version'], { timeout: WORKERD_VERSION_TIMEOUT_MS });
