@@ -164,14 +164,18 @@ export class InstancePool {
   }
 
   #pickWarm(): Slot | undefined {
-    let best: Slot | undefined;
-    for (const slot of this.#slots) {
-      if (!slot.ready || !slot.instance.alive) continue;
-      if (slot.inFlight >= this.#options.perInstanceConcurrency) continue;
-      // The most recently used instance is the warmest (JIT, caches); idle ones recycle sooner.
-      if (!best || slot.lastUsedAt > best.lastUsedAt) best = slot;
+    for (;;) {
+      let best: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (!slot.ready || slot.inFlight >= this.#options.perInstanceConcurrency) continue;
+        // The most recently used instance is the warmest (JIT, caches); idle ones recycle sooner.
+        if (!best || slot.lastUsedAt > best.lastUsedAt) best = slot;
+      }
+      // `alive` may ask the runtime (an isolate, a process), so only the chosen one is asked.
+      if (!best || best.instance.alive) return best;
+      this.#remove(best);
+      void best.instance.close('broken');
     }
-    return best;
   }
 
   #pickStarting(): Slot | undefined {

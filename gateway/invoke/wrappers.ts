@@ -101,7 +101,7 @@ export const instanceLease: Wrapper = (next) => async (invocation) => {
     return await next(invocation);
   } finally {
     lease.instance.log.detach();
-    invocation.memUsageBytes = lease.instance.alive ? lease.instance.memoryUsage() : invocation.memUsageBytes;
+    invocation.memUsageBytes = lease.instance.memoryUsage();
     lease.release();
   }
 };

@@ -20,7 +20,7 @@ import { HostTimers } from './timers.ts';
 const MIN_MEMORY_MB = 8;
 /** How stale `memoryUsage()` may be before a background refresh (reading it synchronously would wait
  * for a busy isolate). */
-const MEMORY_STATS_MAX_AGE_MS = 100;
+const MEMORY_STATS_MAX_AGE_MS = 1000;
 const PROMISE_RESULT = { result: { promise: true } } as const;
 const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
 /** First character of what the shim's invoke() resolves with (shim/invoke.js). */
@@ -131,7 +131,8 @@ export class NodeInstance implements Instance {
   }
 
   memoryUsage(): number {
-    if (this.alive && !this.#memoryRefreshing && performance.now() - this.#memoryAt > MEMORY_STATS_MAX_AGE_MS) this.#refreshMemory();
+    // Not `alive`: asking the isolate whether it is disposed costs a lock; #refreshMemory checks it.
+    if (this.#disposed === undefined && !this.#memoryRefreshing && performance.now() - this.#memoryAt > MEMORY_STATS_MAX_AGE_MS) this.#refreshMemory();
     return this.#memory[0] + this.#memory[2];
   }
 
