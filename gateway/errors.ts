@@ -38,6 +38,10 @@ export const ErrorCodes = {
   CANCELLED: { status: 499, type: 'Cancelled' },
   /** 500: a fault of fngate itself. */
   INTERNAL: { status: 500, type: 'InternalError' },
+  /** 432: the function's async queue holds maxPendingEvents events already; nothing queued is affected. */
+  ASYNC_QUEUE_FULL: { status: 432, type: 'AsyncQueueFull' },
+  /** 404: no async event (or dead letter) with that request ID. */
+  ASYNC_EVENT_NOT_FOUND: { status: 404, type: 'AsyncEventNotFound' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,6 +1,7 @@
 /** What the HTTP routes need from the rest of the gateway, passed down explicitly. */
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.ts';
+import type { AsyncService } from './async/service.ts';
 import type { InvokeStep } from './invoke/invocation.ts';
 import type { FunctionRegistry } from './registry.ts';
 
@@ -10,4 +11,6 @@ export interface GatewayServices {
   invoke: InvokeStep;
   logger: Logger;
   startedAt: number;
+  /** Async invocation: the queue, its dispatcher, topics and timer triggers. */
+  async: AsyncService;
 }

@@ -6,7 +6,10 @@
  * the next one, so the commit rate adapts to load (group commit).
  *
  * Every batch has a `done` promise, settled when its transaction commits or finally fails. That is the
- * hook for issue 5's async events: push the event row, then await `commit()` before answering 202.
+ * hook for async events: push the event row as `durable`, then await `commit()` before answering 202.
+ * A transaction holding a durable row runs with `synchronous = FULL` (the WAL is fsynced at its commit);
+ * the others keep NORMAL (fsync at checkpoints only), so records and logs never pay an fsync, and all
+ * the accepts that queued behind one fsync share the next one (group commit).
  * The writer never drops a pushed row by itself; drop policy for logs/records lives in the store.
  */
 import { fileURLToPath } from 'node:url';
@@ -20,6 +23,8 @@ export type StatementGroups = Array<[statement: string, rows: Row[]]>;
 /** What one `writeBatch` call of the worker receives. */
 export interface WriterTask {
   groups: StatementGroups;
+  /** Commit with `synchronous = FULL`: the transaction survives a power cut once it resolves. */
+  durable: boolean;
 }
 
 /** What one `writeBatch` call of the worker returns. */
@@ -51,20 +56,26 @@ export interface BatchWriterOptions {
 export const DEFAULT_BATCH_ROWS = 2000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 20;
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** Failed batches remembered for `commit`; older failures were reported to their committers already. */
+const MAX_FAILURES_KEPT = 1000;
 
 const WORKER_FILE = fileURLToPath(new URL('./writer-worker.mjs', import.meta.url));
 
 interface Batch {
+  /** Batches run in this order; a commit waits for the last one and checks failures by range. */
+  seq: number;
   groups: StatementGroups;
   rows: number;
   /** Runs in a transaction of its own, so its result is its own (prune reports the rows it removed). */
   alone: boolean;
+  /** Holds a row pushed as durable: its transaction is fsynced. */
+  durable: boolean;
   done: Promise<WriterResult>;
   resolve: (result: WriterResult) => void;
   reject: (error: unknown) => void;
 }
 
-function newBatch(groups: StatementGroups, rows: number, alone: boolean): Batch {
+function newBatch(seq: number, groups: StatementGroups, rows: number, alone: boolean, durable: boolean): Batch {
   let resolve!: Batch['resolve'];
   let reject!: Batch['reject'];
   const done = new Promise<WriterResult>((res, rej) => {
@@ -73,7 +84,7 @@ function newBatch(groups: StatementGroups, rows: number, alone: boolean): Batch 
   });
   // A failure is logged by the writer; nobody has to be waiting on a batch.
   done.catch(() => {});
-  return { groups, rows, alone, done, resolve, reject };
+  return { seq, groups, rows, alone, durable, done, resolve, reject };
 }
 
 export class BatchWriter {
@@ -84,12 +95,17 @@ export class BatchWriter {
   /** The batch being filled, by statement name. */
   #buffer = new Map<string, Row[]>();
   #bufferedRows = 0;
+  /** The buffer holds a durable row. */
+  #bufferDurable = false;
   #pendingRows = 0;
   /** Cut, waiting for the worker. */
   #queued: Batch[] = [];
   /** In the transaction the worker is running now. */
   #inFlight: Batch[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #nextSeq = 0;
+  /** Recent failed batches, for `commit` (bounded: failures are rare and logged). */
+  #failures: Array<{ seq: number; error: unknown }> = [];
   #pumpScheduled = false;
   #closing: Promise<void> | undefined;
 
@@ -130,8 +146,11 @@ export class BatchWriter {
     return this.#pendingRows;
   }
 
-  /** Buffer one row for `statement`. Synchronous and I/O-free: safe on the request path. */
-  push(statement: string, row: Row): void {
+  /**
+   * Buffer one row for `statement`. Synchronous and I/O-free: safe on the request path. A `durable` row
+   * makes the transaction that holds it fsync at commit (`synchronous = FULL`).
+   */
+  push(statement: string, row: Row, durable = false): void {
     if (this.#closing) throw new Error('store: writer is closed');
     let rows = this.#buffer.get(statement);
     if (rows === undefined) {
@@ -139,6 +158,7 @@ export class BatchWriter {
       this.#buffer.set(statement, rows);
     }
     rows.push(row);
+    if (durable) this.#bufferDurable = true;
     this.#bufferedRows++;
     this.#pendingRows++;
     if (this.#bufferedRows >= this.#batchRows) {
@@ -155,18 +175,23 @@ export class BatchWriter {
    */
   async commit(): Promise<void> {
     this.#cut();
-    const pending = [...this.#inFlight, ...this.#queued].map((batch) => batch.done);
+    const first = this.#inFlight[0] ?? this.#queued[0];
+    const last = this.#queued.at(-1) ?? this.#inFlight.at(-1);
     this.#pump();
-    const failure = (await Promise.allSettled(pending)).find((result) => result.status === 'rejected');
-    if (failure) throw failure.reason;
+    if (first === undefined || last === undefined) return;
+    // Batches settle in order, so the last one settling means all of them have. Waiting on that one
+    // promise (not on every pending batch) keeps many concurrent commits linear: one per accepted event.
+    await last.done.catch(() => {});
+    const failure = this.#failures.find((entry) => entry.seq >= first.seq && entry.seq <= last.seq);
+    if (failure) throw failure.error;
   }
 
   /** Run `groups` in a transaction of their own, after everything pushed so far. */
-  run(groups: StatementGroups): Promise<WriterResult> {
+  run(groups: StatementGroups, options: { durable?: boolean } = {}): Promise<WriterResult> {
     if (this.#closing) return Promise.reject(new Error('store: writer is closed'));
     this.#cut();
     const rows = groups.reduce((sum, [, groupRows]) => sum + groupRows.length, 0);
-    const batch = newBatch(groups, rows, true);
+    const batch = newBatch(this.#nextSeq++, groups, rows, true, options.durable ?? false);
     this.#pendingRows += rows;
     this.#queued.push(batch);
     this.#pump();
@@ -204,9 +229,10 @@ export class BatchWriter {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#bufferedRows === 0) return;
-    this.#queued.push(newBatch([...this.#buffer], this.#bufferedRows, false));
+    this.#queued.push(newBatch(this.#nextSeq++, [...this.#buffer], this.#bufferedRows, false, this.#bufferDurable));
     this.#buffer = new Map();
     this.#bufferedRows = 0;
+    this.#bufferDurable = false;
   }
 
   /** Post the next transaction on a later tick: posting clones the rows, which the caller must not pay. */
@@ -239,12 +265,17 @@ export class BatchWriter {
   }
 
   async #write(batches: Batch[], rows: number): Promise<void> {
-    const task: WriterTask = { groups: batches.flatMap((batch) => batch.groups) };
+    const task: WriterTask = {
+      groups: batches.flatMap((batch) => batch.groups),
+      durable: batches.some((batch) => batch.durable),
+    };
     let result: WriterResult;
     try {
       result = await this.#runWithRetry(task, rows);
     } catch (error) {
       this.#pendingRows -= rows;
+      for (const batch of batches) this.#failures.push({ seq: batch.seq, error });
+      if (this.#failures.length > MAX_FAILURES_KEPT) this.#failures.splice(0, this.#failures.length - MAX_FAILURES_KEPT);
       for (const batch of batches) batch.reject(error);
       return;
     }

@@ -18,3 +18,15 @@ export {
   type SqliteStoreOptions,
 } from './sqlite-store.ts';
 export { MIGRATIONS, migrate, type Migration } from './migrations.ts';
+export { QueueStore, type AsyncEventQuery, type DeadLetterQuery } from './queue-store.ts';
+export {
+  ASYNC_EVENT_STATUSES,
+  isAsyncEventStatus,
+  type AsyncEventRecord,
+  type AsyncEventState,
+  type AsyncEventStatus,
+  type AttemptEntry,
+  type AttemptOutcome,
+  type NewAsyncEvent,
+  type PendingAsyncEvent,
+} from './queue-statements.ts';

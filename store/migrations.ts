@@ -1,7 +1,6 @@
 /**
  * The schema, as an ordered list of steps. Step i (0-based) brings the database to `user_version` i + 1.
- * Steps are append-only: never edit a shipped step, add a new one (issue 5 appends the async queue:
- * `async_events`, its dead-letter table and their indexes).
+ * Steps are append-only: never edit a shipped step, add a new one.
  */
 import type { Database } from 'better-sqlite3';
 
@@ -51,6 +50,56 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX logs_by_function ON logs (namespace, function_name, time);
       CREATE INDEX logs_by_request ON logs (request_id, time);
       CREATE INDEX logs_by_time ON logs (time);
+    `,
+  },
+  {
+    name: 'async event queue',
+    // One row per accepted async event, from accept to its final state; the dead-letter queue is the
+    // events in status dead or expired (store/queue-statements.ts). Times are epoch ms.
+    sql: `
+      CREATE TABLE async_events (
+        request_id       TEXT PRIMARY KEY,
+        namespace        TEXT NOT NULL,
+        function_name    TEXT NOT NULL,
+        qualifier        TEXT NOT NULL,
+        -- invoke | timer:<trigger> | cmq:<topic> | ckafka:<topic>
+        source           TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        enqueued_at      INTEGER NOT NULL,
+        -- maxEventAge counts from here; a redrive resets it
+        queued_at        INTEGER NOT NULL,
+        -- not run before this (retry backoff, throttling, a lease still held)
+        available_at     INTEGER NOT NULL,
+        -- set while running: past it, the claim is void and the event runs again
+        lease_until      INTEGER,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        -- failed attempts since the last (re)drive: the retries spent
+        failures         INTEGER NOT NULL DEFAULT 0,
+        throttles        INTEGER NOT NULL DEFAULT 0,
+        redrives         INTEGER NOT NULL DEFAULT 0,
+        last_started_at  INTEGER,
+        last_status_code INTEGER,
+        last_error       TEXT,
+        result           TEXT,
+        finished_at      INTEGER,
+        dead_reason      TEXT,
+        -- JSON array of the attempts (and redrives), oldest first
+        history          TEXT NOT NULL DEFAULT '[]'
+      );
+      -- what a restart loads back into the dispatcher
+      CREATE INDEX async_events_pending ON async_events (status) WHERE status IN ('queued', 'retrying', 'running');
+      CREATE INDEX async_events_by_function ON async_events (namespace, function_name, enqueued_at);
+      CREATE INDEX async_events_dead ON async_events (namespace, function_name, finished_at)
+        WHERE status IN ('dead', 'expired');
+      -- retention deletes finished events by age
+      CREATE INDEX async_events_finished ON async_events (finished_at) WHERE finished_at IS NOT NULL;
+
+      -- the next offset of each internal topic (CKafka records carry it)
+      CREATE TABLE topic_offsets (
+        topic       TEXT PRIMARY KEY,
+        next_offset INTEGER NOT NULL
+      );
     `,
   },
 ];

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { BatchWriter, DEFAULT_BUSY_TIMEOUT_MS } from './batch-writer.ts';
 import { migrate } from './migrations.ts';
+import { QUEUE_WRITE_STATEMENTS } from './queue-statements.ts';
+import { QueueStore } from './queue-store.ts';
 import {
   READ_STATEMENTS,
   WRITE_STATEMENTS,
@@ -75,6 +77,8 @@ interface Reads {
 }
 
 export class SqliteStore implements Store {
+  /** The async event queue, on this store's writer and read connection. */
+  readonly queue: QueueStore;
   #rw: Database;
   #ro: Database;
   #writer: BatchWriter;
@@ -97,6 +101,7 @@ export class SqliteStore implements Store {
     this.#now = options.now ?? Date.now;
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#maxPendingRows = options.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
+    this.queue = new QueueStore(writer, ro);
     this.#reads = {
       getRecord: ro.prepare(READ_STATEMENTS.getRecord),
       listRecords: ro.prepare(READ_STATEMENTS.listRecords),
@@ -105,8 +110,10 @@ export class SqliteStore implements Store {
     };
     const pruneInvocations = rw.prepare<[number]>(WRITE_STATEMENTS.pruneInvocations);
     const pruneLogs = rw.prepare<[number]>(WRITE_STATEMENTS.pruneLogs);
+    const pruneAsyncEvents = rw.prepare<[number]>(QUEUE_WRITE_STATEMENTS.pruneAsyncEvents);
     this.#prune = rw.transaction(
-      (olderThan: number) => pruneInvocations.run(olderThan).changes + pruneLogs.run(olderThan).changes,
+      (olderThan: number) =>
+        pruneInvocations.run(olderThan).changes + pruneLogs.run(olderThan).changes + pruneAsyncEvents.run(olderThan).changes,
     );
   }
 
@@ -128,7 +135,7 @@ export class SqliteStore implements Store {
       ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
       const writer = await BatchWriter.start({
         dbPath,
-        statements: WRITE_STATEMENTS,
+        statements: { ...WRITE_STATEMENTS, ...QUEUE_WRITE_STATEMENTS },
         logger,
         batchRows: options.batchRows,
         flushIntervalMs: options.flushIntervalMs,
@@ -239,6 +246,7 @@ export class SqliteStore implements Store {
       .run([
         ['pruneInvocations', [[olderThan]]],
         ['pruneLogs', [[olderThan]]],
+        ['pruneAsyncEvents', [[olderThan]]],
       ])
       .catch((error: unknown) => this.#logger.error({ err: error }, 'store: retention prune failed'));
   }

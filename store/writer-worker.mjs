@@ -10,7 +10,7 @@
  *
  * Protocol (see WriterTask/WriterResult in batch-writer.ts):
  *   workerData: { dbPath, statements: { name: sql }, busyTimeoutMs }
- *   writeBatch({ groups: [[statementName, rows[]], ...] }) -> { changes, rejected, firstError }
+ *   writeBatch({ groups: [[statementName, rows[]], ...], durable }) -> { changes, rejected, firstError }
  */
 import Database from 'better-sqlite3';
 import { workerData } from 'piscina';
@@ -49,7 +49,16 @@ const runGroups = db.transaction((groups) => {
 });
 
 export function writeBatch(task) {
-  return runGroups(task.groups);
+  if (!task.durable) return runGroups(task.groups);
+  // Accepted async events must survive a power cut before fngate answers 202: in WAL mode FULL fsyncs
+  // the WAL at this commit (and with it every frame appended before). The setting is per connection
+  // and may only change outside a transaction, so it is set around this one and put back.
+  db.pragma('synchronous = FULL');
+  try {
+    return runGroups(task.groups);
+  } finally {
+    db.pragma('synchronous = NORMAL');
+  }
 }
 
 /** Resolves once this module (and so the connection) loaded: the store's open waits on it. */

@@ -1,4 +1,4 @@
-/** `POST /functions/{name}/invoke`: the synchronous (and, with issue 5, asynchronous) invoke API. */
+/** `POST /functions/{name}/invoke`: the synchronous and (`X-Fn-Invocation-Type: Event`) asynchronous invoke API. */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { MAX_SYNC_PAYLOAD_BYTES, readBodyText, validateEventJson } from '../body.ts';
@@ -7,6 +7,7 @@ import { newInvocation } from '../invoke/invocation.ts';
 import { DEFAULT_NAMESPACE, LATEST } from '../registry.ts';
 import { errorResponse, jsonTextResponse, REQUEST_ID_HEADER } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
+import { acceptAsyncInvoke } from './async-events.ts'; // [async]
 
 export const INVOCATION_TYPE_HEADER = 'X-Fn-Invocation-Type';
 
@@ -16,6 +17,7 @@ export function invokeRoutes(services: GatewayServices): Hono {
     const requestId = randomUUID();
     try {
       const invocationType = c.req.header(INVOCATION_TYPE_HEADER) ?? 'RequestResponse';
+      if (invocationType === 'Event') return await acceptAsyncInvoke(c, services, requestId); // [async]
       if (invocationType !== 'RequestResponse') {
         throw new FnError('INVALID_PARAMETER', `unsupported ${INVOCATION_TYPE_HEADER}: ${invocationType}`);
       }

@@ -1,0 +1,68 @@
+/**
+ * Binds the dispatcher to the gateway: queues resolve to deployed functions through the registry,
+ * attempts run through the invoke pipeline in async mode (its `recording` wrapper writes the invocation
+ * record and framed log of every attempt under the event's request ID), capacity is read from the
+ * function's and the gateway's concurrency limiters.
+ */
+import type { ConcurrencyLimiter } from '../concurrency.ts';
+import { toFnError } from '../errors.ts';
+import { newInvocation, type InvokeStep } from '../invoke/invocation.ts';
+import type { DeployedFunction, FunctionRegistry } from '../registry.ts';
+import type { AsyncExecutor, AsyncTarget, AttemptResult } from './dispatcher.ts';
+
+/**
+ * A claim outlives the longest an attempt can take (a cold start within initTimeout, then the
+ * invocation within timeout) by this much, so a live attempt's lease never lapses.
+ */
+export const LEASE_MARGIN_MS = 10_000;
+
+interface GatewayTarget extends AsyncTarget {
+  fn: DeployedFunction;
+}
+
+export interface GatewayExecutorDeps {
+  registry: FunctionRegistry;
+  globalLimiter: ConcurrencyLimiter;
+  invoke: InvokeStep;
+}
+
+export function createGatewayExecutor(deps: GatewayExecutorDeps): AsyncExecutor {
+  const targets = new WeakMap<DeployedFunction, GatewayTarget>();
+  const targetOf = (fn: DeployedFunction): GatewayTarget => {
+    let target = targets.get(fn);
+    if (target === undefined) {
+      const { config } = fn;
+      target = {
+        fn,
+        retryNum: config.retryNum,
+        maxEventAgeMs: config.maxEventAgeS * 1000,
+        maxPendingEvents: config.maxPendingEvents,
+        leaseMs: config.timeoutMs + config.initTimeoutMs + LEASE_MARGIN_MS,
+        // The pipeline takes the slot synchronously when `invoke` is called, so this stays exact.
+        hasCapacity: () => fn.limiter.available > 0,
+      };
+      targets.set(fn, target);
+    }
+    return target;
+  };
+  return {
+    resolve(namespace, functionName, qualifier) {
+      try {
+        return targetOf(deps.registry.lookup(namespace, functionName, qualifier));
+      } catch {
+        return undefined;
+      }
+    },
+    globalAvailable: () => deps.globalLimiter.available,
+    async run(target, requestId, payload, signal): Promise<AttemptResult> {
+      const invocation = newInvocation({ requestId, fn: (target as GatewayTarget).fn, payload, mode: 'async', signal });
+      try {
+        const result = await deps.invoke(invocation);
+        return { statusCode: 200, result, durationMs: invocation.durationMs };
+      } catch (error) {
+        const fnError = toFnError(error);
+        return { statusCode: fnError.status, errorMessage: fnError.message, durationMs: invocation.durationMs };
+      }
+    },
+  };
+}

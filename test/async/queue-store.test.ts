@@ -1,0 +1,120 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import t from 'tap';
+import { DB_FILE_NAME, MIGRATIONS } from '../../store/index.ts';
+import type { AsyncEventState, NewAsyncEvent } from '../../store/queue-statements.ts';
+import { tempStore } from './helpers.ts';
+
+let sequence = 0;
+function newEvent(overrides: Partial<NewAsyncEvent> = {}): NewAsyncEvent {
+  sequence++;
+  return {
+    requestId: `evt-${sequence}`,
+    namespace: 'default',
+    functionName: 'fn',
+    qualifier: '$LATEST',
+    source: 'invoke',
+    payload: JSON.stringify({ n: sequence }),
+    enqueuedAt: 1_000 + sequence,
+    ...overrides,
+  };
+}
+
+function stateOf(event: NewAsyncEvent, overrides: Partial<AsyncEventState>): AsyncEventState {
+  return {
+    requestId: event.requestId,
+    status: 'queued',
+    availableAt: event.enqueuedAt,
+    leaseUntil: null,
+    attempts: 0,
+    failures: 0,
+    throttles: 0,
+    redrives: 0,
+    queuedAt: event.enqueuedAt,
+    lastStartedAt: null,
+    lastStatusCode: null,
+    lastError: null,
+    result: null,
+    finishedAt: null,
+    deadReason: null,
+    ...overrides,
+  };
+}
+
+t.test('the queue migration is the last step and the tables exist', async (t) => {
+  const { store, dataDir } = await tempStore(t);
+  t.ok(store.queue, 'the store exposes its queue');
+  const db = new Database(join(dataDir, DB_FILE_NAME), { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
+  t.match(tables, ['async_events', 'invocations', 'logs', 'topic_offsets']);
+});
+
+t.test('insert is committed when it resolves; pending rows load back oldest first', async (t) => {
+  const { store } = await tempStore(t);
+  const events = [newEvent(), newEvent(), newEvent()];
+  await store.queue.insert(events, [['orders', 42]]);
+  t.equal(store.queue.payload(events[1]!.requestId), events[1]!.payload, 'readable at once, no flush needed');
+  t.same(store.queue.topicOffsets(), new Map([['orders', 42]]));
+  await store.queue.insert([], [['orders', 7]]);
+  t.same(store.queue.topicOffsets(), new Map([['orders', 42]]), 'an offset never moves back');
+
+  const pending = store.queue.loadPending();
+  t.same(pending.map((row) => row.requestId), events.map((event) => event.requestId));
+  t.match(pending[0], { status: 'queued', attempts: 0, qualifier: '$LATEST', source: 'invoke' });
+  t.notOk('payload' in pending[0]!, 'payloads stay in the database');
+});
+
+t.test('updates carry the whole state and append to the history; final events leave the pending set', async (t) => {
+  const { store } = await tempStore(t);
+  const [a, b] = [newEvent(), newEvent()];
+  await store.queue.insert([a!, b!]);
+  store.queue.update(stateOf(a!, { status: 'running', attempts: 1, leaseUntil: 9_999, lastStartedAt: 2_000 }));
+  store.queue.update(
+    stateOf(a!, { status: 'retrying', attempts: 1, failures: 1, availableAt: 3_000, lastStatusCode: 430, lastError: 'x' }),
+    { attempt: 1, outcome: 'failed', startedAt: 2_000, endedAt: 2_100, durationMs: 100, statusCode: 430, errorMessage: 'x' },
+  );
+  store.queue.update(
+    stateOf(b!, { status: 'dead', attempts: 3, failures: 3, finishedAt: 5_000, deadReason: 'retries exhausted' }),
+    { attempt: 3, outcome: 'failed', startedAt: 4_000, endedAt: 4_500, statusCode: 433 },
+  );
+  await store.queue.flush();
+
+  const record = store.queue.get(a!.requestId)!;
+  t.match(record, { status: 'retrying', attempts: 1, failures: 1, availableAt: 3_000, leaseUntil: null, lastStatusCode: 430 });
+  t.same(record.history, [{ attempt: 1, outcome: 'failed', startedAt: 2_000, endedAt: 2_100, durationMs: 100, statusCode: 430, errorMessage: 'x' }]);
+  t.same(store.queue.loadPending().map((row) => row.requestId), [a!.requestId], 'the dead one is not pending');
+
+  t.same(store.queue.deadLetters({ namespace: 'default', functionName: 'fn', limit: 10 }).map((r) => r.requestId), [b!.requestId]);
+  t.equal(store.queue.deadLetters({ namespace: 'default', functionName: 'fn', limit: 10 })[0]!.payload, b!.payload);
+  t.same(store.queue.countByStatus('default', 'fn'), { dead: 1, retrying: 1 });
+
+  t.equal(await store.queue.purgeDeadLetters('default', 'fn'), 1);
+  t.equal(store.queue.get(b!.requestId)!.status, 'failed', 'a purged dead letter is failed');
+  t.same(store.queue.deadLetters({ namespace: 'default', functionName: 'fn', limit: 10 }), []);
+});
+
+t.test('listing filters by function and status, newest first, without payloads', async (t) => {
+  const { store } = await tempStore(t);
+  const events = [newEvent(), newEvent({ functionName: 'other' }), newEvent()];
+  await store.queue.insert(events);
+  store.queue.update(stateOf(events[2]!, { status: 'succeeded', finishedAt: 9_000 }));
+  await store.queue.flush();
+  t.same(store.queue.list({ limit: 10 }).map((r) => r.requestId), events.map((e) => e.requestId).reverse());
+  t.same(store.queue.list({ namespace: 'default', functionName: 'fn', limit: 10 }).map((r) => r.requestId), [events[2]!.requestId, events[0]!.requestId]);
+  t.same(store.queue.list({ namespace: 'default', functionName: 'fn', status: 'queued', limit: 10 }).map((r) => r.requestId), [events[0]!.requestId]);
+  t.same(store.queue.list({ status: 'queued', limit: 1 }).map((r) => r.requestId), [events[1]!.requestId]);
+  t.equal(store.queue.list({ limit: 1 })[0]!.payload, '', 'no payload in listings');
+});
+
+t.test('retention removes finished events only', async (t) => {
+  const { store } = await tempStore(t);
+  const [a, b] = [newEvent(), newEvent()];
+  await store.queue.insert([a!, b!]);
+  store.queue.update(stateOf(a!, { status: 'succeeded', finishedAt: 100 }));
+  await store.queue.flush();
+  t.equal(store.prune(200), 1);
+  t.equal(store.queue.get(a!.requestId), undefined);
+  t.ok(store.queue.get(b!.requestId), 'the pending event stays');
+});
