@@ -67,23 +67,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     idleInstanceMs: config.gateway.idleInstanceSeconds * 1000,
     prepareCode: (fn) => prepareCode(fn, dataDir),
     onProvisioned: (fn, instance, phases) => {
+      // A provisioned instance serves no request yet: its report is logged under the instance id.
       const line = initReportLine('Provisioned Report', instance.id, phases);
-      store.recordInvocation(
-        {
-          requestId: instance.id,
-          namespace: fn.config.namespace,
-          functionName: fn.config.name,
-          version: fn.version,
-          mode: 'async',
-          startedAt: Date.now(),
-          durationMs: 0,
-          billedDurationMs: 0,
-          memoryMb: fn.config.memoryMb,
-          memUsageBytes: instance.memoryUsage(),
-          statusCode: 200,
-          errorMessage: undefined,
-          coldStart: phases,
-        },
+      store.recordLogs(
+        { namespace: fn.config.namespace, functionName: fn.config.name },
         [{ requestId: instance.id, time: Date.now(), line }],
       );
     },

@@ -156,14 +156,25 @@ export class SqliteStore implements Store {
   }
 
   recordInvocation(record: InvocationRecord, logLines: StoredLogLine[]): void {
+    if (!this.#admit(1 + logLines.length, record.requestId)) return;
+    this.#writer.push('insertInvocation', invocationRow(record));
+    for (const line of logLines) this.#writer.push('insertLog', logRow(record, line));
+  }
+
+  recordLogs(fn: { namespace: string; functionName: string }, logLines: StoredLogLine[]): void {
+    if (!this.#admit(logLines.length, logLines[0]?.requestId ?? '')) return;
+    for (const line of logLines) this.#writer.push('insertLog', logRow(fn, line));
+  }
+
+  /** Whether `rows` more rows may be queued: not once closing, nor past the writer's backlog cap. */
+  #admit(rows: number, requestId: string): boolean {
     if (this.#closing) {
       if (!this.#warnedClosed) {
         this.#warnedClosed = true;
-        this.#logger.warn({ requestId: record.requestId }, 'store: closed, invocation records are dropped');
+        this.#logger.warn({ requestId }, 'store: closed, invocation records are dropped');
       }
-      return;
+      return false;
     }
-    const rows = 1 + logLines.length;
     if (this.#writer.pendingRows + rows > this.#maxPendingRows) {
       if (this.#droppedRows === 0) {
         this.#logger.warn(
@@ -172,10 +183,9 @@ export class SqliteStore implements Store {
         );
       }
       this.#droppedRows += rows;
-      return;
+      return false;
     }
-    this.#writer.push('insertInvocation', invocationRow(record));
-    for (const line of logLines) this.#writer.push('insertLog', logRow(record, line));
+    return true;
   }
 
   /** Rejects if a batch holding some of those rows failed its retry too (it was logged already). */

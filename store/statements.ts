@@ -59,7 +59,7 @@ export function invocationRow(record: InvocationRecord): Row {
 }
 
 /** The parameters of `insertLog`. */
-export function logRow(record: InvocationRecord, line: StoredLogLine): Row {
+export function logRow(record: Pick<InvocationRecord, 'namespace' | 'functionName'>, line: StoredLogLine): Row {
   return [line.requestId, record.namespace, record.functionName, line.time, line.line];
 }
 

@@ -58,6 +58,8 @@ export interface RecordQuery {
 export interface Store {
   /** Queue a finished invocation and its framed log lines; written in batches off the request path. */
   recordInvocation(record: InvocationRecord, logLines: StoredLogLine[]): void;
+  /** Queue log lines that belong to no invocation (a provisioned instance's `Provisioned Report`). */
+  recordLogs(fn: { namespace: string; functionName: string }, logLines: StoredLogLine[]): void;
   /** Resolves when everything queued so far is committed. */
   flush(): Promise<void>;
   getLogs(query: LogQuery): StoredLogLine[];
