@@ -1,7 +1,8 @@
 /**
  * `http`: the HTTP hot path. The same hello (parse the POSTed JSON, answer `{"hello": name}`) served by
  * (a) bare Hono, (b) Hono with one isolated-vm isolate, (c) workerd, (d) fngate invoking a warm Node
- * function. d is the subject; a, b and c are the baselines its ratios are taken against.
+ * function. d is the subject; a, b and c are the baselines its ratios are taken against. (e) hosts isolates
+ * in piscina worker threads instead: the measured alternative to (b)'s async calls from the main thread.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -107,6 +108,14 @@ const rows: HttpRow[] = [
     path: INVOKE_PATH,
     body: EVENT_BODY,
   },
+  {
+    id: 'e',
+    label: 'Hono + piscina workers, one isolate each',
+    description: 'bench/servers/hono-piscina-ivm.ts: every request is one piscina task; the worker calls its isolate synchronously (the design alternative to b).',
+    server: (port) => nodeServer('hono-piscina-ivm.ts', port, ['--no-node-snapshot']),
+    path: INVOKE_PATH,
+    body: EVENT_BODY,
+  },
 ];
 
 export const httpSubject = defineSubject({
@@ -119,6 +128,7 @@ export const httpSubject = defineSubject({
       ratio(results, 'd', 'b', 'rps', 'd/b req/s (fngate vs naive isolated-vm)'),
       ratio(results, 'd', 'c', 'rps', 'd/c req/s (fngate vs workerd)'),
       ratio(results, 'b', 'a', 'rps', 'b/a req/s (cost of one isolate hop)'),
+      ratio(results, 'e', 'b', 'rps', 'e/b req/s (isolates in piscina workers vs async calls)'),
       // Less sensitive to other processes taking the server's CPU than req/s is.
       ratio(results, 'd', 'a', 'reqPerCpuS', 'd/a req per server CPU-s'),
       ratio(results, 'd', 'b', 'reqPerCpuS', 'd/b req per server CPU-s'),
