@@ -99,11 +99,16 @@ t.test('SIGKILL under load loses no accepted event', async (t) => {
   let sent = 0;
   let killed = false;
   let killing = false;
-  // Once enough are accepted (requests keep coming), wait until the store shows an attempt claimed
-  // under a lease, then kill: the kill then lands mid-accept and mid-execution.
+  // Once enough are accepted (requests keep coming), wait until the database file itself holds an
+  // attempt claimed under a lease (claims are written in periodic flushes, so the API showing one is not
+  // enough), then kill: the kill then lands mid-accept and mid-execution.
   const killSoon = async (): Promise<void> => {
-    while ((await client.list('function=echo&status=running&limit=1')).length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    const watcher = new Database(join(dataDir, 'fngate.db'), { readonly: true });
+    const running = watcher.prepare(`SELECT count(*) AS n FROM async_events WHERE status = 'running'`);
+    try {
+      while ((running.get() as { n: number }).n === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      watcher.close();
     }
     killed = true;
     killGroup(first.process, 'SIGKILL');
