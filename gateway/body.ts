@@ -18,6 +18,13 @@ export async function readBody(c: Context, limit: number): Promise<Buffer> {
   return incoming ? readIncoming(incoming, limit) : readWebBody(c.req.raw, limit);
 }
 
+/** The body of a node request, refusing more than `limit` bytes (406) as soon as that is known. */
+export function readNodeBody(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(incoming.headers['content-length'] ?? Number.NaN);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return readIncoming(incoming, limit);
+}
+
 export async function readBodyText(c: Context, limit: number): Promise<string> {
   return (await readBody(c, limit)).toString('utf8');
 }

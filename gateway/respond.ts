@@ -1,4 +1,5 @@
 /** The one place where an error becomes an HTTP response (SPEC §2 error object, SCF status code). */
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { toFnError, toScfErrorBody, ErrorCodes } from './errors.ts';
@@ -13,8 +14,20 @@ export function errorResponse(c: Context, error: unknown, requestId: string): Re
   return c.json(toScfErrorBody(fnError, requestId), fnError.status as ContentfulStatusCode);
 }
 
-/** A JSON text that is already serialised, sent as is. */
-export function jsonTextResponse(c: Context, text: string, status: ContentfulStatusCode = 200): Response {
-  c.header('Content-Type', 'application/json; charset=utf-8');
-  return c.body(text, status);
+/** The same error response, written to a node response (the listener's fast paths). */
+export function writeErrorResponse(response: ServerResponse, error: unknown, requestId: string): void {
+  const fnError = toFnError(error);
+  writeJsonResponse(response, fnError.status, JSON.stringify(toScfErrorBody(fnError, requestId)), requestId, ErrorCodes[fnError.code].type);
+}
+
+/** A JSON text written to a node response with the SCF headers. */
+export function writeJsonResponse(response: ServerResponse, status: number, body: string, requestId: string, errorType?: string): void {
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    [REQUEST_ID_HEADER]: requestId,
+  };
+  if (errorType) headers[ERROR_TYPE_HEADER] = errorType;
+  response.writeHead(status, headers);
+  response.end(body);
 }

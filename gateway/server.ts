@@ -4,13 +4,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createAdapters } from '../runtimes/index.ts';
 import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
 import { openStore } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
 import { createApp } from './app.ts';
+import { gatewayListener } from './listener.ts';
 import { prepareCode } from './code.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 import { loadConfig, type GatewayConfig } from './config.ts';
@@ -87,7 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     startedAt: Date.now(),
     async: asyncService,
   };
-  let server: ServerType | undefined;
+  let server: Server | undefined;
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]
   const close = async (): Promise<void> => {
     const listening = server;
@@ -95,7 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (listening) {
       const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
       // Keep-alive sockets (load generators, clients) must not hold shutdown open.
-      if ('closeAllConnections' in listening) listening.closeAllConnections();
+      listening.closeAllConnections();
       web.close(); // [web] upgraded (WebSocket) connections are outside closeAllConnections
       await closed;
     }
@@ -108,13 +109,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await registry.deploy(config.functions);
     asyncService.start(); // [async]
     const app = createApp(services, { web }); // [web]
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const created = serve(
-        { fetch: app.fetch, port: options.port ?? DEFAULT_PORT, hostname: options.host ?? DEFAULT_HOST },
-        () => resolve(created),
-      );
+    server = await new Promise<Server>((resolve, reject) => {
+      const created = createServer(gatewayListener({ app, services, web }));
       created.once('error', reject);
       created.on('upgrade', web.upgrade); // [web] WebSocket upgrades to web functions
+      created.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST, () => resolve(created));
     });
   } catch (error) {
     await close();

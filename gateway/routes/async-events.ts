@@ -1,6 +1,6 @@
 /**
- * Async invocation over HTTP: accepting `X-Fn-Invocation-Type: Event` invokes (called from the invoke
- * route), the async event records, termination, queue depths and the dead-letter queue.
+ * Async invocation over HTTP (accepting `X-Fn-Invocation-Type: Event` invokes is in gateway/invoke-api.ts):
+ * the async event records, termination, queue depths and the dead-letter queue.
  *
  *   GET    /async-events?function=&namespace=&status=&limit=   newest first
  *   GET    /async-events/{requestId}                             one event, its attempts, event and result
@@ -14,30 +14,13 @@
 import { Hono, type Context } from 'hono';
 import type { AsyncEventRecord, AttemptEntry } from '../../store/queue-statements.ts';
 import { isAsyncEventStatus } from '../../store/queue-statements.ts';
-import { MAX_ASYNC_PAYLOAD_BYTES, readBodyText, validateEventJson } from '../body.ts';
 import { FnError } from '../errors.ts';
 import { DEFAULT_NAMESPACE, LATEST } from '../registry.ts';
-import { errorResponse, REQUEST_ID_HEADER } from '../respond.ts';
+import { errorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 
 export const DEFAULT_EVENT_LIMIT = 100;
 export const MAX_EVENT_LIMIT = 1000;
-
-/**
- * Accept an async invoke: the event is committed (fsynced) to the function's queue before the 202.
- * Payloads over 128 KB are refused (406); a full queue is refused (432 AsyncQueueFull).
- */
-export async function acceptAsyncInvoke(c: Context, services: GatewayServices, requestId: string): Promise<Response> {
-  const payload = validateEventJson(await readBodyText(c, MAX_ASYNC_PAYLOAD_BYTES));
-  const namespace = c.req.query('namespace') || DEFAULT_NAMESPACE;
-  const qualifier = c.req.query('qualifier') || LATEST;
-  const fn = services.registry.lookup(namespace, c.req.param('name')!, qualifier);
-  await services.async.dispatcher.enqueue([
-    { requestId, namespace, functionName: fn.config.name, qualifier, source: 'invoke', payload },
-  ]);
-  c.header(REQUEST_ID_HEADER, requestId);
-  return c.json({ RequestId: requestId }, 202);
-}
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 

@@ -10,13 +10,15 @@ import type { Duplex } from 'node:stream';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { MiddlewareHandler } from 'hono';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
-import { errorResponse } from '../respond.ts';
+import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 import { createWebPipeline, httpExchange, upgradeExchange, writeRawError, type WebPipeline } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
 
 export interface WebRoutes {
-  /** Mount before every other route. */
+  /** Serve a node request if it is for a web function (the gateway's listener calls it first). */
+  serve(incoming: IncomingMessage, outgoing: ServerResponse): boolean;
+  /** The same for the Hono app under @hono/node-server; mount before every other route. */
   middleware: MiddlewareHandler;
   /** The node HTTP server's 'upgrade' listener. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -34,37 +36,37 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
   const pipeline: WebPipeline = createWebPipeline({ store: deps.services.store, globalLimiter: deps.globalLimiter });
   const upgraded = new Set<Duplex>();
 
-  const middleware: MiddlewareHandler = async (c, next) => {
-    const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
-    // Only under @hono/node-server: the raw request and response are what make streaming possible.
-    if (!incoming || !outgoing) return next();
+  /** Serve the request if it is for a web function; false leaves it to the other routes. */
+  const serve = (incoming: IncomingMessage, outgoing: ServerResponse): boolean => {
     const requestId = randomUUID();
     let target: WebTarget | undefined;
     try {
       target = targets.resolve(incoming.headers.host, incoming.url ?? '/');
     } catch (error) {
-      return errorResponse(c, error, requestId);
+      writeErrorResponse(outgoing, error, requestId);
+      return true;
     }
-    if (!target) return next();
+    if (!target) return false;
     const controller = new AbortController();
     const onClose = (): void => {
       if (!outgoing.writableFinished) controller.abort();
     };
     outgoing.once('close', onClose);
-    try {
-      await pipeline({
-        fn: target.fn,
-        requestId,
-        signal: controller.signal,
-        exchange: httpExchange(incoming, outgoing, target.path),
-      });
-      return RESPONSE_ALREADY_SENT;
-    } catch (error) {
-      if (outgoing.headersSent || outgoing.destroyed) return RESPONSE_ALREADY_SENT;
-      return errorResponse(c, error, requestId);
-    } finally {
-      outgoing.off('close', onClose);
-    }
+    pipeline({ fn: target.fn, requestId, signal: controller.signal, exchange: httpExchange(incoming, outgoing, target.path) })
+      .catch((error: unknown) => {
+        if (!outgoing.headersSent && !outgoing.destroyed) writeErrorResponse(outgoing, error, requestId);
+      })
+      .catch(() => outgoing.destroy())
+      .finally(() => outgoing.off('close', onClose));
+    return true;
+  };
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
+    // Only under @hono/node-server: the raw request and response are what make streaming possible.
+    if (!incoming || !outgoing || !serve(incoming, outgoing)) return next();
+    await new Promise<void>((resolve) => outgoing.once('close', () => resolve()));
+    return RESPONSE_ALREADY_SENT;
   };
 
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -98,6 +100,7 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
   };
 
   return {
+    serve,
     middleware,
     upgrade,
     close: () => {

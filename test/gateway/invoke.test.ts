@@ -2,6 +2,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { createApp } from '../../gateway/app.ts';
 import { startTestGateway, type InvokeResponse } from '../helpers/gateway.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/node/${name}`, import.meta.url));
@@ -87,6 +88,19 @@ t.test('a load error is 443 and the output printed while loading is in that requ
   const lines = await gateway.logs('broken', response.requestId!);
   t.ok(lines.some((line) => line.endsWith(' loading configuration')), lines.join('\n'));
   t.ok(lines.includes(`END RequestId: ${response.requestId}`));
+});
+
+t.test('the Hono app serves the same invoke API as the listener fast path (embedding via app.fetch)', async (t) => {
+  const app = createApp(gateway.services);
+  const ok = await app.request('/functions/hello/invoke', { method: 'POST', body: '{"name":"hono"}' });
+  t.equal(ok.status, 200);
+  t.same(await ok.json(), { hello: 'hono' });
+  t.match(ok.headers.get('x-scf-request-id'), /^[0-9a-f-]{36}$/);
+  const bad = await app.request('/functions/hello/invoke', { method: 'POST', body: '{' });
+  t.equal(bad.status, 400);
+  t.equal(bad.headers.get('x-scf-error-type'), 'InvalidRequestContent');
+  const missing = await app.request('/functions/nope/invoke?namespace=team', { method: 'POST', body: '{}' });
+  t.equal(missing.status, 435);
 });
 
 t.test('management routes', async (t) => {

@@ -1,0 +1,64 @@
+/**
+ * The invoke API (`POST /functions/{name}/invoke`) without its transport: the Hono route and the node
+ * request listener's fast path both answer through here, so their behaviour cannot drift apart.
+ */
+import { randomUUID } from 'node:crypto';
+import { MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, validateEventJson } from './body.ts';
+import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
+import { newInvocation } from './invoke/invocation.ts';
+import { DEFAULT_NAMESPACE, LATEST } from './registry.ts';
+import type { GatewayServices } from './services.ts';
+
+export const INVOCATION_TYPE_HEADER = 'X-Fn-Invocation-Type';
+
+export interface InvokeInput {
+  name: string;
+  namespace: string | undefined;
+  qualifier: string | undefined;
+  /** `RequestResponse` (sync, the default) or `Event` (async). */
+  invocationType: string | undefined;
+  /** The body, refusing more than `limit` bytes with 406. */
+  readBody(limit: number): Promise<Buffer>;
+}
+
+export interface InvokeAnswer {
+  status: number;
+  requestId: string;
+  /** JSON text. */
+  body: string;
+  /** Set on errors (`X-Scf-Error-Type`). */
+  errorType: string | undefined;
+}
+
+export async function invokeApi(services: GatewayServices, input: InvokeInput): Promise<InvokeAnswer> {
+  const requestId = randomUUID();
+  try {
+    const invocationType = input.invocationType ?? 'RequestResponse';
+    if (invocationType !== 'RequestResponse' && invocationType !== 'Event') {
+      throw new FnError('INVALID_PARAMETER', `unsupported ${INVOCATION_TYPE_HEADER}: ${invocationType}`);
+    }
+    const async = invocationType === 'Event';
+    const body = await input.readBody(async ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES);
+    const payload = validateEventJson(body.toString('utf8'));
+    const namespace = input.namespace || DEFAULT_NAMESPACE;
+    const qualifier = input.qualifier || LATEST;
+    const fn = services.registry.lookup(namespace, input.name, qualifier);
+    if (async) {
+      // Committed durably before the answer (gateway/async/README.md).
+      await services.async.dispatcher.enqueue([
+        { requestId, namespace, functionName: fn.config.name, qualifier, source: 'invoke', payload },
+      ]);
+      return { status: 202, requestId, body: JSON.stringify({ RequestId: requestId }), errorType: undefined };
+    }
+    const result = await services.invoke(newInvocation({ requestId, fn, payload, mode: 'sync' }));
+    return { status: 200, requestId, body: result, errorType: undefined };
+  } catch (error) {
+    const fnError = toFnError(error);
+    return {
+      status: fnError.status,
+      requestId,
+      body: JSON.stringify(toScfErrorBody(fnError, requestId)),
+      errorType: ErrorCodes[fnError.code].type,
+    };
+  }
+}
