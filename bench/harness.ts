@@ -358,6 +358,23 @@ export interface ReadyProbe {
   check?(status: number, text: string): string | undefined;
 }
 
+/** A probe that POSTs `body` to `path` until the answer is 200 with JSON equal to `expected`. */
+export function jsonAnswerProbe(path: string, body: string, expected: unknown): ReadyProbe {
+  const wanted = JSON.stringify(expected);
+  return {
+    path,
+    body,
+    check(status, text) {
+      if (status !== 200) return `status ${status}`;
+      try {
+        return JSON.stringify(JSON.parse(text)) === wanted ? undefined : `expected ${wanted}`;
+      } catch {
+        return 'not JSON';
+      }
+    },
+  };
+}
+
 export interface ServerSpec {
   command: string;
   args: string[];
@@ -479,28 +496,12 @@ const CLOCK_TICKS_PER_S = 100;
  */
 export function groupCpuSeconds(pgid: number): number {
   let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // Fields after "(comm)": state ppid pgrp … utime(14th field) stime(15th).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) !== pgid) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
+  for (const process of procStats().values()) if (process.pgrp === pgid) ticks += process.ticks;
   return ticks / CLOCK_TICKS_PER_S;
 }
 
-/**
- * CPU seconds used so far by process group `pgid` and every live descendant of its processes. fngate
- * starts its Python, PHP, Go and web-function processes detached (each leads its own group, a web
- * sandbox its own session), so the group alone misses the function's share of the server's CPU.
- */
-export function serverCpuSeconds(pgid: number): number {
+/** Parent, process group and CPU ticks (user + system) of every live process, read from /proc. */
+function procStats(): Map<number, { ppid: number; pgrp: number; ticks: number }> {
   const processes = new Map<number, { ppid: number; pgrp: number; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -510,9 +511,20 @@ export function serverCpuSeconds(pgid: number): number {
     } catch {
       continue; // exited meanwhile
     }
+    // Fields after "(comm)": state ppid pgrp … utime (14th field) stime (15th).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     processes.set(Number(entry), { ppid: Number(fields[1]), pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) });
   }
+  return processes;
+}
+
+/**
+ * CPU seconds used so far by process group `pgid` and every live descendant of its processes. fngate
+ * starts its Python, PHP, Go and web-function processes detached (each leads its own group, a web
+ * sandbox its own session), so the group alone misses the function's share of the server's CPU.
+ */
+export function serverCpuSeconds(pgid: number): number {
+  const processes = procStats();
   const counted = new Set<number>();
   for (const [pid, info] of processes) if (info.pgrp === pgid) counted.add(pid);
   // Descendants: repeat until no process is added (the tree is shallow: gateway → sandbox → server).

@@ -8,26 +8,14 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BENCH_DIR, defineSubject, HTTP_COLUMNS, measureHttpRows, ratio, REPO_ROOT, type HttpRow, type ReadyProbe } from './harness.ts';
+import { BENCH_DIR, defineSubject, HTTP_COLUMNS, jsonAnswerProbe, measureHttpRows, ratio, REPO_ROOT, type HttpRow, type ReadyProbe } from './harness.ts';
 
 const INVOKE_PATH = '/functions/hello/invoke';
 const EVENT_BODY = JSON.stringify({ name: 'bench' });
 const EXPECTED_ANSWER = { hello: 'bench' };
 const WORKERD_VERSION_TIMEOUT_MS = 10_000;
 
-const probe: ReadyProbe = {
-  path: INVOKE_PATH,
-  body: EVENT_BODY,
-  check(status, text) {
-    if (status !== 200) return `status ${status}`;
-    try {
-      const answer = JSON.parse(text) as unknown;
-      return JSON.stringify(answer) === JSON.stringify(EXPECTED_ANSWER) ? undefined : `expected ${JSON.stringify(EXPECTED_ANSWER)}`;
-    } catch {
-      return 'not JSON';
-    }
-  },
-};
+const probe: ReadyProbe = jsonAnswerProbe(INVOKE_PATH, EVENT_BODY, EXPECTED_ANSWER);
 
 function nodeServer(file: string, port: number, nodeFlags: string[] = []): { command: string; args: string[]; ready: ReadyProbe } {
   return { command: process.execPath, args: [...nodeFlags, '--import', 'tsx', join(BENCH_DIR, 'servers', file), String(port)], ready: probe };

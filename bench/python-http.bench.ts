@@ -12,6 +12,7 @@ import {
   BENCH_DIR,
   defineSubject,
   HTTP_COLUMNS,
+  jsonAnswerProbe,
   measureHttpRows,
   ratio,
   REPO_ROOT,
@@ -27,22 +28,11 @@ const FUNCTION_NAME = 'python-hello';
 const INVOKE_PATH = `/functions/${FUNCTION_NAME}/invoke`;
 const FIXTURE_DIR = join(BENCH_DIR, 'fixtures', 'python-hello');
 const EVENT_BODY = JSON.stringify({ name: 'bench' });
-const EXPECTED_ANSWER = JSON.stringify({ hello: 'bench' });
+const EXPECTED_ANSWER = { hello: 'bench' };
 /** Target from the issue: fngate keeps at least this share of the raw pipe's req/s. */
 const TARGET_RATIO = 0.8;
 
-const probe: ReadyProbe = {
-  path: INVOKE_PATH,
-  body: EVENT_BODY,
-  check(status, text) {
-    if (status !== 200) return `status ${status}`;
-    try {
-      return JSON.stringify(JSON.parse(text)) === EXPECTED_ANSWER ? undefined : `expected ${EXPECTED_ANSWER}`;
-    } catch {
-      return 'not JSON';
-    }
-  },
-};
+const probe: ReadyProbe = jsonAnswerProbe(INVOKE_PATH, EVENT_BODY, EXPECTED_ANSWER);
 
 /** Most bursts of concurrent requests sent to bring up one instance per connection before the warm-up. */
 const MAX_PRESTART_BURSTS = 5;
