@@ -57,7 +57,8 @@ const ROWS = {
   },
   b: {
     label: 'fngate Node cold start',
-    description: 'nodeRuntime.createInstance(spec) → start() → invoke() of bench/fixtures/hello (128 MB), until the JSON result.',
+    description:
+      'nodeRuntime.createInstance(spec) → start() → invoke() of bench/fixtures/hello (128 MB), until the JSON result. The adapter keeps 2 isolates prepared ahead per memory limit (runtimes/node/spares.ts), refilled in the 5 ms between samples; p90 shows samples that found none ready.',
   },
   c: {
     label: 'bare isolated-vm idle memory',

@@ -24,9 +24,13 @@
  */
 import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
 import { NodeInstance } from './instance.ts';
+import { IsolateSpares } from './spares.ts';
+
+const spares = new IsolateSpares();
 
 export const nodeRuntime: RuntimeAdapter = {
   kind: 'nodejs',
   supports: (runtime: string): boolean => /^nodejs/i.test(runtime),
-  createInstance: (spec: FunctionSpec): Instance => new NodeInstance(spec),
+  createInstance: (spec: FunctionSpec): Instance => new NodeInstance(spec, spares),
+  close: async () => spares.close(),
 };

@@ -13,7 +13,8 @@ import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } 
 import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { ModuleResolver, type ResolveRecord } from './modules.ts';
-import { SHIM_FILENAME, compileShim } from './shim.ts';
+import { SHIM_FILENAME } from './shim.ts';
+import type { IsolateSpares } from './spares.ts';
 import { HostTimers } from './timers.ts';
 
 /** isolated-vm refuses smaller heaps. */
@@ -66,9 +67,12 @@ export class NodeInstance implements Instance {
   #memory: [number, number, number] = [0, 0, 0];
   #memoryAt = 0;
   #memoryRefreshing = false;
+  readonly #spares: IsolateSpares;
 
-  constructor(spec: FunctionSpec) {
+  /** @param spares where the isolate comes from (prepared ahead when one is ready) */
+  constructor(spec: FunctionSpec, spares: IsolateSpares) {
     this.#spec = spec;
+    this.#spares = spares;
     this.id = `${spec.name}-node-${++instanceCount}`;
     this.#timers = new HostTimers((id) => this.#dispatch(DispatchKind.TIMER, id));
     this.#fetches = new HostFetches({
@@ -170,14 +174,10 @@ export class NodeInstance implements Instance {
   #createIsolate(resolver: ModuleResolver): ivm.Reference<ShimApi['load']> {
     const spec = this.#spec;
     try {
-      const isolate = new ivm.Isolate({ memoryLimit: Math.max(MIN_MEMORY_MB, spec.memoryMb) });
+      const { isolate, context, setup } = this.#spares.take(Math.max(MIN_MEMORY_MB, spec.memoryMb));
       this.#isolate = isolate;
-      const context = isolate.createContextSync();
       this.#context = context;
       const env = functionEnvironment(spec, { runtimeVariables: { NODE_PATH: resolver.nodePath } });
-      const setup = compileShim(isolate).runSync(context, { reference: true, release: true }) as ivm.Reference<
-        (host: unknown, config: unknown) => ShimApi
-      >;
       const api = setup.applySync(undefined, [createHostObject(this.#hooks(), resolver), this.#config(env)], {
         arguments: { copy: true },
         result: { reference: true },
