@@ -7,6 +7,8 @@ import type { FunctionProcess } from './process.ts';
 
 /** Spares per runtime when an adapter does not say. */
 export const DEFAULT_PREWARM_SIZE = 2;
+/** How long after a spare is taken its replacement is started. */
+export const REFILL_DELAY_MS = 50;
 /** Consecutive failed spawns after which refilling stops until a spare is asked for again. */
 export const MAX_PREWARM_FAILURES = 3;
 
@@ -28,6 +30,7 @@ export class PrewarmPool {
   #options: PrewarmPoolOptions;
   #spares: Spare[] = [];
   #spawning: Array<Promise<void>> = [];
+  #refillTimer: NodeJS.Timeout | undefined;
   #failures = 0;
   #closed = false;
 
@@ -52,12 +55,21 @@ export class PrewarmPool {
     const usable = this.#spares.filter((spare) => !spare.process.hasExited);
     const spare = usable.find((candidate) => candidate.started) ?? usable[0];
     if (spare) this.#spares.splice(this.#spares.indexOf(spare), 1);
-    this.#refill();
+    // The replacement boots a while later, so its interpreter start-up does not take the CPU from the
+    // cold start that took this spare.
+    if (!this.#refillTimer) {
+      this.#refillTimer = setTimeout(() => {
+        this.#refillTimer = undefined;
+        this.#refill();
+      }, REFILL_DELAY_MS);
+      this.#refillTimer.unref();
+    }
     return spare?.process;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#refillTimer);
     await Promise.allSettled(this.#spawning);
     const spares = this.#spares;
     this.#spares = [];
