@@ -22,8 +22,12 @@ import {
 export const PING_METHOD = 'Function.Ping';
 export const INVOKE_METHOD = 'Function.Invoke';
 
-/** Pause between connection attempts while the function process has not started listening yet. */
-const CONNECT_RETRY_MS = 10;
+/**
+ * Pauses between connection attempts while the function process has not started listening yet: short
+ * at first (a Go binary listens ~5 ms after exec, and each ms here is cold-start time), then longer.
+ */
+const CONNECT_RETRY_FIRST_MS = 1;
+const CONNECT_RETRY_MAX_MS = 10;
 
 /**
  * Transport failures. The runtime adapter turns them into an FnError: only it knows whether the process
@@ -115,6 +119,7 @@ export class GoRpcClient {
     if (this.#connecting || this.#socket || this.#failure) throw new Error('GoRpcClient.connect may be called once');
     this.#connecting = true;
     const giveUpAt = Date.now() + (options.retryForMs ?? 0);
+    let retryMs = CONNECT_RETRY_FIRST_MS;
     for (;;) {
       // close() may run while a connection is being made.
       if (this.#failure) throw this.#failure;
@@ -128,7 +133,8 @@ export class GoRpcClient {
           const reason = `cannot connect to ${host}:${port}: ${(error as Error).message}`;
           throw new GoRpcError('NOT_CONNECTED', reason, { cause: error });
         }
-        await sleep(CONNECT_RETRY_MS);
+        await sleep(retryMs);
+        retryMs = Math.min(retryMs * 2, CONNECT_RETRY_MAX_MS);
         continue;
       }
       if (this.#failure) {
