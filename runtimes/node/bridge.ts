@@ -10,9 +10,10 @@ import { format as formatLegacyUrl, parse as parseLegacyUrl, resolve as resolveL
 import ivm from 'isolated-vm';
 import type { FetchRequestData } from './fetch.ts';
 import type { ModuleResolver, ResolveRecord, SyntaxLocation } from './modules.ts';
+import { onDemandPartSource } from './shim.ts';
 
 /** What the host sends into the isolate's `dispatch`; must match shim/invoke.js. */
-export const DispatchKind = { TIMER: 0, FETCH_DONE: 1, FETCH_FAILED: 2 } as const;
+export const DispatchKind = { TIMER: 0, FETCH_DONE: 1, FETCH_FAILED: 2, SERVICE: 3 } as const;
 
 /** The per-instance side of the bridge. */
 export interface InstanceHooks {
@@ -24,6 +25,8 @@ export interface InstanceHooks {
   exit(code: number): void;
   /** [used heap, total heap, external] bytes, as last measured (never asks the busy isolate). */
   memory(): [number, number, number];
+  /** The callbacks of host service `name` (host/index.ts), made on first use; null for an unknown name. */
+  service(name: string): Record<string, ivm.Callback> | null;
 }
 
 /** The host object handed to the shim: every value is an ivm.Callback, a plain function inside. */
@@ -67,6 +70,7 @@ function sharedCallbacks(): HostObject {
       const hash = key === null ? createHash(algorithm) : createHmac(algorithm, key);
       return bytesOf(hash.update(data).digest());
     }),
+    shimPart: new ivm.Callback((name: string) => onDemandPartSource(name)),
   };
   return shared;
 }
@@ -86,6 +90,7 @@ export function createHostObject(hooks: InstanceHooks, resolver: ModuleResolver)
     fetchAbort: new ivm.Callback((id: number) => hooks.fetchAbort(id), { ignored: true }),
     exit: new ivm.Callback((code: number) => hooks.exit(code), { ignored: true }),
     memory: new ivm.Callback(() => hooks.memory()),
+    service: new ivm.Callback((name: string) => hooks.service(name)),
     resolve: new ivm.Callback((request: string, parentDir: string, pathOnly: boolean): ResolveRecord => resolver.resolve(request, parentDir, pathOnly)),
     syntaxLocation: new ivm.Callback((filename: string): SyntaxLocation | null => resolver.syntaxLocation(filename)),
   };

@@ -5,6 +5,9 @@
  * Timeouts, aborts, `process.exit()` and the memory limit all end the same way: the isolate is disposed
  * (which stops even `while (true) {}`), host timers and fetches are dropped, and `alive` turns false.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ivm from 'isolated-vm';
 import { FnError, type ErrorCode } from '../../gateway/errors.ts';
 import { functionEnvironment, scfContext } from '../env.ts';
@@ -12,6 +15,8 @@ import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
+import { HOST_SERVICES } from './host/index.ts';
+import { HostMemory, type HostService, type ServiceContext } from './host/service.ts';
 import { ModuleResolver, type ResolveRecord } from './modules.ts';
 import { SHIM_FILENAME } from './shim.ts';
 import type { IsolateSpares } from './spares.ts';
@@ -68,12 +73,18 @@ export class NodeInstance implements Instance {
   #memoryAt = 0;
   #memoryRefreshing = false;
   readonly #spares: IsolateSpares;
+  /** Host services the function has used (host/), each closed with the instance. */
+  readonly #services = new Map<string, HostService>();
+  readonly #hostMemory: HostMemory;
+  /** The instance's private `/tmp` on the host, made on first use and removed when the instance ends. */
+  #tmpDir: string | undefined;
 
   /** @param spares where the isolate comes from (prepared ahead when one is ready) */
   constructor(spec: FunctionSpec, spares: IsolateSpares) {
     this.#spec = spec;
     this.#spares = spares;
     this.id = `${spec.name}-node-${++instanceCount}`;
+    this.#hostMemory = new HostMemory(spec.memoryMb * 1024 * 1024);
     this.#timers = new HostTimers((id) => this.#dispatch(DispatchKind.TIMER, id));
     this.#fetches = new HostFetches({
       done: (id: number, response: FetchResponseData) => this.#dispatch(DispatchKind.FETCH_DONE, id, response),
@@ -137,7 +148,7 @@ export class NodeInstance implements Instance {
   memoryUsage(): number {
     // Not `alive`: asking the isolate whether it is disposed costs a lock; #refreshMemory checks it.
     if (this.#disposed === undefined && !this.#memoryRefreshing && performance.now() - this.#memoryAt > MEMORY_STATS_MAX_AGE_MS) this.#refreshMemory();
-    return this.#memory[0] + this.#memory[2];
+    return this.#memory[0] + this.#memory[2] + this.#hostMemory.used;
   }
 
   close(_reason: InstanceEnd = 'closed'): Promise<void> {
@@ -231,6 +242,34 @@ export class NodeInstance implements Instance {
         this.#dispose('exit');
       },
       memory: () => this.#memory,
+      service: (name: string) => this.#service(name)?.callbacks ?? null,
+    };
+  }
+
+  #service(name: string): HostService | undefined {
+    let service = this.#services.get(name);
+    if (service === undefined && this.#disposed === undefined && Object.hasOwn(HOST_SERVICES, name)) {
+      service = HOST_SERVICES[name]!(this.#serviceContext(name));
+      this.#services.set(name, service);
+    }
+    return service;
+  }
+
+  #serviceContext(service: string): ServiceContext {
+    const instance = this;
+    return {
+      spec: this.#spec,
+      get tmpDir() {
+        instance.#tmpDir ??= mkdtempSync(join(tmpdir(), 'fngate-node-tmp-'));
+        return instance.#tmpDir;
+      },
+      send: (id: number, event: string, data?: unknown) => this.#dispatch(DispatchKind.SERVICE, id, [service, event, data]),
+      remainingMs: () => {
+        const now = Date.now();
+        return this.#busy && this.#deadline > now ? this.#deadline - now : this.#spec.timeoutMs;
+      },
+      log: (text: string) => this.log.write(text, Date.now()),
+      memory: this.#hostMemory,
     };
   }
 
@@ -321,6 +360,16 @@ export class NodeInstance implements Instance {
     this.#disposed ??= reason;
     this.#timers.clearAll();
     this.#fetches.abortAll();
+    for (const service of this.#services.values()) {
+      try {
+        service.close();
+      } catch {
+        // A service failing to close must not keep the others (or the isolate) alive.
+      }
+    }
+    this.#services.clear();
+    if (this.#tmpDir !== undefined) rmSync(this.#tmpDir, { recursive: true, force: true });
+    this.#tmpDir = undefined;
     release(this.#invokeRef);
     release(this.#dispatchRef);
     this.#invokeRef = undefined;

@@ -11,11 +11,24 @@ import ivm from 'isolated-vm';
 export const SHIM_FILENAME = 'fngate:node-shim.js';
 
 /**
+ * One file of the shim. `lazy`: the globals it defines; it runs on first use of one of them (or of a
+ * built-in it provides). `onDemand`: not composed into the shim at all; the isolate asks the host for its
+ * source when first needed (host.shimPart). `builtins`: the Node built-ins it provides, as `internal.modules`.
+ */
+interface ShimFile {
+  file: string;
+  lazy?: readonly string[];
+  onDemand?: boolean;
+  builtins?: readonly string[];
+}
+
+/**
  * The shim's files in composition order; each sees what the earlier ones put on `internal`. Lazy parts
  * (with the globals they define) run on first use: a hello-world cold start never pays for them.
  */
-const SHIM_FILES: ReadonlyArray<{ file: string; lazy?: readonly string[] }> = [
+const SHIM_FILES: readonly ShimFile[] = [
   { file: 'lazy.js' },
+  { file: 'services.js' },
   { file: 'format.js' },
   { file: 'console.js' },
   { file: 'timers.js' },
@@ -28,6 +41,8 @@ const SHIM_FILES: ReadonlyArray<{ file: string; lazy?: readonly string[] }> = [
   { file: 'fetch.js', lazy: ['fetch', 'Headers', 'Response'] },
   { file: 'buffer', lazy: [] },
   { file: 'builtins.js' },
+  // On-demand built-ins: one line each.
+  { file: 'os.js', onDemand: true, builtins: ['os'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
@@ -71,16 +86,39 @@ internal.buffer = require('buffer');`;
  */
 export function shimSource(): string {
   if (source === undefined) {
-    const parts = SHIM_FILES.map(({ file, lazy }) => {
+    const parts = SHIM_FILES.map(({ file, lazy, onDemand, builtins }) => {
+      const name = partName(file);
+      const provides = builtins === undefined ? '' : `\ninternal.builtinPart(${JSON.stringify(name)}, ${JSON.stringify(builtins)});`;
+      if (onDemand) return `internal.onDemand(${JSON.stringify(name)}, ${JSON.stringify(lazy ?? [])});${provides}`;
       const body = file === 'buffer' ? bufferBundle() : readShimFile(file);
-      const name = file.replace(/\.js$/, '');
-      return lazy === undefined
+      return lazy === undefined && builtins === undefined
         ? `(function (internal, host, config) {\n${body}\n})(internal, host, config);`
-        : `internal.lazy(${JSON.stringify(name)}, ${JSON.stringify(lazy)}, function (internal, host, config) {\n${body}\n});`;
+        : `internal.lazy(${JSON.stringify(name)}, ${JSON.stringify(lazy ?? [])}, function (internal, host, config) {\n${body}\n});${provides}`;
     });
     source = `(function setup(host, config) {\n'use strict';\nconst internal = Object.create(null);\n${parts.join('\n')}\nreturn internal.api;\n})`;
   }
   return source;
+}
+
+function partName(file: string): string {
+  return file.replace(/\.js$/, '');
+}
+
+const onDemandSources = new Map<string, string>();
+
+/**
+ * The source of the on-demand part `name`, as an expression the isolate evaluates to the part's body
+ * function; null for a name that is no on-demand part. Read from disk once per process.
+ */
+export function onDemandPartSource(name: string): string | null {
+  let text = onDemandSources.get(name);
+  if (text === undefined) {
+    const entry = SHIM_FILES.find((part) => part.onDemand === true && partName(part.file) === name);
+    if (entry === undefined) return null;
+    text = `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=fngate:node/${entry.file}`;
+    onDemandSources.set(name, text);
+  }
+  return text;
 }
 
 /** Compiles the shim in `isolate`, from this process's code cache when there is one. */

@@ -81,7 +81,8 @@ t.test("the README's Quick start works on a fresh clone", { timeout: NPM_CI_TIME
   t.match(ready, /functions: hello, callback, npm-package, env/);
 
   for (const command of cliExamples) {
-    const result = await run('bash', ['-c', command], { cwd: clone, timeout: 30_000 }).catch((error: { code?: number; stdout?: string; stderr?: string }) => error);
+    type Outcome = { code?: number; stdout?: string; stderr?: string };
+    const result: Outcome = await run('bash', ['-c', command], { cwd: clone, timeout: 30_000 }).catch((error: Outcome) => error);
     t.equal(result.code ?? 0, 0, `exit 0: ${command}\n${result.stderr ?? ''}`);
     t.not(String(result.stdout).trim(), '', `prints something: ${command}`);
     if (/invoke hello --event/.test(command)) t.match(result.stdout, /"Hello, you!"/, 'the event reaches the handler');

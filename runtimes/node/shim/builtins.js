@@ -132,15 +132,23 @@ const factories = {
   process: () => internal.process,
 };
 const made = new Map();
+// Built-ins provided by shim parts (shim.ts `builtins`): the part, evaluated on first require, puts each
+// one's exports on internal.modules under its name.
+const builtinParts = Object.create(null);
+internal.modules = Object.create(null);
+internal.builtinPart = (part, names) => {
+  for (const name of names) builtinParts[name] = part;
+};
 
 // The exports of a built-in the isolate provides, or undefined when it does not provide that name.
 internal.builtin = (request) => {
   const name = request.startsWith('node:') ? request.slice(5) : request;
   let exports = made.get(name);
-  if (exports === undefined && Object.hasOwn(factories, name)) {
-    exports = factories[name]();
-    made.set(name, exports);
+  if (exports === undefined) {
+    if (Object.hasOwn(factories, name)) exports = factories[name]();
+    else if (builtinParts[name] !== undefined) exports = internal.need(builtinParts[name]).modules[name];
+    if (exports !== undefined) made.set(name, exports);
   }
   return exports;
 };
-internal.builtinNames = Object.keys(factories);
+internal.builtinNames = () => [...Object.keys(factories), ...Object.keys(builtinParts)];

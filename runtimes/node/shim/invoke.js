@@ -16,6 +16,7 @@ const LOAD_INITIALIZER_FAILED = 'I';
 const DISPATCH_TIMER = 0;
 const DISPATCH_FETCH_DONE = 1;
 const DISPATCH_FETCH_FAILED = 2;
+const DISPATCH_SERVICE = 3;
 // User code may replace these globals; the runtime keeps its own.
 const { parse, stringify } = JSON;
 const ShimPromise = Promise;
@@ -251,6 +252,7 @@ const dispatch = (function dispatch(kind, id, data) {
   if (kind === DISPATCH_TIMER) internal.fireTimer(id);
   else if (kind === DISPATCH_FETCH_DONE) internal.fetchDone(id, data);
   else if (kind === DISPATCH_FETCH_FAILED) internal.fetchFailed(id, data);
+  else if (kind === DISPATCH_SERVICE) internal.serviceEvent(id, data);
 });
 
 internal.api = { load, invoke, dispatch };

@@ -1,8 +1,11 @@
 // Runs inside the isolate, first. Lazily evaluated parts of the shim: most functions never touch URL,
 // fetch, crypto or TextDecoder, so those files run (and are compiled) on first use instead of at every cold
 // start. A lazy part's globals are accessors until then; touching one evaluates the part, which replaces them.
+// On-demand parts (big or rarely used: fs, stream, zlib …) are not even in the shim's source: the host hands
+// over their source the first time they are needed (host.shimPart), so they cost a cold start nothing.
 /* global internal, host, config */
 const parts = Object.create(null);
+const evaluate = globalThis.eval;
 
 internal.lazy = (name, globals, body) => {
   parts[name] = { body, done: false };
@@ -21,11 +24,15 @@ internal.lazy = (name, globals, body) => {
   }
 };
 
+// An on-demand part: defined like a lazy one, its body fetched from the host when first needed.
+internal.onDemand = (name, globals) => internal.lazy(name, globals, null);
+
 // Evaluates the lazy part `name` once; returns `internal` for chaining (`internal.need('path').path`).
 internal.need = (name) => {
   const part = parts[name];
   if (!part.done) {
     part.done = true;
+    if (part.body === null) part.body = evaluate(host.shimPart(name));
     part.body(internal, host, config);
   }
   return internal;
