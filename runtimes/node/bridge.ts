@@ -25,7 +25,7 @@ export interface InstanceHooks {
   exit(code: number): void;
   /** [used heap, total heap, external] bytes, as last measured (never asks the busy isolate). */
   memory(): [number, number, number];
-  /** The callbacks of host service `name` (host/index.ts), made on first use; null for an unknown name. */
+  /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
   service(name: string): Record<string, ivm.Callback> | null;
 }
 

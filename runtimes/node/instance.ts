@@ -15,8 +15,8 @@ import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
-import { HOST_SERVICES } from './host/index.ts';
-import { HostMemory, type HostService, type ServiceContext } from './host/service.ts';
+import { HOST_SERVICES } from './builtins/index.ts';
+import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
 import { ModuleResolver, type ResolveRecord } from './modules.ts';
 import { SHIM_FILENAME } from './shim.ts';
 import type { IsolateSpares } from './spares.ts';
@@ -73,7 +73,7 @@ export class NodeInstance implements Instance {
   #memoryAt = 0;
   #memoryRefreshing = false;
   readonly #spares: IsolateSpares;
-  /** Host services the function has used (host/), each closed with the instance. */
+  /** Host services the function has used (builtins/), each closed with the instance. */
   readonly #services = new Map<string, HostService>();
   readonly #hostMemory: HostMemory;
   /** The instance's private `/tmp` on the host, made on first use and removed when the instance ends. */

@@ -16,7 +16,10 @@ export const SHIM_FILENAME = 'fngate:node-shim.js';
  * source when first needed (host.shimPart). `builtins`: the Node built-ins it provides, as `internal.modules`.
  */
 interface ShimFile {
+  /** Under shim/, or a path from runtimes/node/ (`builtins/os/isolate.js`). */
   file: string;
+  /** The part's name; default: the file's name without `.js`. */
+  name?: string;
   lazy?: readonly string[];
   onDemand?: boolean;
   builtins?: readonly string[];
@@ -42,7 +45,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'buffer', lazy: [] },
   { file: 'builtins.js' },
   // On-demand built-ins: one line each.
-  { file: 'os.js', onDemand: true, builtins: ['os'] },
+  { file: 'builtins/os/isolate.js', name: 'os', onDemand: true, builtins: ['os'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
@@ -56,8 +59,8 @@ type CompiledScript = ivm.Script & ivm.CachedDataResult & { cachedDataRejected?:
 let source: string | undefined;
 let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
-function readShimFile(name: string): string {
-  return readFileSync(new URL(`./shim/${name}`, import.meta.url), 'utf8');
+function readShimFile(file: string): string {
+  return readFileSync(new URL(file.includes('/') ? `./${file}` : `./shim/${file}`, import.meta.url), 'utf8');
 }
 
 /** feross's `buffer` with its two dependencies as a tiny CommonJS registry; `buffer` exports it. */
@@ -86,8 +89,9 @@ internal.buffer = require('buffer');`;
  */
 export function shimSource(): string {
   if (source === undefined) {
-    const parts = SHIM_FILES.map(({ file, lazy, onDemand, builtins }) => {
-      const name = partName(file);
+    const parts = SHIM_FILES.map((part) => {
+      const { file, lazy, onDemand, builtins } = part;
+      const name = partName(part);
       const provides = builtins === undefined ? '' : `\ninternal.builtinPart(${JSON.stringify(name)}, ${JSON.stringify(builtins)});`;
       if (onDemand) return `internal.onDemand(${JSON.stringify(name)}, ${JSON.stringify(lazy ?? [])});${provides}`;
       const body = file === 'buffer' ? bufferBundle() : readShimFile(file);
@@ -100,8 +104,8 @@ export function shimSource(): string {
   return source;
 }
 
-function partName(file: string): string {
-  return file.replace(/\.js$/, '');
+function partName(part: ShimFile): string {
+  return part.name ?? part.file.replace(/\.js$/, '');
 }
 
 const onDemandSources = new Map<string, string>();
@@ -113,9 +117,9 @@ const onDemandSources = new Map<string, string>();
 export function onDemandPartSource(name: string): string | null {
   let text = onDemandSources.get(name);
   if (text === undefined) {
-    const entry = SHIM_FILES.find((part) => part.onDemand === true && partName(part.file) === name);
+    const entry = SHIM_FILES.find((part) => part.onDemand === true && partName(part) === name);
     if (entry === undefined) return null;
-    text = `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=fngate:node/${entry.file}`;
+    text = `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
     onDemandSources.set(name, text);
   }
   return text;

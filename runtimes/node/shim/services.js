@@ -1,4 +1,4 @@
-// Runs inside the isolate. Host services (../host/): `internal.service(name, onEvent)` returns the named
+// Runs inside the isolate. Host services (../builtins/): `internal.service(name, onEvent)` returns the named
 // service's callbacks, made by the host on first use; events the host sends for it reach `onEvent(id,
 // event, data)`. Built-ins that need the gateway's Node (fs, os, net, zlib …) are built on these.
 /* global internal, host */

@@ -4,7 +4,7 @@
  */
 import * as os from 'node:os';
 import ivm from 'isolated-vm';
-import type { HostService, ServiceContext } from './service.ts';
+import type { HostService, ServiceContext } from '../service.ts';
 
 export function osService(context: ServiceContext): HostService {
   const totalmem = context.spec.memoryMb * 1024 * 1024;

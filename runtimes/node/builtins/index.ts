@@ -1,0 +1,11 @@
+/**
+ * Every host service by the name the shim asks for (shim/services.js). One line each. A built-in with a host
+ * half lives in one folder named after it: `host.ts` (the gateway's side) and `isolate.js` (the module user
+ * code requires), registered here and in shim.ts's SHIM_FILES.
+ */
+import { osService } from './os/host.ts';
+import type { HostServiceFactory } from './service.ts';
+
+export const HOST_SERVICES: Readonly<Record<string, HostServiceFactory>> = {
+  os: osService,
+};
