@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm run build` (and `prepare`, so an install from git builds too): compiles gateway/, runtimes/ and store/
+// to dist/ with type declarations (tsconfig.build.json), then copies the files that are not TypeScript (the
+// isolate shim, the Python/PHP/Java shims, worker scripts) beside them, since the code finds them relative to
+// itself. Ends by writing dist/BUILD_STAMP, which bin/fngate.js compares with the sources' times.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+/** The source folders, compiled and copied; tsconfig.build.json lists the same. */
+const SOURCE_DIRS = ['gateway', 'runtimes', 'store'];
+/** Files next to the code that the build does not copy: TypeScript (compiled instead) and build leftovers. */
+const NOT_COPIED = [/\.ts$/, /\.class$/];
+
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  // Installed without dev dependencies (npm install --omit=dev from git): nothing to build with.
+  console.error('fngate build: TypeScript is not installed; bin/fngate.js will run the sources through tsx');
+  process.exit(0);
+}
+
+rmSync(dist, { recursive: true, force: true });
+const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+
+function copyAssets(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) copyAssets(path);
+    else if (entry.isFile() && !NOT_COPIED.some((pattern) => pattern.test(entry.name))) {
+      const target = join(dist, relative(root, path));
+      mkdirSync(dirname(target), { recursive: true });
+      cpSync(path, target, { preserveTimestamps: true });
+      // Executables (bootstraps, shims) stay executable.
+      chmodSync(target, statSync(path).mode & 0o777);
+    }
+  }
+}
+for (const dir of SOURCE_DIRS) copyAssets(join(root, dir));
+writeFileSync(join(dist, 'BUILD_STAMP'), `${new Date().toISOString()}\n`);
+console.log(`fngate build: ${relative(process.cwd(), dist) || 'dist'} is ready`);
