@@ -4,31 +4,18 @@
 // on install) when it is at least as new as every source file; otherwise, or with FNGATE_FROM_SOURCE=1,
 // the TypeScript sources through tsx, so an edited checkout never runs stale code.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distState } from './build-state.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** Must match bin/build.mjs. */
-const SOURCE_DIRS = ['gateway', 'runtimes', 'store'];
-
-/** Newest modification time of the files under `dir`, in ms. */
-function newestIn(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestIn(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 /** The build's entry module when the build is there and current, else undefined. */
 function builtEntry() {
   if (process.env.FNGATE_FROM_SOURCE === '1') return undefined;
-  const stamp = statSync(join(root, 'dist', 'BUILD_STAMP'), { throwIfNoEntry: false });
-  if (stamp === undefined) return undefined;
-  const newestSource = Math.max(...SOURCE_DIRS.map((dir) => newestIn(join(root, dir))));
-  if (newestSource > stamp.mtimeMs) {
+  const state = distState(root);
+  if (state === 'missing') return undefined;
+  if (state === 'stale') {
     process.stderr.write('fngate: dist/ is older than the sources; running the sources (npm run build refreshes dist/)\n');
     return undefined;
   }

@@ -127,6 +127,15 @@ function parseYamlFile(file: string): unknown {
 export function loadConfig(dir: string): GatewayConfig {
   const root = resolve(dir);
   const { document, file } = readManifest(root);
+  return configFromManifest(document, root, file);
+}
+
+/**
+ * A manifest already in memory (fngate.yml's shape: `functions`, `layers`, `gateway`), e.g. inline function
+ * definitions of an embedding application. `root` is where relative paths resolve from; `file` names the
+ * source in error messages.
+ */
+export function configFromManifest(document: unknown, root: string, file: string): GatewayConfig {
   const parsed = manifestSchema.safeParse(document ?? {});
   if (!parsed.success) throw new ConfigError(formatIssues(file, parsed.error));
   const manifest = parsed.data;
