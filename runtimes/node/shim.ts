@@ -30,6 +30,8 @@ interface ShimFile {
    * bundled in; its Node built-in requires reach the isolate's built-ins. The file still runs as a part.
    */
   bundle?: boolean;
+  /** On-demand parts only: host facts the part sees as `data` (JSON), computed when first served. */
+  data?: () => unknown;
 }
 
 /** What the `stream` part provides: readable-stream's Stream and Node's legacy aliases of its classes. */
@@ -61,6 +63,12 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'string_decoder.js', onDemand: true, bundle: true, builtins: ['string_decoder'] },
   { file: 'stream.js', onDemand: true, bundle: true, builtins: STREAM_BUILTINS },
   { file: 'assert.js', onDemand: true, bundle: true, builtins: ['assert', 'assert/strict'] },
+  { file: 'punycode.js', onDemand: true, bundle: true, builtins: ['punycode'] },
+  { file: 'async_hooks.js', onDemand: true, builtins: ['async_hooks'] },
+  { file: 'diagnostics_channel.js', onDemand: true, builtins: ['diagnostics_channel'] },
+  { file: 'perf_hooks.js', onDemand: true, lazy: ['performance'], builtins: ['perf_hooks'] },
+  { file: 'tty.js', onDemand: true, builtins: ['tty'] },
+  { file: 'constants.js', onDemand: true, builtins: ['constants'], data: () => createRequire(import.meta.url)('node:constants') },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
@@ -99,7 +107,8 @@ function require(name) {
   }
   return made[name].exports;
 }
-internal.buffer = require('buffer');`;
+internal.buffer = require('buffer');
+${readShimFile('buffer.js')}`;
 }
 
 /**
@@ -128,22 +137,33 @@ function partName(part: ShimFile): string {
 }
 
 const onDemandSources = new Map<string, string>();
+let partRequests = 0;
+
+/** How many times isolates of this process asked for an on-demand part: a cold start of code that needs none asks none. */
+export function onDemandPartRequests(): number {
+  return partRequests;
+}
 
 /**
  * The source of the on-demand part `name`, as an expression the isolate evaluates to the part's body
  * function; null for a name that is no on-demand part. Read from disk once per process.
  */
 export function onDemandPartSource(name: string): string | null {
+  partRequests++;
   let text = onDemandSources.get(name);
   if (text === undefined) {
     const entry = SHIM_FILES.find((part) => part.onDemand === true && partName(part) === name);
     if (entry === undefined) return null;
     text = entry.bundle === true
       ? bundledPart(entry, name)
-      : `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
+      : `(function (internal, host, config) {\n'use strict';\n${dataLine(entry)}${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
     onDemandSources.set(name, text);
   }
   return text;
+}
+
+function dataLine(entry: ShimFile): string {
+  return entry.data === undefined ? '' : `const data = ${JSON.stringify(entry.data())};\n`;
 }
 
 /**

@@ -26,8 +26,11 @@ const factories = {
   path: () => internal.need('path').path,
   'path/posix': () => internal.need('path').path,
   crypto: () => internal.need('crypto').crypto,
-  timers: () => internal.timers,
-  'timers/promises': () => internal.timersPromises,
+  timers: () => {
+    const { queueMicrotask, ...timers } = internal.timers;
+    return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });
+  },
+  'timers/promises': () => internal.timersPromises(),
   process: () => internal.process,
 };
 const made = new Map();

@@ -1,7 +1,7 @@
 // Runs inside the isolate, on demand; bundled with its libraries (../bundle.ts). The `util` built-in:
-// inspect/format are Node's own (inspect.js, loaded on their first call); promisify,
-// callbackify, debuglog, types and the legacy is* checks are the `util` package (Node's util for other
-// engines); what Node 18/20 added since is filled in here. console.log keeps the shim's small formatter
+// inspect/format are Node's own (inspect.js, loaded on their first call); debuglog, types and the legacy
+// is* checks are the `util` package (Node's util for other engines); what Node 18/20 changed or added since
+// (promisify's registered symbol, inherits, deprecate codes, aborted, toUSVString …) is written here. console.log keeps the shim's small formatter
 // (format.js) so a function that only logs never loads this.
 /* global internal */
 const legacy = require('util/util.js');
@@ -71,6 +71,50 @@ function deprecate(fn, msg, code) {
   return deprecated;
 }
 
+// Node's promisify: honours util.promisify.custom (a registered symbol, which the `util` package's is not).
+const kCustomPromisify = Symbol.for('nodejs.util.promisify.custom');
+function promisify(original) {
+  if (typeof original !== 'function') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "original" argument must be of type function');
+  const custom = original[kCustomPromisify];
+  if (custom !== undefined) {
+    if (typeof custom !== 'function') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "util.promisify.custom" argument must be of type function');
+    return Object.defineProperty(custom, kCustomPromisify, { value: custom, enumerable: false, writable: false, configurable: true });
+  }
+  function promisified(...args) {
+    return new Promise((resolve, reject) => {
+      Reflect.apply(original, this, [...args, (error, value) => (error ? reject(error) : resolve(value))]);
+    });
+  }
+  Object.setPrototypeOf(promisified, Object.getPrototypeOf(original));
+  Object.defineProperty(promisified, kCustomPromisify, { value: promisified, enumerable: false, writable: false, configurable: true });
+  return Object.defineProperties(promisified, Object.getOwnPropertyDescriptors(original));
+}
+promisify.custom = kCustomPromisify;
+
+// Node's callbackify: the callback runs on a later tick; a falsy rejection becomes ERR_FALSY_VALUE_REJECTION.
+function callbackify(original) {
+  if (typeof original !== 'function') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "original" argument must be of type function');
+  function callbackified(...args) {
+    const callback = args.pop();
+    if (typeof callback !== 'function') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The last argument must be of type function');
+    Reflect.apply(original, this, args).then(
+      (value) => process.nextTick(callback, null, value),
+      (reason) => {
+        if (!reason) {
+          const error = new Error('Promise was rejected with falsy value');
+          error.code = 'ERR_FALSY_VALUE_REJECTION';
+          error.reason = reason;
+          reason = error;
+        }
+        process.nextTick(callback, reason);
+      },
+    );
+  }
+  Object.setPrototypeOf(callbackified, Object.getPrototypeOf(original));
+  Object.defineProperties(callbackified, Object.getOwnPropertyDescriptors(original));
+  return callbackified;
+}
+
 function codeError(Type, code, message) {
   const error = new Type(message);
   error.code = code;
@@ -92,7 +136,7 @@ function aborted(signal, resource) {
 
 const util = {
   _extend: legacy._extend,
-  callbackify: legacy.callbackify,
+  callbackify,
   debug: legacy.debuglog,
   debuglog: legacy.debuglog,
   deprecate,
@@ -118,7 +162,7 @@ const util = {
   isSymbol: legacy.isSymbol,
   isUndefined: legacy.isUndefined,
   log: legacy.log,
-  promisify: legacy.promisify,
+  promisify,
   stripVTControlCharacters,
   toUSVString,
   aborted,
