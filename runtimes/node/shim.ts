@@ -35,7 +35,15 @@ interface ShimFile {
 }
 
 /** What the `stream` part provides: readable-stream's Stream and Node's legacy aliases of its classes. */
-const STREAM_BUILTINS = ['stream', 'stream/promises', '_stream_readable', '_stream_writable', '_stream_duplex', '_stream_transform', '_stream_passthrough'];
+const STREAM_BUILTINS = ['stream', 'stream/promises', 'stream/consumers', '_stream_readable', '_stream_writable', '_stream_duplex', '_stream_transform', '_stream_passthrough'];
+
+/** The globals Node 18 has from stream/web. */
+const WEB_STREAM_GLOBALS = [
+  'ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader', 'ReadableStreamBYOBRequest',
+  'ReadableByteStreamController', 'ReadableStreamDefaultController', 'TransformStream', 'TransformStreamDefaultController',
+  'WritableStream', 'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'ByteLengthQueuingStrategy',
+  'CountQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream',
+];
 
 /**
  * The shim's files in composition order; each sees what the earlier ones put on `internal`. Lazy parts
@@ -62,6 +70,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'util.js', onDemand: true, bundle: true, builtins: ['util', 'util/types'] },
   { file: 'string_decoder.js', onDemand: true, bundle: true, builtins: ['string_decoder'] },
   { file: 'stream.js', onDemand: true, bundle: true, builtins: STREAM_BUILTINS },
+  { file: 'stream_web.js', name: 'stream/web', onDemand: true, bundle: true, lazy: WEB_STREAM_GLOBALS, builtins: ['stream/web'] },
   { file: 'assert.js', onDemand: true, bundle: true, builtins: ['assert', 'assert/strict'] },
   { file: 'punycode.js', onDemand: true, bundle: true, builtins: ['punycode'] },
   { file: 'async_hooks.js', onDemand: true, builtins: ['async_hooks'] },

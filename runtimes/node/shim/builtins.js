@@ -32,6 +32,8 @@ const factories = {
   },
   'timers/promises': () => internal.timersPromises(),
   process: () => internal.process,
+  // Node's old alias of util.
+  sys: () => internal.builtin('util'),
 };
 const made = new Map();
 const builtinParts = internal.builtinParts;
