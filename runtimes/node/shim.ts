@@ -184,6 +184,31 @@ function bundledPart(entry: ShimFile, name: string): string {
   return `(function (internal, host, config) {\nconst module = { exports: {} };\n(function (module, exports, require) {\n${code}\n})(module, module.exports, internal.bundleRequire);\n})\n//# sourceURL=node:${name}`;
 }
 
+const partCaches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+
+/**
+ * Compiles on-demand part `name` in `isolate` and returns its body function there (for a sync callback
+ * to hand back), or null for an unknown name. The first isolate of the process compiles it eagerly and
+ * keeps V8's code cache; later isolates compile from the cache, which also spares lazy compilation of
+ * the functions inside — most of what a first `require('stream')` would cost.
+ */
+export function loadOnDemandPart(isolate: ivm.Isolate, context: ivm.Context, name: string): unknown {
+  const code = onDemandPartSource(name);
+  if (code === null) return null;
+  const filename = `node:${name}`;
+  const cachedData = partCaches.get(name);
+  let script: CompiledScript | undefined;
+  if (cachedData !== undefined) {
+    script = isolate.compileScriptSync(code, { filename, cachedData }) as CompiledScript;
+    if (script.cachedDataRejected === true) script = undefined;
+  }
+  if (script === undefined) {
+    script = isolate.compileScriptSync(code, { filename, produceCachedData: true }) as CompiledScript;
+    if (script.cachedData !== undefined) partCaches.set(name, script.cachedData);
+  }
+  return script.runSync(context, { reference: true, release: true }).derefInto({ release: true });
+}
+
 /** Compiles the shim in `isolate`, from this process's code cache when there is one. */
 export function compileShim(isolate: ivm.Isolate): ivm.Script {
   const code = shimSource();
