@@ -26,7 +26,7 @@ export interface InstanceHooks {
   /** [used heap, total heap, external] bytes, as last measured (never asks the busy isolate). */
   memory(): [number, number, number];
   /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
-  service(name: string): Record<string, ivm.Callback> | null;
+  service(name: string): Record<string, ivm.Callback | ivm.Reference> | null;
 }
 
 /** The host object handed to the shim: every value is an ivm.Callback, a plain function inside. */

@@ -46,6 +46,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'builtins.js' },
   // On-demand built-ins: one line each.
   { file: 'builtins/os/isolate.js', name: 'os', onDemand: true, builtins: ['os'] },
+  { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
