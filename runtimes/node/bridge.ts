@@ -9,7 +9,8 @@ import { createHash, createHmac, getHashes, getRandomValues } from 'node:crypto'
 import { format as formatLegacyUrl, parse as parseLegacyUrl, resolve as resolveLegacyUrl } from 'node:url';
 import ivm from 'isolated-vm';
 import type { FetchRequestData } from './fetch.ts';
-import type { ModuleResolver, ResolveRecord, SyntaxLocation } from './modules.ts';
+import type { ResolveRecord, SyntaxLocation } from './modules.ts';
+import type { FunctionModules } from './virtual-modules.ts';
 import { onDemandPartSource } from './shim.ts';
 
 /** What the host sends into the isolate's `dispatch`; must match shim/invoke.js. */
@@ -76,7 +77,7 @@ function sharedCallbacks(): HostObject {
 }
 
 /** The host object for one instance: its hooks, its module resolver and the shared helpers. */
-export function createHostObject(hooks: InstanceHooks, resolver: ModuleResolver): HostObject {
+export function createHostObject(hooks: InstanceHooks, resolver: FunctionModules): HostObject {
   return {
     ...sharedCallbacks(),
     log: new ivm.Callback((text: string, time: number) => hooks.log(text, time), { ignored: true }),
