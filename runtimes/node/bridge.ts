@@ -72,6 +72,9 @@ function sharedCallbacks(): HostObject {
       return bytesOf(hash.update(data).digest());
     }),
     shimPart: new ivm.Callback((name: string) => onDemandPartSource(name)),
+    // A string: BigInt does not cross into the isolate.
+    hrtime: new ivm.Callback(() => String(process.hrtime.bigint())),
+    processFacts: new ivm.Callback(() => ({ versions: { ...process.versions }, release: { ...process.release }, features: { ...process.features } })),
   };
   return shared;
 }

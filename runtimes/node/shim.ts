@@ -47,6 +47,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   // On-demand built-ins: one line each.
   { file: 'builtins/os/isolate.js', name: 'os', onDemand: true, builtins: ['os'] },
   { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
+  { file: 'builtins/crypto/isolate.js', name: 'crypto-module', onDemand: true, builtins: ['crypto'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];

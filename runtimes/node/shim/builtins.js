@@ -126,7 +126,6 @@ const factories = {
   querystring: () => internal.need('url').querystring,
   path: () => internal.need('path').path,
   'path/posix': () => internal.need('path').path,
-  crypto: () => internal.need('crypto').crypto,
   timers: () => internal.timers,
   'timers/promises': () => internal.timersPromises,
   process: () => internal.process,
