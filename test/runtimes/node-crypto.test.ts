@@ -14,7 +14,11 @@ import { vendorPackages } from '../helpers/packages.ts';
 const FIXTURE = fileURLToPath(new URL('../fixtures/node/crypto', import.meta.url));
 const require = createRequire(import.meta.url);
 const onHost = require(join(FIXTURE, 'index.js')) as Record<string, (event?: unknown) => Promise<Record<string, unknown>>>;
-const jwt = require('jsonwebtoken') as typeof import('jsonwebtoken');
+interface Jwt {
+  sign(claims: object, key: string, options: { algorithm: string }): string;
+  verify(token: string, key: string): unknown;
+}
+const jwt = require('jsonwebtoken') as Jwt;
 
 const codeDir = mkdtempSync(join(tmpdir(), 'fngate-crypto-'));
 t.teardown(() => rmSync(codeDir, { recursive: true, force: true }));
