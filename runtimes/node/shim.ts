@@ -63,6 +63,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'assert.js', onDemand: true, bundle: true, builtins: ['assert', 'assert/strict'] },
   { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
   { file: 'builtins/crypto/isolate.js', name: 'crypto-module', onDemand: true, builtins: ['crypto'] },
+  { file: 'builtins/zlib/isolate.js', name: 'zlib', onDemand: true, builtins: ['zlib'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];

@@ -6,10 +6,12 @@
 import { cryptoService } from './crypto/host.ts';
 import { fsService } from './fs/host.ts';
 import { osService } from './os/host.ts';
+import { zlibService } from './zlib/host.ts';
 import type { HostServiceFactory } from './service.ts';
 
 export const HOST_SERVICES: Readonly<Record<string, HostServiceFactory>> = {
   crypto: cryptoService,
   fs: fsService,
   os: osService,
+  zlib: zlibService,
 };
