@@ -32,6 +32,8 @@ const { O_ACCMODE = 3, O_RDONLY, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_NOFOLLOW,
 /** Node's Dirent types (UV_DIRENT_*). */
 const DIRENT = { file: 1, dir: 2, link: 3, fifo: 4, socket: 5, char: 6, block: 7 } as const;
 const SYNTHETIC_TIME_MS = Date.now();
+/** Operations whose errors name two paths (`'from' -> 'to'`). */
+const TWO_PATH_OPS = new Set(['rename', 'copyFile', 'link', 'symlink']);
 
 /** A Node file-system error's fields, as isolate.js rebuilds the Error. */
 export interface FsErrorData {
@@ -161,7 +163,13 @@ export class FunctionFiles {
       try {
         return [null, await operation(...args)];
       } catch (error) {
-        return [fromHost(error, op).data, null];
+        // Errors the host raised carry host paths: report the paths as the function wrote them.
+        const path = typeof args[0] === 'string' ? args[0] : undefined;
+        const dest = TWO_PATH_OPS.has(op) && typeof args[1] === 'string' ? args[1] : undefined;
+        if (error instanceof FsError && dest !== undefined && error.data.dest === undefined && error.data.path === path && error.data.syscall !== undefined) {
+          return [systemError(error.data.code, error.data.syscall, path, dest).data, null];
+        }
+        return [fromHost(error, op, path, dest).data, null];
       }
     });
     this.#tail = task;

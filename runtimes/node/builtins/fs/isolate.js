@@ -118,7 +118,10 @@ function options(value, defaults) {
 // Bytes to hand the host: a copy of just the view's bytes (a view's whole buffer would be copied otherwise).
 function toBytes(data, encoding, name = 'data') {
   if (typeof data === 'string') return new Uint8Array(Buffer.from(data, encoding || 'utf8'));
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (ArrayBuffer.isView(data)) {
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? view : view.slice();
+  }
   throw typeError(name, 'of type string or an instance of Buffer, TypedArray, or DataView', data);
 }
 
@@ -513,6 +516,131 @@ promises.open = async (path, flags, mode) => new FileHandle(await callPromise('o
 for (const name of ['readFile', 'writeFile', 'appendFile']) {
   const plain = promises[name];
   promises[name] = (path, ...rest) => plain(path instanceof FileHandle ? path.fd : path, ...rest);
+}
+
+// ---- streams (on `stream`, loaded only when a stream is made) ----
+
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+let streamClasses;
+
+function makeStreamClasses() {
+  const { Readable, Writable } = internal.builtin('stream');
+
+  class ReadStream extends Readable {
+    constructor(path, opts) {
+      const o = options(opts, { flags: 'r', encoding: null, mode: 0o666, autoClose: true, emitClose: true, highWaterMark: DEFAULT_HIGH_WATER_MARK });
+      super({ highWaterMark: o.highWaterMark, encoding: o.encoding, emitClose: o.emitClose, autoDestroy: o.autoClose });
+      this.path = o.fd === undefined ? toPath(path) : undefined;
+      this.fd = o.fd === undefined ? null : typeof o.fd === 'object' ? o.fd.fd : o.fd;
+      this.flags = o.flags;
+      this.mode = o.mode;
+      this.start = o.start;
+      this.end = o.end ?? Infinity;
+      this.pos = o.start;
+      this.bytesRead = 0;
+      this.autoClose = o.autoClose;
+      if (this.start !== undefined && this.start > this.end) {
+        const error = new RangeError(`The value of "start" is out of range. It must be <= "end" (here: ${this.end}). Received ${this.start}`);
+        error.code = 'ERR_OUT_OF_RANGE';
+        throw error;
+      }
+    }
+    get pending() {
+      return this.fd === null;
+    }
+    _construct(callback) {
+      if (this.fd !== null) return callback();
+      fs.open(this.path, this.flags, this.mode, (error, fd) => {
+        if (error) return callback(error);
+        this.fd = fd;
+        callback();
+        this.emit('open', fd);
+        this.emit('ready');
+      });
+    }
+    _read(size) {
+      const left = this.end === Infinity ? size : Math.min(size, this.end - (this.pos ?? this.bytesRead) + 1);
+      if (left <= 0) return this.push(null);
+      callAsync('read', [this.fd, left, this.pos ?? null], (error, bytes) => {
+        if (error) return this.destroy(error);
+        if (this.pos !== undefined) this.pos += bytes.byteLength;
+        this.bytesRead += bytes.byteLength;
+        this.push(bytes.byteLength > 0 ? toBuffer(bytes) : null);
+      });
+    }
+    _destroy(error, callback) {
+      if (this.fd === null || !this.autoClose) return callback(error);
+      const fd = this.fd;
+      this.fd = null;
+      callAsync('close', [fd], (closeError) => callback(error || closeError));
+    }
+    close(callback) {
+      if (typeof callback === 'function') this.once('close', callback);
+      this.destroy();
+    }
+  }
+
+  class WriteStream extends Writable {
+    constructor(path, opts) {
+      const o = options(opts, { flags: 'w', encoding: 'utf8', mode: 0o666, autoClose: true, emitClose: true, highWaterMark: 16 * 1024 });
+      super({ highWaterMark: o.highWaterMark, decodeStrings: true, defaultEncoding: o.encoding, emitClose: o.emitClose, autoDestroy: o.autoClose });
+      this.path = o.fd === undefined ? toPath(path) : undefined;
+      this.fd = o.fd === undefined ? null : typeof o.fd === 'object' ? o.fd.fd : o.fd;
+      this.flags = o.flags;
+      this.mode = o.mode;
+      this.start = o.start;
+      this.pos = o.start;
+      this.bytesWritten = 0;
+      this.autoClose = o.autoClose;
+    }
+    get pending() {
+      return this.fd === null;
+    }
+    _construct(callback) {
+      if (this.fd !== null) return callback();
+      fs.open(this.path, this.flags, this.mode, (error, fd) => {
+        if (error) return callback(error);
+        this.fd = fd;
+        callback();
+        this.emit('open', fd);
+        this.emit('ready');
+      });
+    }
+    _write(chunk, encoding, callback) {
+      const bytes = toBytes(chunk, encoding);
+      callAsync('write', [this.fd, bytes, this.pos ?? null], (error, written) => {
+        if (error) return callback(error);
+        if (this.pos !== undefined) this.pos += written;
+        this.bytesWritten += written;
+        callback();
+      });
+    }
+    _destroy(error, callback) {
+      if (this.fd === null || !this.autoClose) return callback(error);
+      const fd = this.fd;
+      this.fd = null;
+      callAsync('close', [fd], (closeError) => callback(error || closeError));
+    }
+    close(callback) {
+      if (typeof callback === 'function') {
+        if (this.closed) return queueMicrotask(callback);
+        this.once('close', callback);
+      }
+      if (!this.writableEnded) this.end();
+      else this.destroy();
+    }
+    destroySoon() {
+      this.end();
+    }
+  }
+  return { ReadStream, WriteStream };
+}
+
+const streamClass = (name) => (streamClasses ??= makeStreamClasses())[name];
+fs.createReadStream = (path, opts) => new (streamClass('ReadStream'))(path, opts);
+fs.createWriteStream = (path, opts) => new (streamClass('WriteStream'))(path, opts);
+for (const name of ['ReadStream', 'WriteStream']) {
+  Object.defineProperty(fs, name, { enumerable: true, configurable: true, get: () => streamClass(name) });
 }
 
 fs.promises = promises;
