@@ -78,6 +78,9 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'perf_hooks.js', onDemand: true, lazy: ['performance'], builtins: ['perf_hooks'] },
   { file: 'tty.js', onDemand: true, builtins: ['tty'] },
   { file: 'constants.js', onDemand: true, builtins: ['constants'], data: () => createRequire(import.meta.url)('node:constants') },
+  { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
+  { file: 'builtins/crypto/isolate.js', name: 'crypto-module', onDemand: true, builtins: ['crypto'] },
+  { file: 'builtins/zlib/isolate.js', name: 'zlib', onDemand: true, builtins: ['zlib'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
