@@ -46,6 +46,9 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'builtins.js' },
   // On-demand built-ins: one line each.
   { file: 'builtins/os/isolate.js', name: 'os', onDemand: true, builtins: ['os'] },
+  { file: 'builtins/net/isolate.js', name: 'net', onDemand: true, builtins: ['net', 'tls'] },
+  { file: 'builtins/dns/isolate.js', name: 'dns', onDemand: true, builtins: ['dns', 'dns/promises'] },
+  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];

@@ -3,9 +3,15 @@
  * half lives in one folder named after it: `host.ts` (the gateway's side) and `isolate.js` (the module user
  * code requires), registered here and in shim.ts's SHIM_FILES.
  */
+import { dnsService } from './dns/host.ts';
+import { httpService } from './http/host.ts';
+import { netService } from './net/host.ts';
 import { osService } from './os/host.ts';
 import type { HostServiceFactory } from './service.ts';
 
 export const HOST_SERVICES: Readonly<Record<string, HostServiceFactory>> = {
   os: osService,
+  net: netService,
+  dns: dnsService,
+  http: httpService,
 };
