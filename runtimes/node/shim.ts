@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import ivm from 'isolated-vm';
+import { bundledSource } from './bundle.ts';
 
 /** Name of the shim in stack traces; the shim filters these frames out of users' stacks. */
 export const SHIM_FILENAME = 'fngate:node-shim.js';
@@ -23,7 +25,15 @@ interface ShimFile {
   lazy?: readonly string[];
   onDemand?: boolean;
   builtins?: readonly string[];
+  /**
+   * On-demand parts only: the file is the entry of an esbuild bundle (bundle.ts) whose npm requires are
+   * bundled in; its Node built-in requires reach the isolate's built-ins. The file still runs as a part.
+   */
+  bundle?: boolean;
 }
+
+/** What the `stream` part provides: readable-stream's Stream and Node's legacy aliases of its classes. */
+const STREAM_BUILTINS = ['stream', 'stream/promises', '_stream_readable', '_stream_writable', '_stream_duplex', '_stream_transform', '_stream_passthrough'];
 
 /**
  * The shim's files in composition order; each sees what the earlier ones put on `internal`. Lazy parts
@@ -36,7 +46,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'console.js' },
   { file: 'timers.js' },
   { file: 'process.js' },
-  { file: 'events.js', lazy: ['Event', 'EventTarget', 'AbortController', 'AbortSignal'] },
+  { file: 'events.js', lazy: ['Event', 'EventTarget', 'AbortController', 'AbortSignal'], builtins: ['events'] },
   { file: 'encoding.js', lazy: ['TextEncoder', 'TextDecoder', 'atob', 'btoa'] },
   { file: 'url.js', lazy: ['URL', 'URLSearchParams'] },
   { file: 'path.js', lazy: [] },
@@ -46,6 +56,11 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'builtins.js' },
   // On-demand built-ins: one line each.
   { file: 'builtins/os/isolate.js', name: 'os', onDemand: true, builtins: ['os'] },
+  { file: 'inspect.js', onDemand: true, bundle: true },
+  { file: 'util.js', onDemand: true, bundle: true, builtins: ['util', 'util/types'] },
+  { file: 'string_decoder.js', onDemand: true, bundle: true, builtins: ['string_decoder'] },
+  { file: 'stream.js', onDemand: true, bundle: true, builtins: STREAM_BUILTINS },
+  { file: 'assert.js', onDemand: true, bundle: true, builtins: ['assert', 'assert/strict'] },
   { file: 'builtins/net/isolate.js', name: 'net', onDemand: true, builtins: ['net', 'tls'] },
   { file: 'builtins/dns/isolate.js', name: 'dns', onDemand: true, builtins: ['dns', 'dns/promises'] },
   { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent'] },
@@ -62,8 +77,12 @@ type CompiledScript = ivm.Script & ivm.CachedDataResult & { cachedDataRejected?:
 let source: string | undefined;
 let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
+function shimFileUrl(file: string): URL {
+  return new URL(file.includes('/') ? `./${file}` : `./shim/${file}`, import.meta.url);
+}
+
 function readShimFile(file: string): string {
-  return readFileSync(new URL(file.includes('/') ? `./${file}` : `./shim/${file}`, import.meta.url), 'utf8');
+  return readFileSync(shimFileUrl(file), 'utf8');
 }
 
 /** feross's `buffer` with its two dependencies as a tiny CommonJS registry; `buffer` exports it. */
@@ -122,10 +141,21 @@ export function onDemandPartSource(name: string): string | null {
   if (text === undefined) {
     const entry = SHIM_FILES.find((part) => part.onDemand === true && partName(part) === name);
     if (entry === undefined) return null;
-    text = `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
+    text = entry.bundle === true
+      ? bundledPart(entry, name)
+      : `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
     onDemandSources.set(name, text);
   }
   return text;
+}
+
+/**
+ * A bundled part: esbuild's CommonJS output run with `require` resolving Node built-ins inside the isolate.
+ * Not strict as a whole: bundled libraries keep their own "use strict" (some are sloppy-mode code).
+ */
+function bundledPart(entry: ShimFile, name: string): string {
+  const code = bundledSource(fileURLToPath(shimFileUrl(entry.file)), entry.builtins ?? []);
+  return `(function (internal, host, config) {\nconst module = { exports: {} };\n(function (module, exports, require) {\n${code}\n})(module, module.exports, internal.bundleRequire);\n})\n//# sourceURL=node:${name}`;
 }
 
 /** Compiles the shim in `isolate`, from this process's code cache when there is one. */

@@ -37,3 +37,11 @@ internal.need = (name) => {
   }
   return internal;
 };
+
+// Built-ins provided by parts (shim.ts `builtins`): the part, evaluated on first require, puts each one's
+// exports on internal.modules under its name (builtins.js looks them up).
+internal.builtinParts = Object.create(null);
+internal.modules = Object.create(null);
+internal.builtinPart = (part, names) => {
+  for (const name of names) internal.builtinParts[name] = part;
+};
