@@ -122,7 +122,10 @@ export function netService(context: ServiceContext): HostService {
       if (!flow.deliver(chunk)) socket.destroy(memoryError('read'));
     });
     socket.on('end', () => context.send(id, 'end'));
-    socket.on('error', (error) => fail(id, error));
+    socket.on('error', (error) => {
+      if (socket instanceof tls.TLSSocket) context.send(id, 'tlsState', { authorized: socket.authorized, authorizationError: socket.authorizationError === undefined || socket.authorizationError === null ? null : String(socket.authorizationError) });
+      fail(id, error);
+    });
     socket.on('close', (hadError: boolean) => {
       flow.close();
       // A socket handed to tls.connect({ socket }) lives on under its new id; its old id says nothing more.

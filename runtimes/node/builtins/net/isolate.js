@@ -108,6 +108,8 @@ class Socket extends Duplex {
     this.timeout = 0;
     this._timer = null;
     this._upgradedFrom = null;
+    this._peerRead = false;
+    this._localRead = false;
     this.server = null;
     this._server = null;
     if (options.signal) {
@@ -217,9 +219,15 @@ class Socket extends Duplex {
       case 'close':
         this._hostClosed = true;
         sockets.delete(this._id);
+        if (this._finalCallback !== null) this._onHost('finished');
         if (this.destroyed) break;
-        if (this.readableEnded || this.readableLength === 0) this.destroy();
-        else this.once('end', () => this.destroy());
+        // 'end' and 'finish' under way come first; Node closes the socket after them.
+        if (this.readableEnded || this.readableLength === 0) setImmediate(() => this.destroy());
+        else this.once('end', () => setImmediate(() => this.destroy()));
+        break;
+      case 'tlsState':
+        this.authorized = data.authorized;
+        this.authorizationError = data.authorizationError;
         break;
     }
   }
@@ -346,32 +354,44 @@ class Socket extends Duplex {
   }
 
   address() {
-    return this._local === null ? {} : { ...this._local };
+    const { address, family, port } = this._sockName();
+    return address === undefined ? {} : { address, family, port };
   }
 
+  // Like Node's _getpeername/_getsockname: known while open, and after the close only if read before.
+  _peerName() {
+    if (this._peer === null || (this._hostClosed && !this._peerRead)) return {};
+    this._peerRead = true;
+    return this._peer;
+  }
+  _sockName() {
+    if (this._local === null || (this._hostClosed && !this._localRead)) return {};
+    this._localRead = true;
+    return this._local;
+  }
   get remoteAddress() {
-    return this._peer === null ? undefined : this._peer.address;
+    return this._peerName().address;
   }
   get remotePort() {
-    return this._peer === null ? undefined : this._peer.port;
+    return this._peerName().port;
   }
   get remoteFamily() {
-    return this._peer === null ? undefined : this._peer.family;
+    return this._peerName().family;
   }
   get localAddress() {
-    return this._local === null ? undefined : this._local.address;
+    return this._sockName().address;
   }
   get localPort() {
-    return this._local === null ? undefined : this._local.port;
+    return this._sockName().port;
   }
   get localFamily() {
-    return this._local === null ? undefined : this._local.family;
+    return this._sockName().family;
   }
   get bytesWritten() {
     return this._written;
   }
   get pending() {
-    return this._id === 0 || this.connecting;
+    return this._id === 0 || this._hostClosed || this.connecting;
   }
   get readyState() {
     if (this.connecting) return 'opening';
