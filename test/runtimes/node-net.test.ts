@@ -81,7 +81,10 @@ const closedPort = await (async () => {
 const gateway = await startTestGateway(t, {
   functions: {
     net: { src: fixture('net'), runtime: 'Nodejs18.15', timeout: 30, memorySize: 256 },
-    // sockets: { src: fixture('net-pending'), runtime: 'Nodejs18.15', timeout: 2, memorySize: 256 },
+    sockets: { src: fixture('net-pending'), runtime: 'Nodejs18.15', timeout: 2, memorySize: 256 },
+    unrefed: { src: fixture('net-pending'), runtime: 'Nodejs18.15', timeout: 2, memorySize: 256 },
+    listener: { src: fixture('net-pending'), runtime: 'Nodejs18.15', timeout: 2 },
+    flood: { src: fixture('net-pending'), runtime: 'Nodejs18.15', timeout: 60, memorySize: 256 },
     hello: { src: fixture('hello'), runtime: 'Nodejs18.15' },
   },
 });
@@ -145,3 +148,80 @@ if (requireTool(t, 'openssl', 'openssl')) {
     t.same(upgraded, nodeUpgraded, 'STARTTLS: tls.connect({ socket }) over an open connection');
   });
 }
+
+/** Connections the echo server holds right now from the given local ports (the function's side). */
+function openFrom(port: number): boolean {
+  return [...accepted].some((socket) => socket.remotePort === port && !socket.destroyed);
+}
+
+async function until(condition: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
+t.test('an open socket is pending work, as in Node; everything closes with the instance', async (t) => {
+  const before = accepted.size;
+  const started = Date.now();
+  const waiting = await gateway.invoke('sockets', { case: 'open', port: echoPort, wait: true });
+  t.equal(waiting.status, 433, `with callbackWaitsForEmptyEventLoop the open socket keeps the invocation to its timeout: ${waiting.text}`);
+  t.ok(Date.now() - started >= 1900, 'it ended at the 2 s timeout');
+  t.ok(await until(() => accepted.size === before), 'the timed-out instance closed its socket on the host');
+
+  const quick = Date.now();
+  const returned = await gateway.invoke('sockets', { case: 'open', port: echoPort, wait: false });
+  t.equal(returned.status, 200, returned.text);
+  t.ok(Date.now() - quick < 1500, 'callbackWaitsForEmptyEventLoop = false answers at once');
+  t.equal(accepted.size, before + 1, 'and the socket stays open on the warm instance');
+
+  const unrefed = await gateway.invoke('unrefed', { case: 'open', port: echoPort, wait: true, unref: true });
+  t.equal(unrefed.status, 200, `an unref()ed socket is not pending work: ${unrefed.text}`);
+  const again = await gateway.invoke('sockets', { case: 'open', port: echoPort, wait: true });
+  t.equal(again.status, 433, 'the socket left open by an earlier invocation still keeps the loop busy, as on SCF');
+});
+
+t.test('a socket opened at module scope is reused by later invocations of the warm instance', async (t) => {
+  const first = await gateway.invoke('sockets', { case: 'reuse', port: echoPort, n: 1 });
+  const second = await gateway.invoke('sockets', { case: 'reuse', port: echoPort, n: 2 });
+  t.equal(first.status, 200, first.text);
+  t.match(first.json, { fresh: true, echo: 'ping 1' });
+  t.match(second.json, { fresh: false, localPort: first.json.localPort, echo: 'ping 2' }, 'the same connection answers the second time');
+  t.ok(openFrom(first.json.localPort), 'the server still holds it between invocations');
+});
+
+t.test('listening is refused with a clear error', async (t) => {
+  const response = await gateway.invoke('listener', { case: 'listen' });
+  t.equal(response.status, 200, response.text);
+  for (const refused of response.json) {
+    t.equal(refused.code, 'EACCES');
+    t.match(refused.message, /a function may not listen/);
+  }
+});
+
+t.test('at most 1000 open sockets per instance: the next fails with EMFILE; 10,000 connects leave the gateway responsive', async (t) => {
+  const capped = await gateway.invoke('flood', { case: 'many', port: echoPort, count: 1001 });
+  t.equal(capped.status, 200, capped.text);
+  t.same(capped.json.codes, { EMFILE: 1 }, 'the 1,001st socket fails');
+  t.equal(capped.json.connected, 1000);
+  t.match(capped.json.firstError, { code: 'EMFILE', errno: -24, syscall: 'connect', address: '127.0.0.1', port: echoPort, message: `connect EMFILE 127.0.0.1:${echoPort} - Local (undefined:undefined)` });
+
+  const flood = gateway.invoke('flood', { case: 'many', port: echoPort, count: 10_000 });
+  const latencies: number[] = [];
+  let floodDone = false;
+  void flood.then(() => (floodDone = true));
+  while (!floodDone) {
+    const at = performance.now();
+    const hello = await gateway.invoke('hello', {});
+    latencies.push(performance.now() - at);
+    t.equal(hello.status, 200, 'another function answers during the flood');
+  }
+  const flooded = await flood;
+  t.equal(flooded.status, 200, flooded.text);
+  t.equal(flooded.json.connected + (flooded.json.codes.EMFILE ?? 0), 10_000, 'every connect got an answer');
+  t.ok(flooded.json.codes.EMFILE >= 9000, `at least 9,000 clear EMFILE errors (${JSON.stringify(flooded.json.codes)})`);
+  t.ok(Math.max(...latencies) < 1000, `hello stayed responsive (slowest ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} calls)`);
+  t.ok(await until(() => accepted.size < 10), 'all the sockets were closed again');
+});

@@ -11,6 +11,9 @@ const { setTimeout, clearTimeout, setImmediate } = internal.timers;
 
 /** Bytes written and not yet flushed by the host before write callbacks wait for it. */
 const WRITE_AHEAD_BYTES = 256 * 1024;
+/** Open sockets per instance; must match MAX_SOCKETS in host.ts, which enforces it. Checked here first so
+ * a flood of connects fails without a host round trip each. */
+const MAX_SOCKETS = 1000;
 const sockets = new Map();
 let nextId = 1;
 
@@ -135,6 +138,13 @@ class Socket extends Duplex {
     }
     const port = validatePort(options.port);
     const host = options.host || 'localhost';
+    if (sockets.size >= MAX_SOCKETS) {
+      const error = codedError(Error, 'EMFILE', `connect EMFILE ${host}:${port} - Local (undefined:undefined)`);
+      Object.assign(error, { errno: -24, syscall: 'connect', address: host, port });
+      this.connecting = true;
+      setImmediate(() => this.destroy(error));
+      return this;
+    }
     this._open({
       host,
       port,
