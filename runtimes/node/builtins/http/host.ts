@@ -15,7 +15,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import ivm from 'isolated-vm';
-import { describeError, InboundFlow, memoryError, writeOutbound } from '../net/flow.ts';
+import { batched, describeError, InboundFlow, memoryError, writeOutbound } from '../net/flow.ts';
 import type { HostService, ServiceContext } from '../service.ts';
 
 /** Requests one instance may have in flight; the next one fails with EMFILE as a socket would. */
@@ -88,7 +88,8 @@ function responseHead(response: http.IncomingMessage): Record<string, unknown> {
   };
 }
 
-export function httpService(context: ServiceContext): HostService {
+export function httpService(serviceContext: ServiceContext): HostService {
+  const context = batched(serviceContext);
   const requests = new Map<number, HostRequest>();
   const agents = new Map<number, http.Agent>();
   let closed = false;
@@ -135,8 +136,8 @@ export function httpService(context: ServiceContext): HostService {
     const entry: HostRequest = { request, flow: undefined };
     requests.set(id, entry);
     request.on('socket', (socket: Socket) => {
-      context.send(id, 'socket', { reused: request.reusedSocket, ...(socket.remoteAddress === undefined ? {} : addresses(socket)) });
-      if (socket.remoteAddress === undefined) socket.once('connect', () => context.send(id, 'connect', addresses(socket)));
+      context.later(id, 'socket', { reused: request.reusedSocket, ...(socket.remoteAddress === undefined ? {} : addresses(socket)) });
+      if (socket.remoteAddress === undefined) socket.once('connect', () => context.later(id, 'connect', addresses(socket)));
     });
     request.on('information', (info: http.InformationEvent) =>
       context.send(id, 'information', { statusCode: info.statusCode, statusMessage: info.statusMessage, httpVersion: info.httpVersion, rawHeaders: info.rawHeaders, headers: { ...info.headers } }),
@@ -154,7 +155,7 @@ export function httpService(context: ServiceContext): HostService {
       response.on('close', () => flow.close());
     });
     request.on('timeout', () => context.send(id, 'timeout'));
-    request.on('finish', () => context.send(id, 'finished'));
+    request.on('finish', () => context.later(id, 'finished'));
     request.on('error', (error) => fail(id, error));
     request.on('close', () => {
       entry.flow?.close();

@@ -48,6 +48,44 @@ export function exactBytes(chunk: Buffer | Uint8Array): Uint8Array {
     : new Uint8Array(chunk);
 }
 
+/**
+ * The service context with `send` batched: the events of one turn of the host's event loop go into the
+ * isolate as one dispatch (`batch`, id 0, data [id, event, data, id, event, data …]). Each dispatch wakes
+ * the isolate's thread; an HTTP response is several events (response, data, end, close) that mostly
+ * arrive together, so batching cuts the thread hops that dominate small requests.
+ */
+export function batched(context: ServiceContext): BatchedContext {
+  let queue: unknown[] | null = null;
+  let immediate: NodeJS.Immediate | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    if (immediate !== undefined) clearImmediate(immediate);
+    if (timer !== undefined) clearTimeout(timer);
+    immediate = undefined;
+    timer = undefined;
+    const events = queue!;
+    queue = null;
+    context.send(0, 'batch', events);
+  };
+  const send = (id: number, event: string, data?: unknown): void => {
+    (queue ??= []).push(id, event, data);
+    immediate ??= setImmediate(flush);
+  };
+  const later = (id: number, event: string, data?: unknown): void => {
+    (queue ??= []).push(id, event, data);
+    if (immediate === undefined) timer ??= setTimeout(flush, LATER_MS);
+  };
+  return Object.create(context, { send: { value: send }, later: { value: later } }) as BatchedContext;
+}
+
+/** How long an event that nobody waits for (a request's 'socket', 'finish') may wait for company. */
+const LATER_MS = 2;
+
+export interface BatchedContext extends ServiceContext {
+  /** Queues an event that nobody waits for; it goes with the next batch, at most LATER_MS from now. */
+  later(id: number, event: string, data?: unknown): void;
+}
+
 export class InboundFlow {
   readonly #stream: Readable;
   readonly #context: ServiceContext;

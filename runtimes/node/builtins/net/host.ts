@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import ivm from 'isolated-vm';
 import type { HostService, ServiceContext } from '../service.ts';
-import { describeError, InboundFlow, memoryError, writeOutbound } from './flow.ts';
+import { batched, describeError, InboundFlow, memoryError, writeOutbound } from './flow.ts';
 
 /** Open sockets one instance may hold. */
 export const MAX_SOCKETS = 1000;
@@ -104,7 +104,8 @@ function certificateData(cert: tls.PeerCertificate | tls.DetailedPeerCertificate
   return data;
 }
 
-export function netService(context: ServiceContext): HostService {
+export function netService(serviceContext: ServiceContext): HostService {
+  const context = batched(serviceContext);
   const sockets = new Map<number, HostSocket>();
   let closed = false;
 
