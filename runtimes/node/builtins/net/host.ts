@@ -16,6 +16,9 @@ import { batched, describeError, InboundFlow, memoryError, writeOutbound } from 
 
 /** Open sockets one instance may hold. */
 export const MAX_SOCKETS = 1000;
+/** Connects and destroys run per turn of the gateway's event loop: a function opening 1,000 sockets at once must
+ * not hold the loop (and every other function) for the whole burst. */
+const OPERATIONS_PER_TURN = 32;
 
 /** What the isolate's connect() passes (net.connect options, plus `tls` for tls.connect). */
 interface ConnectOptions {
@@ -137,6 +140,22 @@ export function netService(serviceContext: ServiceContext): HostService {
     });
   }
 
+  // Connects and destroys wait here and run OPERATIONS_PER_TURN per turn of the event loop.
+  const queued: Array<[number, () => void]> = [];
+  let draining = false;
+  function drain(): void {
+    for (const [, run] of queued.splice(0, OPERATIONS_PER_TURN)) run();
+    draining = queued.length > 0;
+    if (draining) setImmediate(drain);
+  }
+  function pace(id: number, run: () => void): void {
+    queued.push([id, run]);
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
+  }
+
   function connect(id: number, options: ConnectOptions): void {
     if (closed) return;
     const host = options.host;
@@ -208,7 +227,7 @@ export function netService(serviceContext: ServiceContext): HostService {
 
   return {
     callbacks: {
-      connect: new ivm.Callback(connect, { ignored: true }),
+      connect: new ivm.Callback((id: number, options: ConnectOptions) => pace(id, () => connect(id, options)), { ignored: true }),
       upgrade: new ivm.Callback(upgrade, { ignored: true }),
       write: new ivm.Callback(
         withSocket(({ socket }, id, bytes: Uint8Array) => {
@@ -221,7 +240,11 @@ export function netService(serviceContext: ServiceContext): HostService {
         { ignored: true },
       ),
       destroy: new ivm.Callback(
-        withSocket(({ socket }) => socket.destroy()),
+        (id: number) => {
+          const at = queued.findIndex(([queuedId]) => queuedId === id);
+          if (at >= 0) queued.splice(at, 1);
+          else pace(id, () => sockets.get(id)?.socket.destroy());
+        },
         { ignored: true },
       ),
       ack: new ivm.Callback(
@@ -247,6 +270,7 @@ export function netService(serviceContext: ServiceContext): HostService {
     },
     close: () => {
       closed = true;
+      queued.length = 0;
       for (const { socket, flow } of sockets.values()) {
         flow.close();
         socket.destroy();
