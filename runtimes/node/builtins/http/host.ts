@@ -152,7 +152,10 @@ export function httpService(serviceContext: ServiceContext): HostService {
       response.on('end', () => context.send(id, 'end', { rawTrailers: response.rawTrailers, trailers: { ...response.trailers } }));
       response.on('aborted', () => context.send(id, 'aborted'));
       response.on('error', (error) => context.send(id, 'responseError', describeError(error)));
-      response.on('close', () => flow.close());
+      response.on('close', () => {
+        flow.close();
+        context.send(id, 'resClose');
+      });
     });
     request.on('timeout', () => context.send(id, 'timeout'));
     request.on('finish', () => context.later(id, 'finished'));

@@ -229,7 +229,8 @@ class RequestSocket extends EventEmitter {
 // ---- IncomingMessage ----
 class IncomingMessage extends Readable {
   constructor(socket) {
-    super({ autoDestroy: false, emitClose: false });
+    // 'close' comes from destroy(): when the host's response closed (after 'end'), or when the user destroys it.
+    super({ autoDestroy: false, emitClose: true });
     this.socket = socket;
     this.httpVersionMajor = null;
     this.httpVersionMinor = null;
@@ -274,7 +275,6 @@ class IncomingMessage extends Readable {
       service.destroy(request._id);
     }
     callback(error);
-    setImmediate(() => this.emit('close'));
   }
   _dump() {
     this.resume();
@@ -364,6 +364,7 @@ class ClientRequest extends Writable {
     this._finalCallback = null;
     this._hostClosed = false;
     this._responseDestroyed = false;
+    this._resClosed = false;
     this._counted = false;
     this._options = options;
     if (options.timeout !== undefined) this.timeout = options.timeout;
@@ -659,29 +660,41 @@ class ClientRequest extends Writable {
       case 'close':
         this._onClose();
         break;
+      case 'resClose': {
+        const response = this.res;
+        this._resClosed = true;
+        if (this._hostClosed) requests.delete(this._id);
+        if (response !== null) afterEnd(response, () => response.destroyed || response.destroy());
+        break;
+      }
     }
   }
 
+  // The host's request closed. Its 'close' follows the response's 'end' when the body is still being read,
+  // as in Node; the request stops counting as pending work then.
   _onClose() {
     this._hostClosed = true;
-    requests.delete(this._id);
+    // With a response, the host also reports the response's 'close' (before or after this one).
+    if (this.res === null || this._resClosed) requests.delete(this._id);
     if (this.socket !== null) {
       this.socket.destroyed = true;
       this.socket.connecting = false;
     }
-    const response = this.res;
-    // The response may still be read after the host is done; 'close' of the request follows its 'end'
-    // as in Node, and the request stops counting as pending once it closed.
-    const finish = () => {
+    afterEnd(this.res, () => {
       if (!this.destroyed) this.destroy();
       this._count(false);
       this.emit('close');
       if (this.socket !== null) this.socket.emit('close', false);
-      if (response !== null && !response.destroyed) response.destroy();
-    };
-    if (response !== null && response.complete && !response.readableEnded && !response.destroyed) response.once('end', () => setImmediate(finish));
-    else setImmediate(finish);
+      const response = this.res;
+      if (response !== null && !response.destroyed && !response.complete) response.destroy();
+    });
   }
+}
+
+// Runs `then` once `response` has emitted 'end' (if its body is complete and being read), else now.
+function afterEnd(response, then) {
+  if (response === null || response.destroyed || !response.complete || response.readableEnded) then();
+  else response.once('end', () => queueMicrotask(then));
 }
 
 function bytesOrText(value) {
