@@ -10,7 +10,6 @@ import { format as formatLegacyUrl, parse as parseLegacyUrl, resolve as resolveL
 import ivm from 'isolated-vm';
 import type { FetchRequestData } from './fetch.ts';
 import type { ModuleResolver, ResolveRecord, SyntaxLocation } from './modules.ts';
-import { onDemandPartSource } from './shim.ts';
 
 /** What the host sends into the isolate's `dispatch`; must match shim/invoke.js. */
 export const DispatchKind = { TIMER: 0, FETCH_DONE: 1, FETCH_FAILED: 2, SERVICE: 3 } as const;
@@ -27,6 +26,8 @@ export interface InstanceHooks {
   memory(): [number, number, number];
   /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
   service(name: string): Record<string, ivm.Callback> | null;
+  /** The body function of on-demand shim part `name`, compiled in the instance's isolate; null for an unknown name. */
+  shimPart(name: string): unknown;
 }
 
 /** The host object handed to the shim: every value is an ivm.Callback, a plain function inside. */
@@ -70,7 +71,6 @@ function sharedCallbacks(): HostObject {
       const hash = key === null ? createHash(algorithm) : createHmac(algorithm, key);
       return bytesOf(hash.update(data).digest());
     }),
-    shimPart: new ivm.Callback((name: string) => onDemandPartSource(name)),
   };
   return shared;
 }
@@ -91,6 +91,7 @@ export function createHostObject(hooks: InstanceHooks, resolver: ModuleResolver)
     exit: new ivm.Callback((code: number) => hooks.exit(code), { ignored: true }),
     memory: new ivm.Callback(() => hooks.memory()),
     service: new ivm.Callback((name: string) => hooks.service(name)),
+    shimPart: new ivm.Callback((name: string) => hooks.shimPart(name)),
     resolve: new ivm.Callback((request: string, parentDir: string, pathOnly: boolean): ResolveRecord => resolver.resolve(request, parentDir, pathOnly)),
     syntaxLocation: new ivm.Callback((filename: string): SyntaxLocation | null => resolver.syntaxLocation(filename)),
   };

@@ -21,6 +21,13 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where bundles are kept between gateway runs; the usual place tools cache builds in. */
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'fngate-shim');
 
+/** Polyfill packages replaced by the native feature they polyfill (shim/natives/, see its README). */
+const NATIVE_ALIASES: Record<string, string> = {
+  'object.assign': './runtimes/node/shim/natives/object.assign',
+  'object-is': './runtimes/node/shim/natives/object-is',
+  'call-bind': './runtimes/node/shim/natives/call-bind',
+};
+
 /** Requires that stay external besides the built-ins: libraries' fallbacks for globals the isolate has. */
 const EXTRA_EXTERNALS = ['abort-controller'];
 
@@ -39,7 +46,7 @@ export function bundledSource(entryFile: string, own: readonly string[]): string
   let code = built.get(entryFile);
   if (code === undefined) {
     const entry = readFileSync(entryFile, 'utf8');
-    const key = createHash('sha256').update(`${esbuildVersion}\0${entryFile}\0${own.join(',')}\0${entry}`).digest('hex').slice(0, 24);
+    const key = createHash('sha256').update(`${esbuildVersion}\0${entryFile}\0${own.join(',')}\0${JSON.stringify(NATIVE_ALIASES)}\0${entry}`).digest('hex').slice(0, 24);
     const cacheFile = join(CACHE_DIR, `${key}.json`);
     code = readCache(cacheFile) ?? build(entryFile, own, cacheFile);
     built.set(entryFile, code);
@@ -79,6 +86,7 @@ function build(entryFile: string, own: readonly string[], cacheFile: string): st
     charset: 'utf8',
     legalComments: 'none',
     logLevel: 'silent',
+    alias: NATIVE_ALIASES,
     external: [...builtins, ...builtins.map((name) => `${name}/`), 'node:*', ...EXTRA_EXTERNALS],
   });
   const code = result.outputFiles[0]!.text;

@@ -18,7 +18,7 @@ import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchRe
 import { HOST_SERVICES } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
 import { ModuleResolver, type ResolveRecord } from './modules.ts';
-import { SHIM_FILENAME } from './shim.ts';
+import { SHIM_FILENAME, loadOnDemandPart } from './shim.ts';
 import type { IsolateSpares } from './spares.ts';
 import { HostTimers } from './timers.ts';
 
@@ -243,6 +243,7 @@ export class NodeInstance implements Instance {
       },
       memory: () => this.#memory,
       service: (name: string) => this.#service(name)?.callbacks ?? null,
+      shimPart: (name: string) => (this.#isolate !== undefined && this.#context !== undefined ? loadOnDemandPart(this.#isolate, this.#context, name) : null),
     };
   }
 

@@ -26,9 +26,14 @@ const factories = {
   path: () => internal.need('path').path,
   'path/posix': () => internal.need('path').path,
   crypto: () => internal.need('crypto').crypto,
-  timers: () => internal.timers,
-  'timers/promises': () => internal.timersPromises,
+  timers: () => {
+    const { queueMicrotask, ...timers } = internal.timers;
+    return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });
+  },
+  'timers/promises': () => internal.timersPromises(),
   process: () => internal.process,
+  // Node's old alias of util.
+  sys: () => internal.builtin('util'),
 };
 const made = new Map();
 const builtinParts = internal.builtinParts;
