@@ -16,19 +16,40 @@ export const CLOUD_ONLY_KEYS = [
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
+const apigwParam = z.looseObject({
+  name: z.string().min(1),
+  position: z.string().transform((p) => p.toUpperCase()).pipe(z.enum(['PATH', 'QUERY', 'HEADER'])),
+  required: z.boolean().optional(),
+  type: z.string().optional(),
+  defaultValue: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
+  desc: z.string().optional(),
+});
+
+/** The scf component's `endpoints` item; paths may start with `=` (exact) or `^~` (preferred prefix). */
 const apigwEndpoint = z.strictObject({
-  path: z.string().startsWith('/'),
+  path: z.string().regex(/^(=|\^~)?\//, 'must start with /, =/ or ^~/'),
   method: z.string().default('ANY').transform((m) => m.toUpperCase()),
   function: z
-    .looseObject({ isIntegratedResponse: z.boolean().default(false) })
+    .looseObject({ isIntegratedResponse: z.boolean().default(false), functionQualifier: z.string().optional() })
     .default({ isIntegratedResponse: false }),
+  /** Seconds: API gateway's backend timeout, shown to the function as the `endpoint-timeout` header. */
+  serviceTimeout: z.number().positive().default(15),
+  /** Every request body reaches the function base64-encoded. */
+  isBase64Encoded: z.boolean().default(false),
+  param: z.array(apigwParam).default([]),
   // Cloud API gateway settings that have no local meaning.
   protocol: z.string().optional(),
   description: z.string().optional(),
   enableCORS: z.boolean().optional(),
   responseType: z.string().optional(),
-  serviceTimeout: z.number().optional(),
   apiName: z.string().optional(),
+  apiId: z.string().optional(),
+  authType: z.string().optional(),
+  auth: z.unknown().optional(),
+  usagePlan: z.unknown().optional(),
+  app: z.unknown().optional(),
+  isBase64Trigger: z.boolean().optional(),
+  base64EncodedTriggerRules: z.unknown().optional(),
 });
 
 const apigwEvent = z.strictObject({
