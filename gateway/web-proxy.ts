@@ -11,7 +11,7 @@ import type { Store } from '../store/types.ts';
 import type { ConcurrencyLimiter } from './concurrency.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
 import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invoke/invocation.ts';
-import { concurrency, framing, recording } from './invoke/wrappers.ts';
+import { concurrency, framing, logStartFailure, recording } from './invoke/wrappers.ts';
 import type { DeployedFunction } from './registry.ts';
 import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from './respond.ts';
 
@@ -60,6 +60,7 @@ const webLease: Wrapper = (next) => async (invocation) => {
     lease = await invocation.fn.pool.acquire(invocation.signal);
   } catch (error) {
     for (const line of startupLogOf(error)) invocation.log.user(line);
+    logStartFailure(invocation.log, error);
     throw error;
   }
   invocation.coldStart = lease.coldStart;
