@@ -97,11 +97,31 @@ function targetOf(services: GatewayServices, endpoint: ApigwEndpoint): DeployedF
   return services.registry.lookup(endpoint.fn.config.namespace, endpoint.fn.config.name, qualifier);
 }
 
-export function apigwRoutes(services: GatewayServices, options: ApigwRouteOptions = {}): Hono {
-  const app = new Hono();
-  const matcher = new EndpointMatcher(
+function endpointMatcher(services: GatewayServices): EndpointMatcher<ApigwEndpoint> {
+  return new EndpointMatcher(
     apigwEndpoints(services.registry.list()).map((endpoint) => ({ path: endpoint.info.path, method: endpoint.info.method, value: endpoint })),
   );
+}
+
+/**
+ * For WebSocket upgrades (the node server's 'upgrade' event, outside Hono): the web function an API
+ * gateway endpoint routes `method url` to, with the path its server sees; undefined when the endpoint
+ * that wins is not a web function's, or none matches. Throws 442 for a missing qualifier.
+ */
+export function apigwUpgradeTargets(services: GatewayServices): (method: string, url: string) => { fn: DeployedFunction; path: string } | undefined {
+  const matcher = endpointMatcher(services);
+  return (method, rawUrl) => {
+    const url = new URL(rawUrl, 'http://upgrade.invalid');
+    const match = matcher.match(method, url.pathname);
+    if (!match) return undefined;
+    const fn = targetOf(services, match.value);
+    return fn.config.type === 'web' ? { fn, path: match.relativePath + url.search } : undefined;
+  };
+}
+
+export function apigwRoutes(services: GatewayServices, options: ApigwRouteOptions = {}): Hono {
+  const app = new Hono();
+  const matcher = endpointMatcher(services);
   app.all('*', async (c, next) => {
     const url = new URL(c.req.url);
     const match = matcher.match(c.req.method, url.pathname);

@@ -12,7 +12,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
 import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
-import type { WebPassThrough } from './apigw.ts';
+import { apigwUpgradeTargets, type WebPassThrough } from './apigw.ts';
 import { createWebPipeline, httpExchange, upgradeExchange, writeRawError, type WebPipeline } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
 
@@ -36,6 +36,8 @@ interface NodeBindings {
 
 export function webRoutes(deps: { services: GatewayServices; globalLimiter: ConcurrencyLimiter }): WebRoutes {
   const targets = new WebTargets(deps.services.registry);
+  // Built on first use: the functions are deployed after the routes are created.
+  let apigwTargets: ReturnType<typeof apigwUpgradeTargets> | undefined;
   const pipeline: WebPipeline = createWebPipeline({ store: deps.services.store, globalLimiter: deps.globalLimiter });
   const upgraded = new Set<Duplex>();
 
@@ -91,6 +93,9 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     let target: WebTarget | undefined;
     try {
       target = targets.resolve(request.headers.host, request.url ?? '/');
+      // A web function behind an API gateway endpoint takes WebSocket upgrades there too.
+      apigwTargets ??= apigwUpgradeTargets(deps.services);
+      target ??= apigwTargets(request.method ?? 'GET', request.url ?? '/');
     } catch (error) {
       writeRawError(socket, error, requestId);
       return;

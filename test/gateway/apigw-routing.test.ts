@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startTestGateway } from '../helpers/gateway.ts';
-import { request } from '../web/helpers.ts';
+import { openWebSocket, request } from '../web/helpers.ts';
 
 const fixture = (path: string): string => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
 const endpoint = (path: string, method: string) => ({ path, method });
@@ -142,4 +142,19 @@ t.test('a web function behind API gateway gets the original request, path relati
   const notFound = await request(webGateway.url, '/other', {});
   t.equal(notFound.status, 404);
   t.equal(notFound.json.url, '/other');
+});
+
+t.test('a WebSocket upgrade on an API gateway endpoint reaches the web function', async (t) => {
+  const socket = await openWebSocket(webGateway.url, '/api/chat?room=1');
+  t.equal(socket.status, 101, socket.head);
+  t.ok(socket.accepted, 'the handshake is the server\'s own');
+  t.match(socket.head, /^x-seen-url: \/chat\?room=1$/im, 'the path relative to the endpoint');
+  t.equal(await socket.send('hello'), '/chat?room=1 hello');
+  await socket.close();
+  // An upgrade no web function's endpoint takes stays a 404.
+  const echoOnly = await startTestGateway(t, {
+    functions: { echo: { src: fixture('node/echo'), runtime: 'Nodejs18.15', events: [{ apigw: { parameters: { endpoints: [endpoint('/', 'ANY')] } } }] } },
+  });
+  const refused = await openWebSocket(echoOnly.url, '/chat');
+  t.equal(refused.status, 404);
 });
