@@ -237,7 +237,7 @@ export function writeRawError(socket: Duplex, error: unknown, requestId: string)
  * A WebSocket (or other) upgrade: the handshake goes to the server; on 101 both sockets are piped until
  * either side closes. The connection lives at most the function's timeout, like SCF's web functions.
  */
-export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head: Buffer, path: string): Exchange {
+export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head: Buffer, path: string, extraHeaders: Record<string, string> = {}): Exchange {
   return (server, invocation) =>
     new Promise<void>((resolve, reject) => {
       const { fn, requestId } = invocation;
@@ -246,7 +246,7 @@ export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head:
       const upstream = server.request({
         method: incoming.method,
         path,
-        headers: upstreamHeaders(incoming, fn, requestId, true),
+        headers: upstreamHeaders(incoming, fn, requestId, true, extraHeaders),
         agent: false,
       });
       let upstreamSocket: Duplex | undefined;

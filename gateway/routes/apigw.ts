@@ -108,14 +108,31 @@ function endpointMatcher(services: GatewayServices): EndpointMatcher<ApigwEndpoi
  * gateway endpoint routes `method url` to, with the path its server sees; undefined when the endpoint
  * that wins is not a web function's, or none matches. Throws 442 for a missing qualifier.
  */
-export function apigwUpgradeTargets(services: GatewayServices): (method: string, url: string) => { fn: DeployedFunction; path: string } | undefined {
+export function apigwUpgradeTargets(
+  services: GatewayServices,
+): (incoming: IncomingMessage, requestId: string) => { fn: DeployedFunction; path: string; headers: Record<string, string> } | undefined {
   const matcher = endpointMatcher(services);
-  return (method, rawUrl) => {
-    const url = new URL(rawUrl, 'http://upgrade.invalid');
-    const match = matcher.match(method, url.pathname);
+  return (incoming, requestId) => {
+    const url = new URL(incoming.url ?? '/', 'http://upgrade.invalid');
+    const match = matcher.match(incoming.method ?? 'GET', url.pathname);
     if (!match) return undefined;
     const fn = targetOf(services, match.value);
-    return fn.config.type === 'web' ? { fn, path: match.relativePath + url.search } : undefined;
+    if (fn.config.type !== 'web') return undefined;
+    return { fn, path: match.relativePath + url.search, headers: backendHeaders(incoming, requestId) };
+  };
+}
+
+/** The headers API gateway adds for HTTP backends (API gateway docs, "API 网关传递给后端的结构体"). */
+function backendHeaders(incoming: IncomingMessage, requestId: string): Record<string, string> {
+  const apiRequestId = apiRequestIdOf(requestId);
+  const scheme = schemeOf(incoming);
+  return {
+    'X-Client-Proto': scheme,
+    'X-Client-Proto-Ver': `HTTP/${incoming.httpVersion}`,
+    'X-Real-IP': sourceIpOf(incoming),
+    'X-Api-RequestId': apiRequestId,
+    'X-B3-TraceId': apiRequestId,
+    'X-Api-Scheme': scheme,
   };
 }
 
@@ -159,7 +176,7 @@ export function apigwRoutes(services: GatewayServices, options: ApigwRouteOption
 
 /**
  * A web function behind API gateway: the request goes through natively (SCF: "API 网关会将 HTTP 请求直接
- * 透传"), with the headers API gateway adds for HTTP backends (API gateway docs, "API 网关传递给后端的结构体").
+ * 透传"), with the headers API gateway adds for its backends.
  */
 async function passThrough(
   options: ApigwRouteOptions,
@@ -169,23 +186,7 @@ async function passThrough(
   if (!incoming || !outgoing || !options.webPassThrough) {
     throw new FnError('INTERNAL', `web function ${fn.config.name} behind API gateway needs the gateway's node HTTP server`);
   }
-  const apiRequestId = apiRequestIdOf(requestId);
-  const scheme = schemeOf(incoming);
-  options.webPassThrough({
-    incoming,
-    outgoing,
-    fn,
-    path: request.path,
-    requestId,
-    headers: {
-      'X-Client-Proto': scheme,
-      'X-Client-Proto-Ver': `HTTP/${incoming.httpVersion}`,
-      'X-Real-IP': sourceIpOf(incoming),
-      'X-Api-RequestId': apiRequestId,
-      'X-B3-TraceId': apiRequestId,
-      'X-Api-Scheme': scheme,
-    },
-  });
+  options.webPassThrough({ incoming, outgoing, fn, path: request.path, requestId, headers: backendHeaders(incoming, requestId) });
   await new Promise<void>((resolve) => (outgoing.closed ? resolve() : outgoing.once('close', () => resolve())));
   return RESPONSE_ALREADY_SENT;
 }

@@ -90,12 +90,12 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => undefined);
-    let target: WebTarget | undefined;
+    let target: (WebTarget & { headers?: Record<string, string> }) | undefined;
     try {
       target = targets.resolve(request.headers.host, request.url ?? '/');
       // A web function behind an API gateway endpoint takes WebSocket upgrades there too.
       apigwTargets ??= apigwUpgradeTargets(deps.services);
-      target ??= apigwTargets(request.method ?? 'GET', request.url ?? '/');
+      target ??= apigwTargets(request, requestId);
     } catch (error) {
       writeRawError(socket, error, requestId);
       return;
@@ -112,7 +112,7 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
       fn: target.fn,
       requestId,
       signal: controller.signal,
-      exchange: upgradeExchange(request, socket, head, target.path),
+      exchange: upgradeExchange(request, socket, head, target.path, target.headers),
     }).catch((error) => {
       if (socket.writable && !socket.destroyed) writeRawError(socket, error, requestId);
     });

@@ -149,6 +149,7 @@ t.test('a WebSocket upgrade on an API gateway endpoint reaches the web function'
   t.equal(socket.status, 101, socket.head);
   t.ok(socket.accepted, 'the handshake is the server\'s own');
   t.match(socket.head, /^x-seen-url: \/chat\?room=1$/im, 'the path relative to the endpoint');
+  t.match(socket.head, /^x-seen-api-request-id: [0-9a-f]{32}$/im, "API gateway's headers");
   t.equal(await socket.send('hello'), '/chat?room=1 hello');
   await socket.close();
   // An upgrade no web function's endpoint takes stays a 404.
