@@ -152,6 +152,8 @@ t.test('through the gateway: a timer firing every second, topics delivering to N
   const tick = await client.event(tickEvents[0].RequestId);
   t.match(tick, { source: 'timer:every-second', event: { Type: 'Timer', TriggerName: 'every-second', Message: 'tick', Time: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/ } });
   t.same(tick.result, { got: tick.event });
+  // scf-go-lib's TimerEvent: exactly these four strings.
+  t.same(Object.entries(tick.event).map(([key, value]) => [key, typeof value]).sort(), [['Message', 'string'], ['Time', 'string'], ['TriggerName', 'string'], ['Type', 'string']]);
 
   const one = await client.request('POST', '/topics/orders/messages', { msgBody: 'order 1', msgTag: ['new'] });
   t.equal(one.status, 202);
