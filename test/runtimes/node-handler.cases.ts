@@ -111,6 +111,7 @@ export function runNodeHandlerCases(t: Test, options: NodeHandlerCaseOptions): v
       t.equal(error.code, code, `${fixture} ${overrides.handler ?? ''}`);
       t.equal(error.status, code === 'HANDLER_NOT_FOUND' ? 437 : 443);
       t.match(error.message, message);
+      if (code === 'USER_CODE_LOAD_ERROR') t.match(error.stackTrace, new RegExp(`${fixture}/index\\.js:\\d`), 'the stack points into the user file');
       t.equal(instance.alive, false, 'a failed start leaves no usable instance');
     }
   });

@@ -101,6 +101,10 @@ t.test('the V8 heap follows the memory size; start-up-only variables get a fresh
     const limitMb = ((await invoke(instance)) as number) / 1048576;
     t.ok(limitMb >= memoryMb && limitMb < memoryMb + 64, `${memoryMb} MB: a heap limit of ${limitMb.toFixed(0)} MB`);
   }
+  const burst = await startedWith(adapter, t, fullSpec('heapBurst'));
+  const error = await failure(call(burst, {}, 10000).result);
+  t.equal(error.code, 'MEMORY_LIMIT', 'one allocation the size of the whole memory is a 434');
+  t.equal(burst.alive, false);
   const instance = await startedWith(adapter, t, fullSpec('headerSize', { environment: { NODE_OPTIONS: '--max-http-header-size=12345' } }));
   t.equal(await invoke(instance), 12345, 'NODE_OPTIONS applies');
 });

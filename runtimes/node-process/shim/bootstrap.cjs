@@ -74,12 +74,19 @@ function receive(message) {
 
 // ---- errors as the user should see them ----
 
-/** The user's frames only: everything from the first shim frame on, and Node's loader frames above it, is runtime. */
+/** Text without the shim's line in a "Require stack:" list (the user's module is required by the shim). */
+function hideShim(text) {
+  return text.split(`\n- ${SHIM_FILE}`).join('');
+}
+
+/**
+ * The user's frames only: everything from the first shim frame on is runtime, and so are Node's own
+ * frames below the user's (the module loader, the timer list); a deep stack may end before the shim.
+ */
 function userStack(stack) {
-  const lines = stack.split('\n');
-  const cut = lines.findIndex((line) => line.includes(SHIM_FILE));
-  if (cut < 0) return stack;
-  const kept = lines.slice(0, cut);
+  const lines = hideShim(stack).split('\n');
+  const cut = lines.findIndex((line) => /^\s+at /.test(line) && line.includes(SHIM_FILE));
+  const kept = cut < 0 ? lines : lines.slice(0, cut);
   while (kept.length > 1 && /^\s+at (.*\(node:internal\/|node:internal\/|new Promise \(<anonymous>\))/.test(kept[kept.length - 1])) kept.pop();
   return kept.join('\n');
 }
@@ -88,7 +95,8 @@ function userStack(stack) {
 function describe(error) {
   try {
     if (error instanceof Error || (error !== null && typeof error === 'object' && typeof error.message === 'string')) {
-      return { name: String(error.name || 'Error'), message: String(error.message), stack: typeof error.stack === 'string' ? userStack(error.stack) : '' };
+      const stack = typeof error.stack === 'string' ? userStack(error.stack) : '';
+      return { name: String(error.name || 'Error'), message: hideShim(String(error.message)), stack };
     }
     if (typeof error === 'string') return { message: error, stack: '' };
     let message;
