@@ -13,16 +13,30 @@
  * Memory: RSS sampling of the process tree decides (434), as for every function process. V8's old space is
  * capped at the memory size as well (`--max-old-space-size`), so the JavaScript heap alone can never pass
  * it; the process's RSS (heap plus Node's own ~40 MB) reaches the limit first, and the sampler kills it.
- * A heap size is fixed when V8 starts, so pre-warmed spares are started for PREWARM_MEMORY_MB (the SCF
- * default memory size) and a function of another size gets a fresh process.
+ * Memory outside the heap (Buffers, native addons) has the other runtimes' RLIMIT_DATA backstop, set at
+ * spawn through prlimit because Node cannot set an rlimit on itself: one huge Buffer fails at once with
+ * "Array buffer allocation failed", which the shim reports as 434. A heap that outgrows V8's limit between
+ * two samples is fatal in Node, with no JavaScript left to report it; Node's diagnostic report on fatal
+ * errors is written instead (FATAL_REPORT_FILE in the process's private folder) and read as 434 here.
+ * Heap size and rlimit are fixed when
+ * the process starts, so pre-warmed spares are started for PREWARM_MEMORY_MB (the SCF default memory
+ * size) and a function of another size gets a fresh process.
  */
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModuleResolver } from '../node/modules.ts';
+import { FnError } from '../../gateway/errors.ts';
 import type { FunctionSpec } from '../runtime.ts';
+import { dataRlimitBytes } from '../subprocess/memory.ts';
+import type { ExitInfo, FunctionProcess } from '../subprocess/process.ts';
 import { ShimRuntime, type Interpreter, type InterpreterProfile, type ShimRuntimeAdapter, type ShimRuntimeOptions } from '../subprocess/shim-adapter.ts';
 
 export const NODE_PROCESS_SHIM = fileURLToPath(new URL('./shim/bootstrap.cjs', import.meta.url));
+/** Node's report of a fatal error, written by the shim's process into its private folder (as shim/bootstrap.cjs names it). */
+export const FATAL_REPORT_FILE = 'fngate-fatal-report.json';
+/** The report's trigger for V8 running out of heap (Node's `OOMErrorHandler`). */
+const OOM_TRIGGER = 'OOMError';
 /** The memory size pre-warmed spares are started for: SCF's (and fngate.yml's) default `memorySize`. */
 export const PREWARM_MEMORY_MB = 128;
 
@@ -53,12 +67,29 @@ export const nodeProcessProfile: InterpreterProfile = {
   // Node cannot dup2 stderr onto stdout, and console.log / console.error lines must keep their order.
   mergeStderr: true,
 
+  dataLimitBytes: (spec) => dataRlimitBytes(spec?.memoryMb ?? PREWARM_MEMORY_MB),
+
   runtimeVariables: async (spec: FunctionSpec) => ({ NODE_PATH: new ModuleResolver(spec.codeDir, spec.layerDirs).nodePath }),
 
   neutralVariables: () => ({}),
 
+  explainExit: (_info: ExitInfo, process: FunctionProcess, spec: FunctionSpec) => {
+    const header = fatalReportHeader(process.tempDir);
+    if (header?.trigger !== OOM_TRIGGER) return undefined;
+    return new FnError('MEMORY_LIMIT', `the function ran out of memory (${header.event ?? 'heap limit reached'}); its memory size is ${spec.memoryMb} MB`);
+  },
+
   canAdopt: (spec) => spec.memoryMb === PREWARM_MEMORY_MB && !Object.keys(spec.environment).some(isStartupVariable),
 };
+
+/** The header of the fatal-error report a dead process left, if any. */
+function fatalReportHeader(tempDir: string): { trigger?: string; event?: string } | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(tempDir, FATAL_REPORT_FILE), 'utf8')) as { header?: { trigger?: string; event?: string } }).header;
+  } catch {
+    return undefined;
+  }
+}
 
 export type NodeProcessRuntimeOptions = ShimRuntimeOptions;
 

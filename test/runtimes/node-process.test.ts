@@ -38,10 +38,12 @@ t.test('everything Node.js has: child_process, worker_threads, a spawned node', 
   t.equal(await invoke(spawner, { code }), execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' }), '`node -e` from the function PATH');
 });
 
-t.test('an ES module handler (index.mjs)', async (t) => {
+t.test('ES module handlers: index.mjs, and index.js in a "type": "module" package', async (t) => {
   const instance = await startedWith(adapter, t, nodeSpec('esm', { codeDir: join(FIXTURES, 'esm') }));
   const { createHash } = await import('node:crypto');
   t.same(await invoke(instance, { text: 'hello' }), { module: 'esm', sha: createHash('sha1').update('hello').digest('hex') });
+  const typed = await startedWith(adapter, t, nodeSpec('esm-package', { codeDir: join(FIXTURES, 'esm-package') }));
+  t.same(await invoke(typed), { module: 'esm', file: 'index.js' });
 });
 
 t.test('environment: the function variables, built-ins, NODE_PATH with layers, a private TMPDIR, cwd = code', async (t) => {
@@ -105,6 +107,15 @@ t.test('the V8 heap follows the memory size; start-up-only variables get a fresh
   const error = await failure(call(burst, {}, 10000).result);
   t.equal(error.code, 'MEMORY_LIMIT', 'one allocation the size of the whole memory is a 434');
   t.equal(burst.alive, false);
+  for (const memoryMb of [128, 256]) {
+    const bomb = await startedWith(adapter, t, fullSpec('bufferBomb', { memoryMb }));
+    const begin = performance.now();
+    const bombError = await failure(call(bomb, {}, 10000).result);
+    t.equal(bombError.code, 'MEMORY_LIMIT', `${memoryMb} MB: a Buffer of three times the memory size is a 434`);
+    t.match(bombError.message, /Array buffer allocation failed/);
+    t.ok(performance.now() - begin < 1000, 'at once: the data rlimit refuses it before anything is touched');
+    t.equal(bomb.alive, false, 'the instance is replaced');
+  }
   const instance = await startedWith(adapter, t, fullSpec('headerSize', { environment: { NODE_OPTIONS: '--max-http-header-size=12345' } }));
   t.equal(await invoke(instance), 12345, 'NODE_OPTIONS applies');
 });

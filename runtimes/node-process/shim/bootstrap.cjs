@@ -26,6 +26,8 @@ const { format, inspect } = require('node:util');
 
 const TO_HOST_FD = 3;
 const FROM_HOST_FD = 4;
+/** Must match FATAL_REPORT_FILE in ../adapter.ts. */
+const FATAL_REPORT_FILE = 'fngate-fatal-report.json';
 const SHIM_FILE = __filename;
 // User code may replace these globals; the runtime keeps its own.
 const { parse, stringify } = JSON;
@@ -66,6 +68,14 @@ input.on('data', (chunk) => {
 // fngate closed the channel (it ended or died): so does the function.
 input.on('end', () => process.exit(0));
 input.on('error', () => process.exit(0));
+
+// V8 running out of heap is fatal, with no JavaScript left to tell fngate: Node's diagnostic report is
+// written instead, into the process's private folder (TMPDIR as spawned, before `load` applies the
+// function's own), where fngate reads it as a 434.
+process.report.reportOnFatalError = true;
+process.report.excludeNetwork = true;
+process.report.directory = require('node:os').tmpdir();
+process.report.filename = FATAL_REPORT_FILE;
 
 function receive(message) {
   if (message.op === 'load') void onLoad(message);
@@ -203,6 +213,7 @@ async function onLoad(message) {
       error instanceof HandlerNotFound
         ? { code: 'HANDLER_NOT_FOUND', message: error.message, stackTrace: '', errorType: 'HandlerNotFound' }
         : loadError(error);
+    if (isOutOfMemory(error)) failure.code = 'MEMORY_LIMIT';
   }
   if (failure) {
     send({ op: 'error', error: failure, fatal: true });
@@ -241,10 +252,18 @@ function settleValue(invocation, value) {
 function settleError(invocation, error) {
   if (invocation.outcome !== undefined) return;
   const described = describe(error === undefined || error === null ? new Error(`the handler failed with ${error}`) : error);
-  const data = { code: 'USER_CODE_EXCEPTION', message: described.message, stackTrace: described.stack };
+  const outOfMemory = isOutOfMemory(error);
+  const data = { code: outOfMemory ? 'MEMORY_LIMIT' : 'USER_CODE_EXCEPTION', message: described.message, stackTrace: described.stack };
   if (described.name !== undefined) data.errorType = described.name;
   invocation.outcome = { op: 'error', requestId: invocation.requestId, error: data };
+  // The memory is back once the frames unwound, but the instance is replaced, as SCF does (and Python here).
+  if (outOfMemory) invocation.outcome.fatal = true;
   scheduleCheck();
+}
+
+/** The data rlimit refused an allocation (a Buffer, an ArrayBuffer): the function is over its memory. */
+function isOutOfMemory(error) {
+  return error instanceof RangeError && error.message === 'Array buffer allocation failed';
 }
 
 /** Runs after the microtasks already queued, so work chained right after a result is still counted. */
@@ -268,6 +287,7 @@ function check(loopEmpty) {
   if (loopEmpty || invocation.context.callbackWaitsForEmptyEventLoop === false) {
     current = null;
     send(invocation.outcome);
+    if (invocation.outcome.fatal) process.exit(1);
     input.ref();
   }
 }
