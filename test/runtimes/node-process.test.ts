@@ -38,6 +38,17 @@ t.test('everything Node.js has: child_process, worker_threads, a spawned node', 
   t.equal(await invoke(spawner, { code }), execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' }), '`node -e` from the function PATH');
 });
 
+t.test('the channel stays the shim’s: child processes do not inherit it; a 5 MB event arrives whole', async (t) => {
+  const fds = await startedWith(adapter, t, fullSpec('fds'));
+  const { channel, child, leaked } = (await invoke(fds)) as { channel: string[]; child: number; leaked: string[] };
+  t.match(channel, [/^socket:/, /^socket:/]);
+  t.ok(child >= 3, `the shell's fds were listed (${child})`);
+  t.same(leaked, []);
+  const size = await startedWith(adapter, t, fullSpec('size'));
+  const text = `${'é'.repeat(5 * 1024 * 1024 / 2 - 2)}end`;
+  t.same(await invoke(size, { text }), { length: text.length, last: 'end' });
+});
+
 t.test('ES module handlers: index.mjs, and index.js in a "type": "module" package', async (t) => {
   const instance = await startedWith(adapter, t, nodeSpec('esm', { codeDir: join(FIXTURES, 'esm') }));
   const { createHash } = await import('node:crypto');

@@ -53,17 +53,21 @@ function send(message) {
   while (offset < buffer.length) offset += fs.writeSync(TO_HOST_FD, buffer, offset);
 }
 
+// fds 3 and 4 are close-on-exec (libuv marks them so), so the user's child processes never hold the channel.
 const input = new net.Socket({ fd: FROM_HOST_FD, readable: true, writable: false });
+/** The start of a line whose end has not arrived yet (an event of several MB comes in many chunks). */
 let pending = '';
 input.setEncoding('utf8');
 input.on('data', (chunk) => {
-  pending += chunk;
+  let start = 0;
   let newline;
-  while ((newline = pending.indexOf('\n')) >= 0) {
-    const line = pending.slice(0, newline);
-    pending = pending.slice(newline + 1);
-    if (line.trim() !== '') receive(parse(line));
+  while ((newline = chunk.indexOf('\n', start)) >= 0) {
+    const line = pending + chunk.slice(start, newline);
+    pending = '';
+    start = newline + 1;
+    if (line !== '') receive(parse(line));
   }
+  pending += chunk.slice(start);
 });
 // fngate closed the channel (it ended or died): so does the function.
 input.on('end', () => process.exit(0));
