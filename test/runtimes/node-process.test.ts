@@ -18,8 +18,9 @@ const FULL = join(FIXTURES, 'full');
 const adapter = nodeProcessRuntime();
 t.teardown(() => adapter.close());
 
+// A generous init timeout: several cases need a fresh process, and the test machine may be busy.
 const fullSpec = (handler: string, overrides = {}) =>
-  nodeSpec('full', { name: 'node-full', codeDir: FULL, handler: `index.${handler}`, ...overrides });
+  nodeSpec('full', { name: 'node-full', codeDir: FULL, handler: `index.${handler}`, initTimeoutMs: 15000, ...overrides });
 
 runNodeHandlerCases(t, { adapter, memoryBombMb: 128 });
 
