@@ -196,7 +196,8 @@ export function loadConfig(dir: string): GatewayConfig {
     }
     const isWebLike = input.type === 'web' || runtimeKind === 'custom' || input.eventInvoke === 'http';
     if (input.nodeRuntime !== undefined && (runtimeKind !== 'nodejs' || isWebLike)) {
-      errors.push(`${where}: key "nodeRuntime": only valid for Node.js event functions (web functions always run as processes)`);
+      const why = runtimeKind === 'nodejs' ? ' (a web function runs its own server process already)' : '';
+      errors.push(`${where}: key "nodeRuntime": only valid for Node.js event functions${why}`);
       continue;
     }
     const initTimeoutS = input.initTimeout ?? (isWebLike ? DEFAULT_WEB_INIT_TIMEOUT_S : input.timeout);

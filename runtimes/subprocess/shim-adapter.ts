@@ -1,12 +1,12 @@
 /**
- * A RuntimeAdapter for interpreters that run a fngate shim (Python, PHP): the shim speaks the pipe
- * protocol and loads the function named in its `load` message. What differs per language is an
- * InterpreterProfile; everything else (pre-warming, environment, limits) is here once.
+ * A RuntimeAdapter for interpreters that run a fngate shim (Python, PHP, Java, Node.js process mode):
+ * the shim speaks the pipe protocol and loads the function named in its `load` message. What differs per
+ * language is an InterpreterProfile; everything else (pre-warming, environment, limits) is here once.
  *
  * Pre-warming and the environment: a process's environment is fixed when it is spawned, and a spare is
  * spawned before its function is known, so it starts with a neutral environment (PATH, HOME, TMPDIR and
  * the profile's neutral variables, nothing of the gateway's). The function's complete environment
- * travels in `load`, and the shim applies it (Python `os.environ`, PHP `putenv`) before it imports any
+ * travels in `load`, and the shim applies it (Python `os.environ`, PHP `putenv`, Node.js `process.env`) before it imports any
  * user code. Variables an interpreter reads only while starting cannot be applied that way, so
  * functions that set them get a fresh process (`canAdopt`). Fresh processes get the same `load`, so both
  * paths run the same code.
