@@ -22,7 +22,8 @@ export function nodeSpec(fixture: string, overrides: Partial<FunctionSpec> = {})
     layerDirs: [],
     memoryMb: 128,
     timeoutMs: 3000,
-    initTimeoutMs: 3000,
+    // Generous: a process-mode start that finds no spare boots a Node.js process, slow on a busy machine.
+    initTimeoutMs: 15000,
     environment: {},
     platform: { region: 'ap-guangzhou', appId: '1250000000', uin: '100000000001' },
     ...overrides,

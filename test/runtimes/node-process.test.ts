@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { nodeProcessRuntime } from '../../runtimes/node-process/adapter.ts';
+import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { NODE_FIXTURES, call, collect, failure, invoke, nodeSpec, startedWith, texts } from '../helpers/node-instances.ts';
 import { runNodeHandlerCases } from './node-handler.cases.ts';
@@ -18,9 +19,7 @@ const FULL = join(FIXTURES, 'full');
 const adapter = nodeProcessRuntime();
 t.teardown(() => adapter.close());
 
-// A generous init timeout: several cases need a fresh process, and the test machine may be busy.
-const fullSpec = (handler: string, overrides = {}) =>
-  nodeSpec('full', { name: 'node-full', codeDir: FULL, handler: `index.${handler}`, initTimeoutMs: 15000, ...overrides });
+const fullSpec = (handler: string, overrides = {}) => nodeSpec('full', { name: 'node-full', codeDir: FULL, handler: `index.${handler}`, ...overrides });
 
 runNodeHandlerCases(t, { adapter, memoryBombMb: 128 });
 
@@ -83,6 +82,19 @@ t.test('environment: the function variables, built-ins, NODE_PATH with layers, a
   t.equal(version, process.version);
   await instance.close();
   t.notOk(existsSync(env.TMPDIR), 'the temp folder goes with the instance');
+});
+
+t.test('pre-warmed spares serve functions of the default memory size without start-up-only variables', async (t) => {
+  const warmed = nodeProcessRuntime();
+  t.teardown(() => warmed.close());
+  await warmed.warm();
+  const tempDirOf = async (overrides: Partial<FunctionSpec>): Promise<string> => {
+    const instance = await startedWith(warmed, t, fullSpec('env', overrides));
+    return ((await invoke(instance)) as { env: Record<string, string> }).env.TMPDIR;
+  };
+  t.match(await tempDirOf({}), /fngate-nodejs-spare-/, '128 MB: a spare');
+  t.notMatch(await tempDirOf({ memoryMb: 256 }), /-spare-/, '256 MB: a fresh process (V8 heap and rlimit are fixed at start)');
+  t.notMatch(await tempDirOf({ environment: { NODE_OPTIONS: '--no-warnings' } }), /-spare-/, 'NODE_OPTIONS: a fresh process');
 });
 
 t.test('process.exit() is a 439 and ends the instance', async (t) => {
