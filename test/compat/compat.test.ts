@@ -12,6 +12,7 @@
  */
 import { fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { builtinModules } from 'node:module';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,21 +61,21 @@ const DEBIAN_PACKAGE: Record<ServiceName, string> = { postgres: 'postgresql', re
 const APIGW_REQUEST = { method: 'POST', path: '/users/42', query: {} as Record<string, string>, body: { hello: 'apigw' } };
 
 const files = readdirSync(join(FIXTURE, 'cases')).filter((f) => f.endsWith('.js')).sort();
-const cases: Case[] = files.map((file) => ({ name: file.slice(0, -3), file, needs: NEEDS[file.slice(0, -3)] ?? [] }));
-for (const name of ['express', 'koa']) cases.push({ name: `${name} (apigw /)`, file: `${name}.js`, needs: [], viaApigw: true });
+const allCases: Case[] = files.map((file) => ({ name: file.slice(0, -3), file, needs: NEEDS[file.slice(0, -3)] ?? [] }));
+for (const name of ['express', 'koa']) allCases.push({ name: `${name} (apigw /)`, file: `${name}.js`, needs: [], viaApigw: true });
+/** FNGATE_COMPAT_ONLY=pg,axios runs those cases only (while working on one built-in). */
+const only = process.env.FNGATE_COMPAT_ONLY?.split(',').map((name) => name.trim());
+const cases = only ? allCases.filter((c) => only.includes(c.name) || only.includes(c.name.split(' ')[0]!)) : allCases;
 
 t.setTimeout(280_000);
 
-const fixtureStarted = Date.now();
-const installed = await ensureFixture(FIXTURE);
-t.comment(`fixture: ${installed ? `npm ci in ${((Date.now() - fixtureStarted) / 1000).toFixed(1)} s` : 'node_modules matches package-lock.json'}`);
-
-// Services and the cloud stand-in start together; a missing server binary skips its cases outside CI.
+// npm ci and the database servers start together; a missing server binary skips its cases outside CI.
 const services = new Map<ServiceName, Service>();
 const missing = new Map<ServiceName, string>();
 const starters: Record<ServiceName, () => Promise<Service>> = { postgres: startPostgres, redis: startRedis, mariadb: startMariadb };
-const [cloud] = await Promise.all([
-  startCloud(FIXTURE),
+const setupStarted = Date.now();
+const [installed] = await Promise.all([
+  ensureFixture(FIXTURE),
   ...(Object.entries(starters) as Array<[ServiceName, () => Promise<Service>]>).map(async ([name, start]) => {
     try {
       const service = await start();
@@ -86,6 +87,12 @@ const [cloud] = await Promise.all([
     }
   }),
 ]);
+t.comment(
+  `setup ${((Date.now() - setupStarted) / 1000).toFixed(1)} s: ${installed ? 'npm ci of the fixture' : 'fixture node_modules match package-lock.json'}; ` +
+    `servers: ${[...services.keys()].join(', ') || 'none'}${missing.size ? `; missing: ${[...missing.values()].join('; ')}` : ''}`,
+);
+// The cloud stand-in uses the fixture's `ws`, so it starts after the install.
+const cloud = await startCloud(FIXTURE);
 t.teardown(() => cloud.close());
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', {
@@ -200,8 +207,12 @@ const apigwFunction = (c: Case, mode: Mode) => ({
 
 // One gateway for the invoke-API cases; one per apigw case and mode, since each mounts an app at `/`.
 const direct = cases.filter((c) => !c.viaApigw);
+const probeName = (mode: Mode) => `builtins-${mode}`;
 const gateway = await startTestGateway(t, {
-  functions: Object.fromEntries(direct.flatMap((c) => modes.map((mode) => [functionName(c, mode), functionConfig(c, mode)]))),
+  functions: {
+    ...Object.fromEntries(direct.flatMap((c) => modes.map((mode) => [functionName(c, mode), functionConfig(c, mode)]))),
+    ...Object.fromEntries(modes.map((mode) => [probeName(mode), { ...functionConfig(cases[0]!, mode), handler: 'probe/builtins.main_handler' }])),
+  },
 });
 const apigwGateways = new Map<string, TestGateway>();
 for (const c of cases.filter((c) => c.viaApigw)) {
@@ -216,6 +227,8 @@ interface OracleResult {
   ok: boolean;
   value?: unknown;
   error?: { name: string; message: string };
+  /** The Node built-ins the handler's packages required in Node. */
+  builtins?: string[];
 }
 
 function runOracle(c: Case, event: unknown): Promise<OracleResult> {
@@ -237,6 +250,9 @@ function runOracle(c: Case, event: unknown): Promise<OracleResult> {
 }
 
 const firstLine = (text: string) => text.trim().split('\n')[0]!.slice(0, 160);
+/** `443 Error: Cannot load module "x": <why>` → `443 Cannot load module "x"`: the line to keep in the table. */
+const shortReason = (detail: string) => detail.replace(/^(\d{3}) (?:Error: )?(Cannot load module "[^"]+").*$/, '$1 $2').replace(/'/g, '"');
+
 
 /** The first path where two JSON values differ, for a one-line report. */
 function firstDifference(actual: unknown, expected: unknown, path = '$'): string | null {
@@ -273,7 +289,13 @@ async function runViaApigw(c: Case, mode: Mode, expected: { statusCode: number; 
   const text = await response.text();
   const actual = { status: response.status, app: response.headers.get('x-app'), body: text };
   const wanted = { status: expected.statusCode, app: expected.headers['x-app'] ?? null, body: expected.body };
-  if (actual.status !== wanted.status && actual.app === null) return { pass: false, detail: `${actual.status} ${firstLine(text)}` };
+  if (actual.status !== wanted.status && actual.app === null) {
+    let message = text;
+    try {
+      message = JSON.parse(text).errorMessage ?? text;
+    } catch {}
+    return { pass: false, detail: `${actual.status} ${firstLine(message)}` };
+  }
   const difference = firstDifference(actual, wanted);
   return difference ? { pass: false, detail: `differs: ${difference}` } : { pass: true, detail: '✓' };
 }
@@ -300,15 +322,20 @@ const runnable = cases.filter((c) => {
   if (absent.length) skipped.set(c.name, absent.map((name) => `${name} not installed (Debian package ${DEBIAN_PACKAGE[name]})`).join('; '));
   return absent.length === 0;
 });
+const timings: Array<[string, number]> = [];
 const started = Date.now();
 await pool(
   runnable.flatMap((c) => [
     async () => {
+      const oracleStarted = Date.now();
       const oracle = await runOracle(c, eventFor(c, 'oracle'));
       oracles.set(c.name, oracle);
+      timings.push([`${c.name} (node)`, Date.now() - oracleStarted]);
       await Promise.all(
         modes.map(async (mode) => {
+          const modeStarted = Date.now();
           const outcome = await runInGateway(c, mode, eventFor(c, mode), oracle).catch((error: Error) => ({ pass: false, detail: firstLine(String(error.stack)) }));
+          timings.push([`${c.name} (${mode})`, Date.now() - modeStarted]);
           outcomes.set(c.name, { ...outcomes.get(c.name), [mode]: outcome });
         }),
       );
@@ -316,31 +343,51 @@ await pool(
   ]),
   CONCURRENCY,
 );
-t.comment(`${runnable.length} cases × ${modes.length} mode(s) + the Node oracle in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+// The built-ins × mode table: every public Node built-in required in each mode.
+const BUILTINS = builtinModules.filter((name) => !name.startsWith('_')).sort();
+const builtinRows = new Map<Mode, Record<string, string>>();
+for (const mode of modes) {
+  const response = await gateway.invoke(probeName(mode), { modules: BUILTINS });
+  builtinRows.set(mode, response.status === 200 ? response.json : Object.fromEntries(BUILTINS.map((name) => [name, `${response.status} ${firstLine(response.text)}`])));
+}
+
+const slowest = timings.sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name, ms]) => `${name} ${ms} ms`);
+t.comment(`${runnable.length} cases × ${modes.length} mode(s) + the Node oracle in ${((Date.now() - started) / 1000).toFixed(1)} s; slowest: ${slowest.join(', ')}`);
 
 // --- report ------------------------------------------------------------------------------------------
 
 const cell = (outcome: Outcome | undefined) => (outcome === undefined ? 'n/a' : outcome.pass ? '✓' : `✗ ${outcome.detail.replace(/\|/g, '\\|')}`);
+const builtinsOf = (c: Case) => (oracles.get(c.name)?.builtins ?? []).join(', ');
 const table = [
-  '| package | isolate | process |',
-  '| --- | --- | --- |',
+  '| package | isolate | process | Node built-ins it requires |',
+  '| --- | --- | --- | --- |',
   ...cases.map((c) => {
     const skip = skipped.get(c.name);
-    if (skip) return `| ${c.name} | skipped: ${skip} | skipped |`;
+    if (skip) return `| ${c.name} | skipped: ${skip} | skipped | |`;
     const row = outcomes.get(c.name) ?? {};
-    return `| ${c.name} | ${cell(row.isolate)} | ${cell(row.process)} |`;
+    return `| ${c.name} | ${cell(row.isolate)} | ${cell(row.process)} | ${builtinsOf(c)} |`;
   }),
 ];
 const count = (mode: Mode) => [...outcomes.values()].filter((row) => row[mode]?.pass).length;
 const summary = modes.map((mode) => `${mode} ${count(mode)}/${runnable.length} (${Math.round((100 * count(mode)) / runnable.length)} %)`).join(', ');
+const builtinCell = (value: string | undefined) =>
+  value === undefined ? 'n/a' : value === 'ok' ? '✓' : `✗ ${firstLine(value.replace(/^Cannot load module "[^"]+": /, '')).replace(/\|/g, '\\|')}`;
+const builtinTable = [
+  '| built-in | isolate | process |',
+  '| --- | --- | --- |',
+  ...BUILTINS.map((name) => `| ${name} | ${builtinCell(builtinRows.get('isolate')?.[name])} | ${builtinCell(builtinRows.get('process')?.[name])} |`),
+];
+const builtinCount = (mode: Mode) => BUILTINS.filter((name) => builtinRows.get(mode)?.[name] === 'ok').length;
+const builtinSummary = modes.map((mode) => `${mode} ${builtinCount(mode)}/${BUILTINS.length}`).join(', ');
 t.comment(`compatibility: ${summary}\n${table.join('\n')}`);
+t.comment(`Node built-ins that load: ${builtinSummary}\n${builtinTable.join('\n')}`);
 
 const observedExpectations = () =>
   `export const EXPECTED_IN_ISOLATE: Record<string, Expectation> = {\n${runnable
     .map((c) => {
       const outcome = outcomes.get(c.name)?.isolate;
-      const value = outcome?.pass ? 'pass' : `fail: ${outcome?.detail ?? 'not run'}`;
-      return `  ${JSON.stringify(c.name)}: ${JSON.stringify(value).replace(/^"|"$/g, "'").replace(/\\"/g, '"')},`;
+      const value = outcome?.pass ? 'pass' : `fail: ${shortReason(outcome?.detail ?? 'not run')}`;
+      return `  '${c.name}': '${value.replace(/[\\']/g, '"')}',`;
     })
     .join('\n')}\n};`;
 
@@ -350,7 +397,8 @@ if (process.env.FNGATE_COMPAT_WRITE === '1') {
     RESULTS_FILE,
     `# npm package compatibility\n\nWritten by \`FNGATE_COMPAT_WRITE=1 node test/run.mjs test/compat/compat.test.ts\` on ${new Date().toISOString().slice(0, 10)} ` +
       `(Node ${process.version}). Each case in \`test/compat/cases/\` runs in a function through the gateway and is compared with the ` +
-      `same handler run by real Node; ✓ means the results are equal.\n\n${summary}\n\n${table.join('\n')}\n`,
+      `same handler run by real Node; ✓ means the results are equal.\n\n${summary}\n\n${table.join('\n')}\n\n` +
+      `## Node built-ins by mode\n\n\`require(name)\` of every public built-in in a function: ${builtinSummary}.\n\n${builtinTable.join('\n')}\n`,
   );
 }
 
@@ -372,7 +420,12 @@ for (const c of cases) {
   });
 }
 
+t.test('every Node built-in loads in process mode', { skip: modes.includes('process') ? false : 'process mode not available' }, async (t) => {
+  const row = builtinRows.get('process')!;
+  t.same(BUILTINS.filter((name) => row[name] !== 'ok').map((name) => `${name}: ${row[name]}`), []);
+});
+
 t.test('every isolate expectation names a case', async (t) => {
-  const names = new Set(cases.map((c) => c.name));
+  const names = new Set(allCases.map((c) => c.name));
   t.same(Object.keys(EXPECTED_IN_ISOLATE).filter((name) => !names.has(name)), [], 'no stale lines in expectations.ts');
 });
