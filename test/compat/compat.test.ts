@@ -408,7 +408,7 @@ if (process.env.FNGATE_COMPAT_WRITE === '1') {
   writeFileSync(
     RESULTS_FILE,
     `# npm package compatibility\n\nWritten by \`FNGATE_COMPAT_WRITE=1 node test/run.mjs test/compat/compat.test.ts\` on ${new Date().toISOString().slice(0, 10)} ` +
-      `(Node ${process.version}). Each case in \`test/compat/cases/\` runs in a function through the gateway and is compared with the ` +
+      `(Node ${process.version}). Each case in \`test/fixtures/compat/cases/\` runs in a function through the gateway and is compared with the ` +
       `same handler run by real Node; ✓ means the results are equal.\n\n${summary}\n\n${table.join('\n')}\n\n` +
       `## Node built-ins by mode\n\n\`require(name)\` of every public built-in in a function: ${builtinSummary}.\n\n${builtinTable.join('\n')}\n`,
   );
