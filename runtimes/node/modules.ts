@@ -21,12 +21,23 @@ export interface SyntaxLocation {
   excerpt: string;
 }
 
-/** Built-ins whose whole point is the host (files, processes, sockets, threads): named in the error. */
+/** Built-ins the gateway's Node will back for the isolate (files, sockets, zlib): not there yet. */
 const HOST_MODULES = new Set([
-  'fs', 'fs/promises', 'child_process', 'net', 'http', 'https', 'http2', 'tls', 'dgram', 'dns', 'dns/promises',
-  'os', 'worker_threads', 'cluster', 'vm', 'v8', 'inspector', 'module', 'readline', 'repl', 'tty', 'zlib',
-  'perf_hooks', 'async_hooks', 'diagnostics_channel', 'wasi', 'trace_events', 'sqlite', 'test',
+  'fs', 'fs/promises', 'net', 'http', 'https', 'tls', 'dns', 'dns/promises', 'zlib',
 ]);
+
+/**
+ * Built-ins that need a whole Node process (processes, threads, a VM, the inspector, native code): an
+ * isolate can never offer them, so the message says how to run the function where they work.
+ */
+const PROCESS_MODULES = new Set([
+  'child_process', 'cluster', 'worker_threads', 'vm', 'v8', 'inspector', 'inspector/promises', 'http2',
+  'dgram', 'repl', 'wasi', 'trace_events', 'sqlite', 'test', 'test/reporters', 'readline', 'readline/promises',
+  'domain', 'module',
+]);
+
+/** What the 443 of a process-only built-in or a native addon tells the user to do. */
+const PROCESS_MODE_HINT = 'set `nodeRuntime: process` for this function (fngate.yml) to run it in a full Node.js process';
 
 /** `require()` conditions, in Node's order for CommonJS. */
 const REQUIRE_CONDITIONS = new Set(['require', 'node', 'node-addons', 'default']);
@@ -84,7 +95,7 @@ export class ModuleResolver {
     }
     if (filename === undefined) return notFound(request);
     if (filename.endsWith('.node')) {
-      return { code: 'ERR_NATIVE_ADDON', message: `Cannot load module "${request}": native addons (${filename}) cannot run in the isolate` };
+      return { code: 'ERR_NATIVE_ADDON', message: `Cannot load module "${request}": native addons (${filename}) cannot run in the isolate; ${PROCESS_MODE_HINT}` };
     }
     if (pathOnly) return { filename, source: '', json: false };
     return this.#read(filename, request);
@@ -166,9 +177,11 @@ class ResolveError extends Error {
 
 function builtinUnavailable(request: string): ResolveRecord {
   const name = request.startsWith('node:') ? request.slice(5) : request;
-  const why = HOST_MODULES.has(name)
-    ? 'Node built-in modules that need the host are not available in the isolate'
-    : 'this Node built-in module is not provided in the isolate';
+  const why = PROCESS_MODULES.has(name)
+    ? `the Node built-in "${name}" cannot run in the isolate; ${PROCESS_MODE_HINT}`
+    : HOST_MODULES.has(name)
+      ? 'Node built-in modules that need the host are not available in the isolate'
+      : 'this Node built-in module is not provided in the isolate';
   return { code: 'ERR_BUILTIN_UNAVAILABLE', message: `Cannot load module "${request}": ${why}` };
 }
 

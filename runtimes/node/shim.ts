@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import ivm from 'isolated-vm';
+import { bundledSource } from './bundle.ts';
 
 /** Name of the shim in stack traces; the shim filters these frames out of users' stacks. */
 export const SHIM_FILENAME = 'fngate:node-shim.js';
@@ -23,7 +25,25 @@ interface ShimFile {
   lazy?: readonly string[];
   onDemand?: boolean;
   builtins?: readonly string[];
+  /**
+   * On-demand parts only: the file is the entry of an esbuild bundle (bundle.ts) whose npm requires are
+   * bundled in; its Node built-in requires reach the isolate's built-ins. The file still runs as a part.
+   */
+  bundle?: boolean;
+  /** On-demand parts only: host facts the part sees as `data` (JSON), computed when first served. */
+  data?: () => unknown;
 }
+
+/** What the `stream` part provides: readable-stream's Stream and Node's legacy aliases of its classes. */
+const STREAM_BUILTINS = ['stream', 'stream/promises', 'stream/consumers', '_stream_readable', '_stream_writable', '_stream_duplex', '_stream_transform', '_stream_passthrough'];
+
+/** The globals Node 18 has from stream/web. */
+const WEB_STREAM_GLOBALS = [
+  'ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader', 'ReadableStreamBYOBRequest',
+  'ReadableByteStreamController', 'ReadableStreamDefaultController', 'TransformStream', 'TransformStreamDefaultController',
+  'WritableStream', 'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'ByteLengthQueuingStrategy',
+  'CountQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream',
+];
 
 /**
  * The shim's files in composition order; each sees what the earlier ones put on `internal`. Lazy parts
@@ -36,7 +56,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'console.js' },
   { file: 'timers.js' },
   { file: 'process.js' },
-  { file: 'events.js', lazy: ['Event', 'EventTarget', 'AbortController', 'AbortSignal'] },
+  { file: 'events.js', lazy: ['Event', 'EventTarget', 'AbortController', 'AbortSignal'], builtins: ['events'] },
   { file: 'encoding.js', lazy: ['TextEncoder', 'TextDecoder', 'atob', 'btoa'] },
   { file: 'url.js', lazy: ['URL', 'URLSearchParams'] },
   { file: 'path.js', lazy: [] },
@@ -46,6 +66,24 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'builtins.js' },
   // On-demand built-ins: one line each.
   { file: 'builtins/os/isolate.js', name: 'os', onDemand: true, builtins: ['os'] },
+  { file: 'inspect.js', onDemand: true, bundle: true },
+  { file: 'util.js', onDemand: true, bundle: true, builtins: ['util', 'util/types'] },
+  { file: 'string_decoder.js', onDemand: true, bundle: true, builtins: ['string_decoder'] },
+  { file: 'stream.js', onDemand: true, bundle: true, builtins: STREAM_BUILTINS },
+  { file: 'stream_web.js', name: 'stream/web', onDemand: true, bundle: true, lazy: WEB_STREAM_GLOBALS, builtins: ['stream/web'] },
+  { file: 'assert.js', onDemand: true, bundle: true, builtins: ['assert', 'assert/strict'] },
+  { file: 'punycode.js', onDemand: true, bundle: true, builtins: ['punycode'] },
+  { file: 'async_hooks.js', onDemand: true, builtins: ['async_hooks'] },
+  { file: 'diagnostics_channel.js', onDemand: true, builtins: ['diagnostics_channel'] },
+  { file: 'perf_hooks.js', onDemand: true, lazy: ['performance'], builtins: ['perf_hooks'] },
+  { file: 'tty.js', onDemand: true, builtins: ['tty'] },
+  { file: 'constants.js', onDemand: true, builtins: ['constants'], data: () => createRequire(import.meta.url)('node:constants') },
+  { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
+  { file: 'builtins/crypto/isolate.js', name: 'crypto-module', onDemand: true, builtins: ['crypto'] },
+  { file: 'builtins/zlib/isolate.js', name: 'zlib', onDemand: true, builtins: ['zlib'] },
+  { file: 'builtins/net/isolate.js', name: 'net', onDemand: true, builtins: ['net', 'tls'] },
+  { file: 'builtins/dns/isolate.js', name: 'dns', onDemand: true, builtins: ['dns', 'dns/promises'] },
+  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
@@ -59,8 +97,12 @@ type CompiledScript = ivm.Script & ivm.CachedDataResult & { cachedDataRejected?:
 let source: string | undefined;
 let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
+function shimFileUrl(file: string): URL {
+  return new URL(file.includes('/') ? `./${file}` : `./shim/${file}`, import.meta.url);
+}
+
 function readShimFile(file: string): string {
-  return readFileSync(new URL(file.includes('/') ? `./${file}` : `./shim/${file}`, import.meta.url), 'utf8');
+  return readFileSync(shimFileUrl(file), 'utf8');
 }
 
 /** feross's `buffer` with its two dependencies as a tiny CommonJS registry; `buffer` exports it. */
@@ -80,7 +122,8 @@ function require(name) {
   }
   return made[name].exports;
 }
-internal.buffer = require('buffer');`;
+internal.buffer = require('buffer');
+${readShimFile('buffer.js')}`;
 }
 
 /**
@@ -109,20 +152,67 @@ function partName(part: ShimFile): string {
 }
 
 const onDemandSources = new Map<string, string>();
+let partRequests = 0;
+
+/** How many times isolates of this process asked for an on-demand part: a cold start of code that needs none asks none. */
+export function onDemandPartRequests(): number {
+  return partRequests;
+}
 
 /**
  * The source of the on-demand part `name`, as an expression the isolate evaluates to the part's body
  * function; null for a name that is no on-demand part. Read from disk once per process.
  */
 export function onDemandPartSource(name: string): string | null {
+  partRequests++;
   let text = onDemandSources.get(name);
   if (text === undefined) {
     const entry = SHIM_FILES.find((part) => part.onDemand === true && partName(part) === name);
     if (entry === undefined) return null;
-    text = `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
+    text = entry.bundle === true
+      ? bundledPart(entry, name)
+      : `(function (internal, host, config) {\n'use strict';\n${dataLine(entry)}${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
     onDemandSources.set(name, text);
   }
   return text;
+}
+
+function dataLine(entry: ShimFile): string {
+  return entry.data === undefined ? '' : `const data = ${JSON.stringify(entry.data())};\n`;
+}
+
+/**
+ * A bundled part: esbuild's CommonJS output run with `require` resolving Node built-ins inside the isolate.
+ * Not strict as a whole: bundled libraries keep their own "use strict" (some are sloppy-mode code).
+ */
+function bundledPart(entry: ShimFile, name: string): string {
+  const code = bundledSource(fileURLToPath(shimFileUrl(entry.file)), entry.builtins ?? []);
+  return `(function (internal, host, config) {\nconst module = { exports: {} };\n(function (module, exports, require) {\n${code}\n})(module, module.exports, internal.bundleRequire);\n})\n//# sourceURL=node:${name}`;
+}
+
+const partCaches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+
+/**
+ * Compiles on-demand part `name` in `isolate` and returns its body function there (for a sync callback
+ * to hand back), or null for an unknown name. The first isolate of the process compiles it eagerly and
+ * keeps V8's code cache; later isolates compile from the cache, which also spares lazy compilation of
+ * the functions inside — most of what a first `require('stream')` would cost.
+ */
+export function loadOnDemandPart(isolate: ivm.Isolate, context: ivm.Context, name: string): unknown {
+  const code = onDemandPartSource(name);
+  if (code === null) return null;
+  const filename = `node:${name}`;
+  const cachedData = partCaches.get(name);
+  let script: CompiledScript | undefined;
+  if (cachedData !== undefined) {
+    script = isolate.compileScriptSync(code, { filename, cachedData }) as CompiledScript;
+    if (script.cachedDataRejected === true) script = undefined;
+  }
+  if (script === undefined) {
+    script = isolate.compileScriptSync(code, { filename, produceCachedData: true }) as CompiledScript;
+    if (script.cachedData !== undefined) partCaches.set(name, script.cachedData);
+  }
+  return script.runSync(context, { reference: true, release: true }).derefInto({ release: true });
 }
 
 /** Compiles the shim in `isolate`, from this process's code cache when there is one. */

@@ -1,105 +1,7 @@
-// Runs inside the isolate. The Node built-in modules the isolate offers without the host: buffer (feross's
-// `buffer` package, evaluated on first use), events, util (subset), url, querystring, path, crypto (subset),
-// timers, timers/promises, process. Any other built-in fails in require() with a message naming it.
-/* global internal */
-const kCustomPromisify = Symbol.for('nodejs.util.promisify.custom');
-
-function promisify(original) {
-  if (typeof original !== 'function') throw new TypeError('The "original" argument must be of type function');
-  if (original[kCustomPromisify]) return original[kCustomPromisify];
-  function promisified(...args) {
-    return new Promise((resolve, reject) => {
-      original.call(this, ...args, (error, value) => (error ? reject(error) : resolve(value)));
-    });
-  }
-  Object.setPrototypeOf(promisified, Object.getPrototypeOf(original));
-  return Object.defineProperties(promisified, Object.getOwnPropertyDescriptors(original));
-}
-promisify.custom = kCustomPromisify;
-
-function isDeepStrictEqual(a, b) {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  if (a instanceof Date) return a.getTime() === b.getTime();
-  if (a instanceof Map || a instanceof Set) {
-    if (a.size !== b.size) return false;
-    for (const [k, v] of a.entries()) if (!b.has(k) || (a instanceof Map && !isDeepStrictEqual(v, b.get(k)))) return false;
-    return true;
-  }
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => Object.hasOwn(b, k) && isDeepStrictEqual(a[k], b[k]));
-}
-
-const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
-const AsyncFunction = (async () => {}).constructor;
-const types = {
-  isPromise: (v) => v instanceof Promise,
-  isDate: (v) => v instanceof Date,
-  isRegExp: (v) => v instanceof RegExp,
-  isMap: (v) => v instanceof Map,
-  isSet: (v) => v instanceof Set,
-  isNativeError: (v) => v instanceof Error,
-  isTypedArray: (v) => v instanceof typedArrayProto.constructor,
-  isUint8Array: (v) => v instanceof Uint8Array,
-  isArrayBuffer: (v) => v instanceof ArrayBuffer,
-  isAnyArrayBuffer: (v) => v instanceof ArrayBuffer || v instanceof SharedArrayBuffer,
-  isArrayBufferView: (v) => ArrayBuffer.isView(v),
-  isAsyncFunction: (v) => v instanceof AsyncFunction,
-  isGeneratorFunction: (v) => typeof v === 'function' && /^(async\s+)?function\s*\*/.test(Function.prototype.toString.call(v)),
-};
-
-const deprecated = new Set();
-const makeUtil = () => ({
-  format: internal.format,
-  formatWithOptions: internal.formatWithOptions,
-  inspect: internal.inspect,
-  promisify,
-  callbackify(original) {
-    return function (...args) {
-      const callback = args.pop();
-      original.apply(this, args).then(
-        (value) => queueMicrotask(() => callback(null, value)),
-        (error) => queueMicrotask(() => callback(error || new Error('Promise was rejected with a falsy value'))),
-      );
-    };
-  },
-  inherits(ctor, superCtor) {
-    Object.defineProperty(ctor, 'super_', { value: superCtor, writable: true, configurable: true });
-    Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
-  },
-  deprecate(fn, message) {
-    return function (...args) {
-      if (!deprecated.has(message)) {
-        deprecated.add(message);
-        process.emitWarning(message);
-      }
-      return new.target ? Reflect.construct(fn, args, new.target) : fn.apply(this, args);
-    };
-  },
-  debuglog: () => Object.assign(() => {}, { enabled: false }),
-  isDeepStrictEqual,
-  types,
-  TextEncoder,
-  TextDecoder,
-  isArray: Array.isArray,
-  isBoolean: (v) => typeof v === 'boolean',
-  isNull: (v) => v === null,
-  isNullOrUndefined: (v) => v === null || v === undefined,
-  isNumber: (v) => typeof v === 'number',
-  isString: (v) => typeof v === 'string',
-  isSymbol: (v) => typeof v === 'symbol',
-  isUndefined: (v) => v === undefined,
-  isObject: (v) => v !== null && typeof v === 'object',
-  isFunction: (v) => typeof v === 'function',
-  isPrimitive: (v) => v === null || (typeof v !== 'object' && typeof v !== 'function'),
-  isError: (v) => v instanceof Error,
-  isDate: (v) => v instanceof Date,
-  isRegExp: (v) => v instanceof RegExp,
-  debug: () => Object.assign(() => {}, { enabled: false }),
-});
-
+// Runs inside the isolate. The registry of the Node built-in modules the isolate offers: a few made here
+// (buffer is feross's `buffer` package, evaluated on first use), the rest provided by shim parts (shim.ts
+// `builtins`), evaluated on first require. Any other built-in fails in require() with a message naming it.
+/* global internal, host */
 const loadBuffer = () => internal.need('buffer').buffer;
 
 // `Buffer` becomes a real global the first time anything touches it, so isolates that never use it
@@ -119,26 +21,21 @@ Object.defineProperty(globalThis, 'Buffer', {
 
 const factories = {
   buffer: loadBuffer,
-  events: () => internal.need('events').EventEmitter,
-  util: makeUtil,
-  'util/types': () => types,
   url: () => internal.need('url').url,
   querystring: () => internal.need('url').querystring,
   path: () => internal.need('path').path,
   'path/posix': () => internal.need('path').path,
-  crypto: () => internal.need('crypto').crypto,
-  timers: () => internal.timers,
-  'timers/promises': () => internal.timersPromises,
+  timers: () => {
+    const { queueMicrotask, ...timers } = internal.timers;
+    return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });
+  },
+  'timers/promises': () => internal.timersPromises(),
   process: () => internal.process,
+  // Node's old alias of util.
+  sys: () => internal.builtin('util'),
 };
 const made = new Map();
-// Built-ins provided by shim parts (shim.ts `builtins`): the part, evaluated on first require, puts each
-// one's exports on internal.modules under its name.
-const builtinParts = Object.create(null);
-internal.modules = Object.create(null);
-internal.builtinPart = (part, names) => {
-  for (const name of names) builtinParts[name] = part;
-};
+const builtinParts = internal.builtinParts;
 
 // The exports of a built-in the isolate provides, or undefined when it does not provide that name.
 internal.builtin = (request) => {
@@ -152,3 +49,19 @@ internal.builtin = (request) => {
   return exports;
 };
 internal.builtinNames = () => [...Object.keys(factories), ...Object.keys(builtinParts)];
+
+// `require` inside bundled parts (../bundle.ts): Node built-in names, as libraries write them (`node:x`,
+// `x`, `x/` for the npm twin), are the isolate's own built-ins.
+const BUNDLE_GLOBALS = {
+  'abort-controller': () => ({ AbortController: globalThis.AbortController, AbortSignal: globalThis.AbortSignal }),
+};
+internal.bundleRequire = (request) => {
+  const name = (request.startsWith('node:') ? request.slice(5) : request).replace(/\/$/, '');
+  const exports = Object.hasOwn(BUNDLE_GLOBALS, name) ? BUNDLE_GLOBALS[name]() : internal.builtin(name);
+  if (exports !== undefined) return exports;
+  // The host's refusal, worded as for the user's own require of the name.
+  const record = host.resolve(name, '/', true);
+  const error = new Error(record.message);
+  error.code = record.code;
+  throw error;
+};

@@ -1,7 +1,13 @@
-// Runs inside the isolate. The `events` built-in (Node's EventEmitter without domains or captureRejections)
-// and the web globals Event, EventTarget, AbortController, AbortSignal.
+// Runs inside the isolate. The `events` built-in (Node 20's EventEmitter and its statics: once, on,
+// errorMonitor, getEventListeners, setMaxListeners, addAbortListener; no domains) and the web globals Event,
+// EventTarget, AbortController, AbortSignal. Hand-written: the `events` npm package is Node 11's emitter
+// (no errorMonitor, no `on`, no signals), and this file is also the shim's own emitter (process, fetch).
 /* global internal */
 const DEFAULT_MAX_LISTENERS = 10;
+const kErrorMonitor = Symbol('events.errorMonitor');
+const kCaptureRejection = Symbol.for('nodejs.rejection');
+const kTargetListeners = Symbol('kTargetListeners');
+const kMaxListeners = Symbol('kMaxListeners');
 
 function checkListener(listener) {
   if (typeof listener !== 'function') {
@@ -9,11 +15,13 @@ function checkListener(listener) {
   }
 }
 
-class EventEmitter {
-  constructor() {
-    EventEmitter.init.call(this);
-  }
+// A plain function, as Node's is: pre-class libraries (readable-stream, ws …) call EventEmitter.call(this).
+function EventEmitter(options) {
+  EventEmitter.init.call(this, options);
+}
 
+// Written as a class for brevity; its methods and statics are moved onto EventEmitter below.
+class Methods {
   static init() {
     if (!this._events || this._events === Object.getPrototypeOf(this)._events) {
       this._events = Object.create(null);
@@ -34,11 +42,13 @@ class EventEmitter {
   emit(type, ...args) {
     const events = this._events;
     const handlers = events !== undefined ? events[type] : undefined;
+    if (type === 'error' && events !== undefined && events[kErrorMonitor] !== undefined) this.emit(kErrorMonitor, ...args);
     if (handlers === undefined) {
       if (type === 'error') {
         const error = args[0];
         if (error instanceof Error) throw error;
         const wrapped = new Error(`Unhandled error. (${internal.inspect(error)})`);
+        wrapped.code = 'ERR_UNHANDLED_ERROR';
         wrapped.context = error;
         throw wrapped;
       }
@@ -127,22 +137,154 @@ class EventEmitter {
     return emitter.listenerCount(type);
   }
 
-  static once(emitter, name) {
+  static once(emitter, name, options = {}) {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        if (typeof emitter.removeListener === 'function') {
+          emitter.removeListener(name, onEvent);
+          emitter.removeListener('error', onError);
+        } else {
+          emitter.removeEventListener(name, onEvent);
+        }
+        signal?.removeEventListener('abort', onAbort);
+      };
       const onError = (error) => {
-        emitter.removeListener(name, onEvent);
+        cleanup();
         reject(error);
       };
       const onEvent = (...args) => {
-        if (name !== 'error') emitter.removeListener('error', onError);
+        cleanup();
         resolve(args);
       };
-      emitter.once(name, onEvent);
-      if (name !== 'error') emitter.once('error', onError);
+      const onAbort = () => {
+        cleanup();
+        reject(abortError(signal.reason));
+      };
+      if (typeof emitter.on === 'function') {
+        emitter.on(name, onEvent);
+        if (name !== 'error') emitter.on('error', onError);
+      } else if (typeof emitter.addEventListener === 'function') {
+        emitter.addEventListener(name, onEvent, { once: true });
+      } else {
+        throw argTypeError('emitter', 'EventEmitter', emitter);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  // An async iterator of the events `name` emits (each as its array of arguments); 'error' ends it by throwing.
+  static on(emitter, name, options = {}) {
+    const signal = options?.signal;
+    if (signal?.aborted) throw abortError(signal.reason);
+    const queued = [];
+    const waiting = [];
+    let failure = null;
+    let done = false;
+    const onEvent = (...args) => {
+      const next = waiting.shift();
+      if (next !== undefined) next.resolve({ value: args, done: false });
+      else queued.push(args);
+    };
+    const onError = (error) => {
+      done = true;
+      const next = waiting.shift();
+      if (next !== undefined) next.reject(error);
+      else failure = error;
+      iterator.return();
+    };
+    const onAbort = () => onError(abortError(signal.reason));
+    const iterator = {
+      next() {
+        if (queued.length > 0) return Promise.resolve({ value: queued.shift(), done: false });
+        if (failure !== null) {
+          const error = failure;
+          failure = null;
+          return Promise.reject(error);
+        }
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+      },
+      return() {
+        done = true;
+        if (typeof emitter.removeListener === 'function') {
+          emitter.removeListener(name, onEvent);
+          emitter.removeListener('error', onError);
+        } else {
+          emitter.removeEventListener(name, onEvent);
+        }
+        signal?.removeEventListener('abort', onAbort);
+        for (const next of waiting.splice(0)) next.resolve({ value: undefined, done: true });
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      throw(error) {
+        onError(error);
+        return Promise.reject(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    if (typeof emitter.on === 'function') {
+      emitter.on(name, onEvent);
+      if (name !== 'error') emitter.on('error', onError);
+    } else {
+      emitter.addEventListener(name, onEvent);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return iterator;
+  }
+
+  static getEventListeners(target, name) {
+    if (typeof target.listeners === 'function') return target.listeners(name);
+    return target[kTargetListeners]?.(name) ?? [];
+  }
+
+  static getMaxListeners(target) {
+    if (typeof target.getMaxListeners === 'function') return target.getMaxListeners();
+    return target[kMaxListeners] ?? EventEmitter.defaultMaxListeners;
+  }
+
+  static setMaxListeners(n = DEFAULT_MAX_LISTENERS, ...targets) {
+    if (targets.length === 0) EventEmitter.defaultMaxListeners = n;
+    for (const target of targets) {
+      if (typeof target.setMaxListeners === 'function') target.setMaxListeners(n);
+      else target[kMaxListeners] = n;
+    }
+  }
+
+  // Calls `listener` once `signal` aborts; the returned disposable removes it.
+  static addAbortListener(signal, listener) {
+    checkListener(listener);
+    const remove = () => signal.removeEventListener('abort', listener);
+    if (signal.aborted) queueMicrotask(() => listener());
+    else signal.addEventListener('abort', listener, { once: true });
+    return { [Symbol.dispose ?? Symbol.for('nodejs.dispose')]: remove };
   }
 }
 
+function abortError(cause) {
+  const error = new Error('The operation was aborted');
+  error.name = 'AbortError';
+  error.code = 'ABORT_ERR';
+  if (cause !== undefined) error.cause = cause;
+  return error;
+}
+
+function argTypeError(name, type, value) {
+  const error = new TypeError(`The "${name}" argument must be an instance of ${type}. Received ${internal.inspect(value)}`);
+  error.code = 'ERR_INVALID_ARG_TYPE';
+  return error;
+}
+
+for (const [from, to] of [[Methods, EventEmitter], [Methods.prototype, EventEmitter.prototype]]) {
+  for (const key of Reflect.ownKeys(from)) {
+    if (key !== 'prototype' && key !== 'length' && key !== 'name' && key !== 'constructor') {
+      Object.defineProperty(to, key, Object.getOwnPropertyDescriptor(from, key));
+    }
+  }
+}
 EventEmitter.prototype.on = EventEmitter.prototype.addListener;
 EventEmitter.prototype.off = EventEmitter.prototype.removeListener;
 EventEmitter.prototype._events = undefined;
@@ -150,7 +292,11 @@ EventEmitter.prototype._eventsCount = 0;
 EventEmitter.prototype._maxListeners = undefined;
 EventEmitter.defaultMaxListeners = DEFAULT_MAX_LISTENERS;
 EventEmitter.EventEmitter = EventEmitter;
-EventEmitter.errorMonitor = Symbol('events.errorMonitor');
+EventEmitter.errorMonitor = kErrorMonitor;
+EventEmitter.captureRejectionSymbol = kCaptureRejection;
+EventEmitter.captureRejections = false;
+EventEmitter.usingDomains = false;
+EventEmitter.listenerCount = (emitter, type) => emitter.listenerCount(type);
 
 function addListener(target, type, listener, prepend) {
   checkListener(listener);
@@ -164,12 +310,20 @@ function addListener(target, type, listener, prepend) {
   if (existing === undefined) {
     events[type] = listener;
     target._eventsCount++;
-  } else if (typeof existing === 'function') {
-    events[type] = prepend ? [listener, existing] : [existing, listener];
-  } else if (prepend) {
-    existing.unshift(listener);
-  } else {
-    existing.push(listener);
+    return target;
+  }
+  let list = existing;
+  if (typeof list === 'function') list = events[type] = prepend ? [listener, existing] : [existing, listener];
+  else if (prepend) list.unshift(listener);
+  else list.push(listener);
+  const max = target.getMaxListeners();
+  if (max > 0 && list.length > max && !list.warned) {
+    list.warned = true;
+    const name = target.constructor?.name ?? 'EventEmitter';
+    const warning = new Error(`Possible EventEmitter memory leak detected. ${list.length} ${String(type)} listeners added to [${name}]. Use emitter.setMaxListeners() to increase limit`);
+    warning.name = 'MaxListenersExceededWarning';
+    Object.assign(warning, { emitter: target, type, count: list.length });
+    process.emitWarning(warning);
   }
   return target;
 }
@@ -187,6 +341,7 @@ function onceWrapper(target, type, listener) {
 }
 
 internal.EventEmitter = EventEmitter;
+internal.modules.events = EventEmitter;
 
 // Event, EventTarget, AbortController and AbortSignal: enough for fetch cancellation and libraries that
 // feature-test them.
@@ -211,6 +366,9 @@ class Event {
 
 class EventTarget {
   #listeners = new Map();
+  [kTargetListeners](type) {
+    return (this.#listeners.get(type) || []).map((entry) => entry.listener);
+  }
   addEventListener(type, listener, options = {}) {
     if (!listener) return;
     const list = this.#listeners.get(type) || [];

@@ -5,7 +5,6 @@
 // over their source the first time they are needed (host.shimPart), so they cost a cold start nothing.
 /* global internal, host, config */
 const parts = Object.create(null);
-const evaluate = globalThis.eval;
 
 internal.lazy = (name, globals, body) => {
   parts[name] = { body, done: false };
@@ -32,8 +31,17 @@ internal.need = (name) => {
   const part = parts[name];
   if (!part.done) {
     part.done = true;
-    if (part.body === null) part.body = evaluate(host.shimPart(name));
+    // Compiled by the host in this isolate from the part's V8 code cache (shim.ts loadOnDemandPart).
+    if (part.body === null) part.body = host.shimPart(name);
     part.body(internal, host, config);
   }
   return internal;
+};
+
+// Built-ins provided by parts (shim.ts `builtins`): the part, evaluated on first require, puts each one's
+// exports on internal.modules under its name (builtins.js looks them up).
+internal.builtinParts = Object.create(null);
+internal.modules = Object.create(null);
+internal.builtinPart = (part, names) => {
+  for (const name of names) internal.builtinParts[name] = part;
 };

@@ -63,6 +63,8 @@ function schedule(kind, callback, delay, args) {
   }
   delay = Number(delay);
   if (!(delay >= 1 && delay <= MAX_DELAY)) delay = 1;
+  // Set by async_hooks once a context store exists: the callback keeps the context it was scheduled in.
+  if (internal.bindAsyncContext !== undefined) callback = internal.bindAsyncContext(callback);
   const timer = new Timeout(kind, callback, args, kind === IMMEDIATE ? 0 : Math.trunc(delay));
   live.set(timer._id, timer);
   internal.loopRef();
@@ -95,6 +97,7 @@ internal.fireTimer = (id) => {
 
 function queueMicrotask(callback) {
   if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be of type function');
+  if (internal.bindAsyncContext !== undefined) callback = internal.bindAsyncContext(callback);
   Promise.resolve().then(() => {
     try {
       callback();
@@ -117,7 +120,75 @@ for (const [name, value] of Object.entries(globals)) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: true });
 }
 internal.timers = globals;
-internal.timersPromises = {
-  setTimeout: (delay, value) => new Promise((resolve) => globals.setTimeout(resolve, delay, value)),
-  setImmediate: (value) => new Promise((resolve) => globals.setImmediate(resolve, value)),
+// timers/promises, made on first require (a function that never requires it never builds it).
+internal.timersPromises = () => {
+  const abortError = (signal) => {
+    const error = new Error('The operation was aborted');
+    error.name = 'AbortError';
+    error.code = 'ABORT_ERR';
+    error.cause = signal.reason;
+    return error;
+  };
+  // One timer as a promise: `ref: false` unrefs it; `signal` clears it and rejects with an AbortError.
+  const promised = (start, value, options = {}) => {
+    const { signal, ref = true } = options ?? {};
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clear(timer);
+        reject(abortError(signal));
+      };
+      const timer = start(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      });
+      if (!ref) timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  };
+  async function* setIntervalIterator(delay, value, options = {}) {
+    const { signal, ref = true } = options ?? {};
+    if (signal?.aborted) throw abortError(signal);
+    let pending = 0;
+    let wake = null;
+    const timer = globals.setInterval(() => {
+      pending++;
+      if (wake !== null) wake();
+    }, delay);
+    if (!ref) timer.unref();
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (true) {
+        if (pending === 0) await new Promise((resolve) => (wake = resolve));
+        wake = null;
+        if (signal?.aborted) throw abortError(signal);
+        for (; pending > 0; pending--) yield value;
+      }
+    } finally {
+      clear(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+  const setTimeoutPromise = (delay, value, options) => promised((done) => globals.setTimeout(done, delay), value, options);
+  const setImmediatePromise = (value, options) => promised((done) => globals.setImmediate(done), value, options);
+  return {
+    setTimeout: setTimeoutPromise,
+    setImmediate: setImmediatePromise,
+    setInterval: setIntervalIterator,
+    scheduler: {
+      wait: (delay, options) => setTimeoutPromise(delay, undefined, options),
+      yield: () => setImmediatePromise(),
+    },
+  };
 };
+
+// util.promisify(setTimeout) is timers/promises' setTimeout, as in Node.
+const kCustomPromisify = Symbol.for('nodejs.util.promisify.custom');
+for (const name of ['setTimeout', 'setImmediate']) {
+  Object.defineProperty(globals[name], kCustomPromisify, {
+    enumerable: false,
+    configurable: true,
+    get: () => internal.builtin('timers/promises')[name],
+  });
+}
