@@ -3,7 +3,7 @@
 // back as an IncomingMessage (a Readable fed in flow-controlled chunks). Until its 'close' a request counts
 // as pending work, as its socket does in Node. Agents are descriptions of the host's agents (keepAlive,
 // maxSockets …): connections live on the host, per instance. Servers are refused: a function may not listen.
-/* global internal, config */
+/* global internal, config, data */
 const { Writable, Readable } = internal.builtin('stream');
 const EventEmitter = internal.builtin('events');
 const { Buffer } = internal.builtin('buffer');
@@ -248,6 +248,7 @@ class IncomingMessage extends Readable {
     this.statusMessage = null;
     this.req = null;
     this._hostPaused = false;
+    this._dumped = false;
   }
   get connection() {
     return this.socket;
@@ -270,14 +271,23 @@ class IncomingMessage extends Readable {
   }
   _destroy(error, callback) {
     const request = this.req;
+    if ((!this.readableEnded || !this.complete) && !this.aborted) {
+      this.aborted = true;
+      this.emit('aborted');
+    }
     if (request !== null && !this.readableEnded && !request._hostClosed) {
       request._responseDestroyed = true;
       service.destroy(request._id);
     }
-    callback(error);
+    // As in Node: the error is emitted only when someone listens for it.
+    callback(this.listenerCount('error') === 0 ? null : error);
   }
   _dump() {
-    this.resume();
+    if (!this._dumped) {
+      this._dumped = true;
+      this.removeAllListeners('data');
+      this.resume();
+    }
   }
 }
 
@@ -533,9 +543,11 @@ class ClientRequest extends Writable {
       if (this._started) service.destroy(this._id);
       else this._closeSoon();
     }
-    if (this.res !== null && !this.res.destroyed && !this.res.complete) {
-      this.res.aborted = true;
-      this.res.destroy(error || connResetError('aborted'));
+    // We do not care about more of the response (Node dumps it); an incomplete one ends as 'aborted'.
+    const response = this.res;
+    if (response !== null && !response.destroyed) {
+      response._dump();
+      if (!response.complete) response.destroy(connResetError('aborted'));
     }
     callback(error);
   }
@@ -623,7 +635,7 @@ class ClientRequest extends Writable {
         }
         break;
       case 'aborted':
-        if (this.res !== null) {
+        if (this.res !== null && !this.res.aborted) {
           this.res.aborted = true;
           this.res.emit('aborted');
         }
@@ -790,6 +802,32 @@ const http = makeModule(httpState, Agent, {
 });
 const https = makeModule({ agent: httpsGlobalAgent }, HttpsAgent, {});
 
+// http2: its constants (libraries such as axios read them at load) and a clear error for any use.
+function http2Refused() {
+  return codedError(Error, 'ERR_FNGATE_HTTP2', 'HTTP/2 is not available in the isolate; set `nodeRuntime: process` for this function (fngate.yml) to use http2');
+}
+const http2 = {
+  constants: data.http2Constants,
+  sensitiveHeaders: Symbol('nodejs.http2.sensitiveHeaders'),
+  connect() {
+    throw http2Refused();
+  },
+  createServer() {
+    throw http2Refused();
+  },
+  createSecureServer() {
+    throw http2Refused();
+  },
+  getDefaultSettings: () => ({ headerTableSize: 4096, enablePush: true, initialWindowSize: 65535, maxFrameSize: 16384, maxConcurrentStreams: 4294967295, maxHeaderListSize: 65535, maxHeaderSize: 65535, enableConnectProtocol: false }),
+  getPackedSettings() {
+    throw http2Refused();
+  },
+  getUnpackedSettings() {
+    throw http2Refused();
+  },
+};
+
 internal.modules.http = http;
+internal.modules.http2 = http2;
 internal.modules.https = https;
 internal.modules._http_agent = { Agent, globalAgent };
