@@ -90,6 +90,7 @@ const gateway = await startTestGateway(t, {
     http: { src: fixture('http'), runtime: 'Nodejs18.15', timeout: 30, memorySize: 256 },
     measure: { src: fixture('http-measure'), runtime: 'Nodejs18.15', timeout: 60, memorySize: 256, layers: [{ name: 'packages', version: 1 }] },
     clients: { src: fixture('http-clients'), runtime: 'Nodejs18.15', timeout: 30, memorySize: 256, layers: [{ name: 'packages', version: 1 }] },
+    flood: { src: fixture('http-pending'), runtime: 'Nodejs18.15', timeout: 60, memorySize: 256 },
     pending: { src: fixture('http-pending'), runtime: 'Nodejs18.15', timeout: 3, memorySize: 256 },
   },
   layers: { packages: { 1: PACKAGES_LAYER } },
@@ -144,6 +145,12 @@ t.test('a finished request is no pending work; one in flight is, as in Node', as
   const inFlight = await gateway.invoke('pending', { case: 'inFlight', port: httpPort });
   t.equal(inFlight.status, 200, inFlight.text);
   t.ok(Date.now() - at >= 1900, `after the callback the invocation waited for the slow response (${Date.now() - at} ms)`);
+});
+
+t.test('at most 1000 requests in flight per instance: the next fails with EMFILE; Unix sockets are refused', async (t) => {
+  const response = await gateway.invoke('flood', { case: 'many', port: httpPort, count: 1001 });
+  t.equal(response.status, 200, response.text);
+  t.same(response.json, { ok: 1000, codes: { EMFILE: 1 }, socketPath: 'EACCES' });
 });
 
 t.test('measurement: requests bridged to the host vs HTTP parsed in the isolate on a bridged socket', async (t) => {

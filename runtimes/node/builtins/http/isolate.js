@@ -11,6 +11,9 @@ const { setImmediate } = internal.timers;
 
 /** Body bytes written and not yet flushed by the host before write callbacks wait for it. */
 const WRITE_AHEAD_BYTES = 256 * 1024;
+/** Requests in flight per instance; must match MAX_REQUESTS in host.ts, which enforces it. Checked here
+ * first so a flood fails without a host round trip each. */
+const MAX_REQUESTS = 1000;
 const requests = new Map();
 let nextRequestId = 1;
 let nextAgentId = 1;
@@ -488,8 +491,28 @@ class ClientRequest extends Writable {
     if (this._started) return false;
     this._started = true;
     this._headersSent = true;
+    const refusal = this._refusal();
+    if (refusal !== null) {
+      this._hostClosed = true;
+      setImmediate(() => {
+        this.destroy(refusal);
+        this._closeSoon();
+      });
+      return true;
+    }
     service.request(this._id, this._head(), body, end);
     return true;
+  }
+
+  // Why the request cannot start at all: too many in flight, or a Unix socket (as net refuses them).
+  _refusal() {
+    if (this._options.socketPath !== undefined) {
+      return Object.assign(codedError(Error, 'EACCES', `connect EACCES ${this._options.socketPath} - a function may only connect over TCP, not to a Unix socket`), { errno: -13, syscall: 'connect', address: String(this._options.socketPath) });
+    }
+    if (requests.size > MAX_REQUESTS) {
+      return Object.assign(codedError(Error, 'EMFILE', `connect EMFILE ${this.host}:${this.port} - Local (undefined:undefined)`), { errno: -24, syscall: 'connect', address: this.host, port: this.port });
+    }
+    return null;
   }
 
   _hostCall(method, ...args) {
