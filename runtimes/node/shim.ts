@@ -83,7 +83,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'builtins/zlib/isolate.js', name: 'zlib', onDemand: true, builtins: ['zlib'] },
   { file: 'builtins/net/isolate.js', name: 'net', onDemand: true, builtins: ['net', 'tls'] },
   { file: 'builtins/dns/isolate.js', name: 'dns', onDemand: true, builtins: ['dns', 'dns/promises'] },
-  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent'] },
+  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent', 'http2'], data: () => ({ http2Constants: createRequire(import.meta.url)('node:http2').constants }) },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];

@@ -10,8 +10,10 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { HOST_SERVICES } from '../../runtimes/node/builtins/index.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { requireTool } from '../helpers/toolchain.ts';
 
@@ -50,6 +52,10 @@ const routes: http.RequestListener = (req, res) => {
     const size = Number(url.searchParams.get('size') ?? BIG.length);
     res.setHeader('Content-Length', size);
     res.end(BIG.subarray(0, size));
+  } else if (url.pathname === '/gzip') {
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Content-Encoding', 'gzip');
+    res.end(gzipSync(JSON.stringify({ zipped: true })));
   } else if (url.pathname === '/small') {
     res.end('hello');
   } else if (url.pathname === '/sink') {
@@ -83,13 +89,15 @@ const gateway = await startTestGateway(t, {
   functions: {
     http: { src: fixture('http'), runtime: 'Nodejs18.15', timeout: 30, memorySize: 256 },
     measure: { src: fixture('http-measure'), runtime: 'Nodejs18.15', timeout: 60, memorySize: 256, layers: [{ name: 'packages', version: 1 }] },
+    clients: { src: fixture('http-clients'), runtime: 'Nodejs18.15', timeout: 30, memorySize: 256, layers: [{ name: 'packages', version: 1 }] },
+    flood: { src: fixture('http-pending'), runtime: 'Nodejs18.15', timeout: 60, memorySize: 256 },
     pending: { src: fixture('http-pending'), runtime: 'Nodejs18.15', timeout: 3, memorySize: 256 },
   },
   layers: { packages: { 1: PACKAGES_LAYER } },
 });
 
-async function both(event: Record<string, unknown>): Promise<[unknown, unknown]> {
-  const [ours, node] = await Promise.all([gateway.invoke('http', event), realNode.main_handler(event)]);
+async function both(event: Record<string, unknown>, name = 'http', handler = realNode.main_handler): Promise<[unknown, unknown]> {
+  const [ours, node] = await Promise.all([gateway.invoke(name, event), handler(event)]);
   if (ours.status !== 200) throw new Error(`the function failed: ${ours.text}`);
   return [ours.json, JSON.parse(JSON.stringify(node))];
 }
@@ -139,6 +147,12 @@ t.test('a finished request is no pending work; one in flight is, as in Node', as
   t.ok(Date.now() - at >= 1900, `after the callback the invocation waited for the slow response (${Date.now() - at} ms)`);
 });
 
+t.test('at most 1000 requests in flight per instance: the next fails with EMFILE; Unix sockets are refused', async (t) => {
+  const response = await gateway.invoke('flood', { case: 'many', port: httpPort, count: 1001 });
+  t.equal(response.status, 200, response.text);
+  t.same(response.json, { ok: 1000, codes: { EMFILE: 1 }, socketPath: 'EACCES' });
+});
+
 t.test('measurement: requests bridged to the host vs HTTP parsed in the isolate on a bridged socket', async (t) => {
   const run = async (way: string, path: string, count: number) => {
     const response = await gateway.invoke('measure', { way, port: httpPort, path, count });
@@ -151,4 +165,15 @@ t.test('measurement: requests bridged to the host vs HTTP parsed in the isolate 
   t.equal(big.bridged.bytes, BIG.length, 'bridged: the whole 20 MB');
   t.equal(big.sockets.bytes, BIG.length, 'in the isolate: the whole 20 MB');
   t.comment(`small GETs/s: bridged ${small.bridged.perSecond}, parsed in the isolate ${small.sockets.perSecond}; 20 MB: bridged ${big.bridged.ms} ms, parsed in the isolate ${big.sockets.ms} ms`);
+});
+
+// axios and node-fetch also need the fs and zlib built-ins (another part of issue 8): run once they are there.
+const needs = ['fs', 'zlib'].filter((name) => !Object.hasOwn(HOST_SERVICES, name));
+t.test('axios and node-fetch@2 from npm work unchanged, as in real Node', { skip: needs.length > 0 ? `needs the ${needs.join(' and ')} built-ins` : false }, async (t) => {
+  const clients = require(`${fixture('http-clients')}index.js`) as { main_handler: Handler };
+  const base = `http://127.0.0.1:${httpPort}`;
+  for (const library of ['axios', 'fetch']) {
+    const [ours, node] = await both({ case: library, base }, 'clients', clients.main_handler);
+    t.same(ours, node, library);
+  }
 });

@@ -128,6 +128,12 @@ if (requireTool(t, 'openssl', 'openssl')) {
       socket.once('data', (data) => socket.end(`pong:${data}`));
     }),
   );
+  const mtlsPort = await listen(
+    tls.createServer({ key, cert, ca: cert, requestCert: true, rejectUnauthorized: false }, (socket) => {
+      track(socket);
+      socket.end(`client authorized: ${socket.authorized}, CN: ${socket.getPeerCertificate().subject?.CN ?? 'none'}`);
+    }),
+  );
   // Plain until "STARTTLS\n", then TLS over the same connection.
   const starttlsPort = await listen(
     net.createServer((socket) => {
@@ -145,6 +151,9 @@ if (requireTool(t, 'openssl', 'openssl')) {
     const [ours, node] = await both({ case: 'tls', port: tlsPort, ca: cert });
     t.same(ours, node, 'trusted by ca, refused without, tolerated with rejectUnauthorized false');
     t.equal((ours as Array<{ authorized: boolean }>)[0].authorized, true, 'the first attempt is authorized');
+    const [mutual, nodeMutual] = await both({ case: 'mtls', port: mtlsPort, ca: cert, cert, key });
+    t.same(mutual, nodeMutual, 'mTLS: a client certificate from cert/key');
+    t.match((mutual as string[])[0], /client authorized: true/);
     const [upgraded, nodeUpgraded] = await both({ case: 'starttls', port: starttlsPort, ca: cert });
     t.same(upgraded, nodeUpgraded, 'STARTTLS: tls.connect({ socket }) over an open connection');
   });
@@ -191,6 +200,14 @@ t.test('a socket opened at module scope is reused by later invocations of the wa
   t.match(first.json, { fresh: true, echo: 'ping 1' });
   t.match(second.json, { fresh: false, localPort: first.json.localPort, echo: 'ping 2' }, 'the same connection answers the second time');
   t.ok(openFrom(first.json.localPort), 'the server still holds it between invocations');
+});
+
+t.test('a reader that pauses stops the host reading: socket buffers stay bounded', async (t) => {
+  const response = await gateway.invoke('listener', { case: 'stall', port: sendPort });
+  t.equal(response.status, 200, response.text);
+  const { bytesRead, hostHeld } = response.json as { bytesRead: number; hostHeld: number };
+  t.ok(bytesRead < 4 * 1024 * 1024, `of 64 MB sent, ${bytesRead} bytes reached the paused socket`);
+  t.ok(hostHeld < 2 * 1024 * 1024, `the host holds ${hostHeld} bytes for the function (counted in its memory)`);
 });
 
 t.test('listening is refused with a clear error', async (t) => {

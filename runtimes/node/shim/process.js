@@ -186,6 +186,9 @@ for (const method of EMITTER_METHODS) {
   };
 }
 process.memoryUsage.rss = () => process.memoryUsage().rss;
+// Object.prototype.toString(process) is '[object process]' in Node; libraries test it to detect Node (axios
+// picks its http adapter by it).
+Object.defineProperty(process, Symbol.toStringTag, { value: 'process', configurable: true });
 internal.process = process;
 
 // performance (perf_hooks.js, on first use) counts from here.

@@ -231,7 +231,7 @@ internal.url = {
   },
   format(value, options) {
     if (value instanceof URL) return formatURL(value, options);
-    return typeof value === 'string' ? value : host.urlLegacyFormat(value);
+    return typeof value === 'string' ? value : host.urlLegacyFormat(legacyFields(value));
   },
   resolve: (from, to) => host.urlLegacyResolve(String(from), String(to)),
   fileURLToPath(value) {
@@ -292,6 +292,18 @@ function codeError(Type, code, message) {
 }
 
 // url.format(URL, { auth, fragment, search, unicode }): Node's rules for a WHATWG URL.
+// Only the fields url.format() reads cross to the host: an options object (follow-redirects passes its
+// request options) may also hold functions, which cannot be copied.
+const LEGACY_URL_FIELDS = ['protocol', 'slashes', 'auth', 'host', 'port', 'hostname', 'hash', 'search', 'query', 'pathname', 'path', 'href'];
+function legacyFields(value) {
+  const fields = {};
+  for (const name of LEGACY_URL_FIELDS) {
+    const field = value[name];
+    if (field !== undefined && field !== null && typeof field !== 'function') fields[name] = typeof field === 'object' ? { ...field } : field;
+  }
+  return fields;
+}
+
 function formatURL(url, options = {}) {
   const { auth = true, fragment = true, search = true, unicode = false } = options ?? {};
   let text = url.protocol;

@@ -20,6 +20,8 @@ import type { HostService, ServiceContext } from '../service.ts';
 
 /** Requests one instance may have in flight; the next one fails with EMFILE as a socket would. */
 export const MAX_REQUESTS = 1000;
+/** Requests started per turn of the gateway's event loop (a burst must not hold the loop; see ../net). */
+const STARTS_PER_TURN = 32;
 
 /** The request head as the isolate's ClientRequest sends it. */
 interface RequestHead {
@@ -169,9 +171,34 @@ export function httpService(serviceContext: ServiceContext): HostService {
     else if (body !== null && !writeOutbound(context, id, request, body)) request.destroy(memoryError('write'));
   }
 
+  // Starts wait here, STARTS_PER_TURN per turn; what the isolate does to a request not started yet waits
+  // behind its start, in order.
+  const queued: Array<() => void> = [];
+  const waiting = new Set<number>();
+  let draining = false;
+  function drain(): void {
+    for (const run of queued.splice(0, STARTS_PER_TURN)) run();
+    draining = queued.length > 0;
+    if (draining) setImmediate(drain);
+  }
+  function pace(run: () => void): void {
+    queued.push(run);
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
+  }
+
   const withRequest =
     <A extends unknown[]>(action: (entry: HostRequest, id: number, ...args: A) => void) =>
     (id: number, ...args: A): void => {
+      if (waiting.has(id)) {
+        pace(() => {
+          const entry = requests.get(id);
+          if (entry !== undefined) action(entry, id, ...args);
+        });
+        return;
+      }
       const entry = requests.get(id);
       if (entry !== undefined) action(entry, id, ...args);
     };
@@ -186,7 +213,16 @@ export function httpService(serviceContext: ServiceContext): HostService {
         },
         { ignored: true },
       ),
-      request: new ivm.Callback(start, { ignored: true }),
+      request: new ivm.Callback(
+        (id: number, head: RequestHead, body: Uint8Array | null, end: boolean) => {
+          waiting.add(id);
+          pace(() => {
+            waiting.delete(id);
+            start(id, head, body, end);
+          });
+        },
+        { ignored: true },
+      ),
       write: new ivm.Callback(
         withRequest(({ request }, id, bytes: Uint8Array) => {
           if (!writeOutbound(context, id, request, bytes)) request.destroy(memoryError('write'));
@@ -224,6 +260,7 @@ export function httpService(serviceContext: ServiceContext): HostService {
     },
     close: () => {
       closed = true;
+      queued.length = 0;
       for (const { request, flow } of requests.values()) {
         flow?.close();
         request.destroy();

@@ -3,7 +3,7 @@
 // back as an IncomingMessage (a Readable fed in flow-controlled chunks). Until its 'close' a request counts
 // as pending work, as its socket does in Node. Agents are descriptions of the host's agents (keepAlive,
 // maxSockets …): connections live on the host, per instance. Servers are refused: a function may not listen.
-/* global internal, config */
+/* global internal, config, data */
 const { Writable, Readable } = internal.builtin('stream');
 const EventEmitter = internal.builtin('events');
 const { Buffer } = internal.builtin('buffer');
@@ -11,6 +11,9 @@ const { setImmediate } = internal.timers;
 
 /** Body bytes written and not yet flushed by the host before write callbacks wait for it. */
 const WRITE_AHEAD_BYTES = 256 * 1024;
+/** Requests in flight per instance; must match MAX_REQUESTS in host.ts, which enforces it. Checked here
+ * first so a flood fails without a host round trip each. */
+const MAX_REQUESTS = 1000;
 const requests = new Map();
 let nextRequestId = 1;
 let nextAgentId = 1;
@@ -248,6 +251,7 @@ class IncomingMessage extends Readable {
     this.statusMessage = null;
     this.req = null;
     this._hostPaused = false;
+    this._dumped = false;
   }
   get connection() {
     return this.socket;
@@ -270,14 +274,23 @@ class IncomingMessage extends Readable {
   }
   _destroy(error, callback) {
     const request = this.req;
+    if ((!this.readableEnded || !this.complete) && !this.aborted) {
+      this.aborted = true;
+      this.emit('aborted');
+    }
     if (request !== null && !this.readableEnded && !request._hostClosed) {
       request._responseDestroyed = true;
       service.destroy(request._id);
     }
-    callback(error);
+    // As in Node: the error is emitted only when someone listens for it.
+    callback(this.listenerCount('error') === 0 ? null : error);
   }
   _dump() {
-    this.resume();
+    if (!this._dumped) {
+      this._dumped = true;
+      this.removeAllListeners('data');
+      this.resume();
+    }
   }
 }
 
@@ -478,8 +491,28 @@ class ClientRequest extends Writable {
     if (this._started) return false;
     this._started = true;
     this._headersSent = true;
+    const refusal = this._refusal();
+    if (refusal !== null) {
+      this._hostClosed = true;
+      setImmediate(() => {
+        this.destroy(refusal);
+        this._closeSoon();
+      });
+      return true;
+    }
     service.request(this._id, this._head(), body, end);
     return true;
+  }
+
+  // Why the request cannot start at all: too many in flight, or a Unix socket (as net refuses them).
+  _refusal() {
+    if (this._options.socketPath !== undefined) {
+      return Object.assign(codedError(Error, 'EACCES', `connect EACCES ${this._options.socketPath} - a function may only connect over TCP, not to a Unix socket`), { errno: -13, syscall: 'connect', address: String(this._options.socketPath) });
+    }
+    if (requests.size > MAX_REQUESTS) {
+      return Object.assign(codedError(Error, 'EMFILE', `connect EMFILE ${this.host}:${this.port} - Local (undefined:undefined)`), { errno: -24, syscall: 'connect', address: this.host, port: this.port });
+    }
+    return null;
   }
 
   _hostCall(method, ...args) {
@@ -533,9 +566,11 @@ class ClientRequest extends Writable {
       if (this._started) service.destroy(this._id);
       else this._closeSoon();
     }
-    if (this.res !== null && !this.res.destroyed && !this.res.complete) {
-      this.res.aborted = true;
-      this.res.destroy(error || connResetError('aborted'));
+    // We do not care about more of the response (Node dumps it); an incomplete one ends as 'aborted'.
+    const response = this.res;
+    if (response !== null && !response.destroyed) {
+      response._dump();
+      if (!response.complete) response.destroy(connResetError('aborted'));
     }
     callback(error);
   }
@@ -623,7 +658,7 @@ class ClientRequest extends Writable {
         }
         break;
       case 'aborted':
-        if (this.res !== null) {
+        if (this.res !== null && !this.res.aborted) {
           this.res.aborted = true;
           this.res.emit('aborted');
         }
@@ -790,6 +825,32 @@ const http = makeModule(httpState, Agent, {
 });
 const https = makeModule({ agent: httpsGlobalAgent }, HttpsAgent, {});
 
+// http2: its constants (libraries such as axios read them at load) and a clear error for any use.
+function http2Refused() {
+  return codedError(Error, 'ERR_FNGATE_HTTP2', 'HTTP/2 is not available in the isolate; set `nodeRuntime: process` for this function (fngate.yml) to use http2');
+}
+const http2 = {
+  constants: data.http2Constants,
+  sensitiveHeaders: Symbol('nodejs.http2.sensitiveHeaders'),
+  connect() {
+    throw http2Refused();
+  },
+  createServer() {
+    throw http2Refused();
+  },
+  createSecureServer() {
+    throw http2Refused();
+  },
+  getDefaultSettings: () => ({ headerTableSize: 4096, enablePush: true, initialWindowSize: 65535, maxFrameSize: 16384, maxConcurrentStreams: 4294967295, maxHeaderListSize: 65535, maxHeaderSize: 65535, enableConnectProtocol: false }),
+  getPackedSettings() {
+    throw http2Refused();
+  },
+  getUnpackedSettings() {
+    throw http2Refused();
+  },
+};
+
 internal.modules.http = http;
+internal.modules.http2 = http2;
 internal.modules.https = https;
 internal.modules._http_agent = { Agent, globalAgent };
