@@ -77,6 +77,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'diagnostics_channel.js', onDemand: true, builtins: ['diagnostics_channel'] },
   { file: 'perf_hooks.js', onDemand: true, lazy: ['performance'], builtins: ['perf_hooks'] },
   { file: 'tty.js', onDemand: true, builtins: ['tty'] },
+  { file: 'timers_promises.js', name: 'timers/promises', onDemand: true, builtins: ['timers/promises'] },
   { file: 'constants.js', onDemand: true, builtins: ['constants'], data: () => createRequire(import.meta.url)('node:constants') },
   { file: 'loader.js' },
   { file: 'invoke.js' },

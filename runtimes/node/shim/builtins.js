@@ -30,7 +30,6 @@ const factories = {
     const { queueMicrotask, ...timers } = internal.timers;
     return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });
   },
-  'timers/promises': () => internal.timersPromises(),
   process: () => internal.process,
   // Node's old alias of util.
   sys: () => internal.builtin('util'),
