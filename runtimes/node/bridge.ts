@@ -9,7 +9,8 @@ import { createHash, createHmac, getHashes, getRandomValues } from 'node:crypto'
 import { format as formatLegacyUrl, parse as parseLegacyUrl, resolve as resolveLegacyUrl } from 'node:url';
 import ivm from 'isolated-vm';
 import type { FetchRequestData } from './fetch.ts';
-import type { ModuleResolver, ResolveRecord, SyntaxLocation } from './modules.ts';
+import type { ResolveRecord, SyntaxLocation } from './modules.ts';
+import type { FunctionModules } from './virtual-modules.ts';
 
 /** What the host sends into the isolate's `dispatch`; must match shim/invoke.js. */
 export const DispatchKind = { TIMER: 0, FETCH_DONE: 1, FETCH_FAILED: 2, SERVICE: 3 } as const;
@@ -25,7 +26,7 @@ export interface InstanceHooks {
   /** [used heap, total heap, external] bytes, as last measured (never asks the busy isolate). */
   memory(): [number, number, number];
   /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
-  service(name: string): Record<string, ivm.Callback> | null;
+  service(name: string): Record<string, ivm.Callback | ivm.Reference> | null;
   /** The body function of on-demand shim part `name`, compiled in the instance's isolate; null for an unknown name. */
   shimPart(name: string): unknown;
 }
@@ -71,12 +72,15 @@ function sharedCallbacks(): HostObject {
       const hash = key === null ? createHash(algorithm) : createHmac(algorithm, key);
       return bytesOf(hash.update(data).digest());
     }),
+    // A string: BigInt does not cross into the isolate.
+    hrtime: new ivm.Callback(() => String(process.hrtime.bigint())),
+    processFacts: new ivm.Callback(() => ({ versions: { ...process.versions }, release: { ...process.release }, features: { ...process.features } })),
   };
   return shared;
 }
 
 /** The host object for one instance: its hooks, its module resolver and the shared helpers. */
-export function createHostObject(hooks: InstanceHooks, resolver: ModuleResolver): HostObject {
+export function createHostObject(hooks: InstanceHooks, resolver: FunctionModules): HostObject {
   return {
     ...sharedCallbacks(),
     log: new ivm.Callback((text: string, time: number) => hooks.log(text, time), { ignored: true }),

@@ -17,9 +17,11 @@ import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts'
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { HOST_SERVICES } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
-import { ModuleResolver, type ResolveRecord } from './modules.ts';
+import type { ResolveRecord } from './modules.ts';
+import { CODE_ROOT } from './layout.ts';
 import { SHIM_FILENAME, loadOnDemandPart } from './shim.ts';
 import type { IsolateSpares } from './spares.ts';
+import { VIRTUAL_NODE_PATH, VirtualModules } from './virtual-modules.ts';
 import { HostTimers } from './timers.ts';
 
 /** isolated-vm refuses smaller heaps. */
@@ -100,7 +102,7 @@ export class NodeInstance implements Instance {
     if (this.#state !== 'new') throw new FnError('INTERNAL', `instance ${this.id} was already started`);
     this.#state = 'starting';
     const startedAt = performance.now();
-    const resolver = new ModuleResolver(this.#spec.codeDir, this.#spec.layerDirs);
+    const resolver = new VirtualModules(this.#spec.codeDir, this.#spec.layerDirs);
     // Reading the entry files up front spares the isolate a blocking call back to the host.
     const entries = this.#readEntries(resolver);
     const runtimeStartedAt = performance.now();
@@ -158,7 +160,7 @@ export class NodeInstance implements Instance {
   }
 
   /** The handler's (and initializer's) file, read on the host; a missing one is a 437 before any isolate exists. */
-  #readEntries(resolver: ModuleResolver): [ResolveRecord, ResolveRecord | null] {
+  #readEntries(resolver: VirtualModules): [ResolveRecord, ResolveRecord | null] {
     const spec = this.#spec;
     const handler = splitHandler(spec.handler);
     const entry = handler.name === '' ? null : resolver.resolveEntry(handler.file);
@@ -182,13 +184,14 @@ export class NodeInstance implements Instance {
   }
 
   /** Isolate, context, globals and the host bridge; returns the shim's `load` (everything is sync: no user code runs yet). */
-  #createIsolate(resolver: ModuleResolver): ivm.Reference<ShimApi['load']> {
+  #createIsolate(resolver: VirtualModules): ivm.Reference<ShimApi['load']> {
     const spec = this.#spec;
     try {
       const { isolate, context, setup } = this.#spares.take(Math.max(MIN_MEMORY_MB, spec.memoryMb));
       this.#isolate = isolate;
       this.#context = context;
-      const env = functionEnvironment(spec, { runtimeVariables: { NODE_PATH: resolver.nodePath } });
+      // The function sees SCF's paths (layout.ts): its code at /var/user, the cwd.
+      const env = functionEnvironment(spec, { codeRoot: `${CODE_ROOT}/`, runtimeVariables: { NODE_PATH: VIRTUAL_NODE_PATH } });
       const api = setup.applySync(undefined, [createHostObject(this.#hooks(), resolver), this.#config(env)], {
         arguments: { copy: true },
         result: { reference: true },
@@ -212,7 +215,7 @@ export class NodeInstance implements Instance {
     const { request_id: _, ...context } = scfContext(spec, '', env);
     return {
       env,
-      codeDir: spec.codeDir,
+      codeDir: CODE_ROOT,
       nodeVersion: process.version,
       arch: process.arch,
       style: spec.handlerStyle,

@@ -79,6 +79,12 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'tty.js', onDemand: true, builtins: ['tty'] },
   { file: 'timers_promises.js', name: 'timers/promises', onDemand: true, builtins: ['timers/promises'] },
   { file: 'constants.js', onDemand: true, builtins: ['constants'], data: () => createRequire(import.meta.url)('node:constants') },
+  { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
+  { file: 'builtins/crypto/isolate.js', name: 'crypto-module', onDemand: true, builtins: ['crypto'] },
+  { file: 'builtins/zlib/isolate.js', name: 'zlib', onDemand: true, builtins: ['zlib'] },
+  { file: 'builtins/net/isolate.js', name: 'net', onDemand: true, builtins: ['net', 'tls'] },
+  { file: 'builtins/dns/isolate.js', name: 'dns', onDemand: true, builtins: ['dns', 'dns/promises'] },
+  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];

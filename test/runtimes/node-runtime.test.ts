@@ -156,7 +156,7 @@ t.test('a thrown error is a 430 with the user stack', async (t) => {
   t.equal(error.status, 430);
   t.equal(error.message, 'bad input');
   t.equal(error.errorType, 'TypeError');
-  t.match(error.stackTrace, /^TypeError: bad input\n\s+at validate \(.*fixtures\/node\/errors\/index\.js:3:24\)\n\s+at exports\.main_handler \(.*errors\/index\.js:6:3\)$/);
+  t.match(error.stackTrace, /^TypeError: bad input\n\s+at validate \(\/var\/user\/index\.js:3:24\)\n\s+at exports\.main_handler \(\/var\/user\/index\.js:6:3\)$/);
   t.notMatch(error.stackTrace, /fngate:node-shim/, 'runtime frames are hidden');
   t.same(await invoke(instance, { ok: true }), 'fine', 'the instance keeps serving');
 });
@@ -165,8 +165,8 @@ t.test('load failures', async (t) => {
   const cases: Array<[string, Partial<FunctionSpec>, string, RegExp]> = [
     ['echo', { handler: 'index.nope' }, 'HANDLER_NOT_FOUND', /does not export a function named "nope"/],
     ['echo', { handler: 'missing.main_handler' }, 'HANDLER_NOT_FOUND', /missing\.js/],
-    ['syntax', {}, 'USER_CODE_LOAD_ERROR', /SyntaxError: Unexpected token.*syntax\/index\.js:3/],
-    ['require-fs', {}, 'USER_CODE_LOAD_ERROR', /Cannot load module "fs": Node built-in modules that need the host are not available in the isolate/],
+    ['syntax', {}, 'USER_CODE_LOAD_ERROR', /SyntaxError: Unexpected token.*\(\/var\/user\/index\.js:3\)/],
+    ['require-child-process', {}, 'USER_CODE_LOAD_ERROR', /Cannot load module "child_process"/],
     ['throw-at-load', {}, 'USER_CODE_LOAD_ERROR', /module scope failure/],
     ['missing-module', {}, 'USER_CODE_LOAD_ERROR', /Cannot find module '\.\/not-there'/],
   ];
@@ -201,8 +201,9 @@ t.test('require: relative, json, directories, packages, exports, layers; module 
     sameModule: true,
     events: 'function',
   });
-  t.equal(first.filename, `${FIXTURES}modules/index.js`);
-  t.equal(first.dirname, `${FIXTURES}modules`);
+  // SCF's paths, not the host's (runtimes/node/layout.ts).
+  t.equal(first.filename, '/var/user/index.js');
+  t.equal(first.dirname, '/var/user');
   const second = (await invoke(instance)) as Record<string, unknown>;
   t.equal(second.count, 2, 'module state survives between invocations');
   t.equal(second.loads, 1, 'module scope ran once');
@@ -224,10 +225,11 @@ t.test('environment: function variables and built-ins', async (t) => {
     TENCENTCLOUD_REGION: 'ap-guangzhou',
     TENCENTCLOUD_APPID: '1250000000',
     TENCENTCLOUD_UIN: '100000000001',
-    USER_CODE_ROOT: `${FIXTURES}env`,
+    USER_CODE_ROOT: '/var/user/',
     _HANDLER: 'index.main_handler',
   });
-  t.match(env.NODE_PATH, `${FIXTURES}layer/nodejs/node_modules`);
+  t.match(env.NODE_PATH, '/opt/nodejs/node_modules');
+  t.notMatch(env.NODE_PATH, FIXTURES, 'no host folder shows');
   t.equal(env.PATH, undefined, 'nothing of the host environment leaks in');
   t.match(context.environ, /GREETING=hi/);
   t.equal(version, process.version);

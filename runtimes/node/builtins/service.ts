@@ -55,8 +55,12 @@ export class HostMemory {
 }
 
 export interface HostService {
-  /** Called from the isolate as plain functions; sync callbacks block only the isolate's thread. */
-  readonly callbacks: Record<string, ivm.Callback>;
+  /**
+   * Called from the isolate as plain functions; sync callbacks block only the isolate's thread. A Reference
+   * to an async host function lets the isolate wait for slow host work with `applySyncPromise` (readFileSync)
+   * while the gateway's loop keeps running.
+   */
+  readonly callbacks: Record<string, ivm.Callback | ivm.Reference>;
   /** Ends everything the service opened for the instance. Called once, when the instance ends. */
   close(): void;
 }

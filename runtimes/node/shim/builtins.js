@@ -25,7 +25,6 @@ const factories = {
   querystring: () => internal.need('url').querystring,
   path: () => internal.need('path').path,
   'path/posix': () => internal.need('path').path,
-  crypto: () => internal.need('crypto').crypto,
   timers: () => {
     const { queueMicrotask, ...timers } = internal.timers;
     return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });

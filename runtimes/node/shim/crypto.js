@@ -43,6 +43,15 @@ function randomUUID() {
 }
 
 const webcrypto = { getRandomValues, randomUUID };
+// `subtle` is host-backed (builtins/crypto/): the on-demand crypto part replaces this accessor.
+Object.defineProperty(webcrypto, 'subtle', {
+  configurable: true,
+  enumerable: true,
+  get() {
+    internal.builtin('crypto');
+    return webcrypto.subtle;
+  },
+});
 Object.defineProperty(globalThis, 'crypto', { value: webcrypto, writable: true, configurable: true, enumerable: true });
 
 function toBytes(data, encoding) {
