@@ -9,12 +9,13 @@
  *   events, util (Node's inspect via node-inspect-extracted; types by V8 brand checks), stream (+ /promises,
  *   /consumers, /web: readable-stream 4, web-streams-polyfill), assert (+ /strict: the `assert` package),
  *   string_decoder, punycode, url, querystring, path (+ /posix), timers (+ /promises), async_hooks
- *   (AsyncLocalStorage), perf_hooks, diagnostics_channel, tty, constants, crypto (subset), os, process.
+ *   (AsyncLocalStorage), perf_hooks, diagnostics_channel, tty, constants, process; and, with a host half
+ *   in builtins/<name>/, os, fs (+ /promises), crypto, zlib, net, tls, dns, http, https.
  *   All but the smallest are on-demand shim parts: not in the cold-start shim, fetched and compiled (from
  *   V8 code cache) on first require; the npm-based ones are esbuild bundles made on first use (bundle.ts).
  *   child_process, cluster, worker_threads, vm, v8, inspector, http2, dgram, repl … and native `.node`
- *   addons fail in require() with an error that says to set `nodeRuntime: process`; fs, net, http, zlib …
- *   are "not available" until their host halves exist. An uncaught one fails the start with 443.
+ *   addons fail in require() with an error that says to set `nodeRuntime: process`; an uncaught one
+ *   fails the start with 443.
  * - Globals: console, setTimeout/setInterval/setImmediate (+ clear*), queueMicrotask, process (env,
  *   version, nextTick, hrtime, exit …), Buffer, TextEncoder/TextDecoder, URL/URLSearchParams, atob/btoa,
  *   crypto.getRandomValues/randomUUID, fetch/Headers/Response, Event/EventTarget/AbortController/
