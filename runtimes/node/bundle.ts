@@ -11,9 +11,9 @@
  * external, so its entry can require the npm package of the same name (`string_decoder/`).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, version as esbuildVersion } from 'esbuild';
 
@@ -47,11 +47,16 @@ export function bundledSource(entryFile: string, own: readonly string[]): string
   if (code === undefined) {
     const entry = readFileSync(entryFile, 'utf8');
     const key = createHash('sha256').update(`${esbuildVersion}\0${entryFile}\0${own.join(',')}\0${JSON.stringify(NATIVE_ALIASES)}\0${entry}`).digest('hex').slice(0, 24);
-    const cacheFile = join(CACHE_DIR, `${key}.json`);
+    const cacheFile = join(CACHE_DIR, `${cachePrefix(entryFile)}${key}.json`);
     code = readCache(cacheFile) ?? build(entryFile, own, cacheFile);
     built.set(entryFile, code);
   }
   return code;
+}
+
+/** Cache files of one entry share a prefix, so a rebuild can remove the ones it replaces. */
+function cachePrefix(entryFile: string): string {
+  return `${basename(entryFile, '.js')}-`;
 }
 
 function readCache(cacheFile: string): string | undefined {
@@ -100,6 +105,10 @@ function build(entryFile: string, own: readonly string[], cacheFile: string): st
     const temporary = `${cacheFile}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify({ inputs, code } satisfies CacheFile));
     renameSync(temporary, cacheFile);
+    const prefix = cachePrefix(entryFile);
+    for (const stale of readdirSync(CACHE_DIR)) {
+      if (stale.startsWith(prefix) && stale.endsWith('.json') && join(CACHE_DIR, stale) !== cacheFile) rmSync(join(CACHE_DIR, stale), { force: true });
+    }
   } catch {
     // A read-only install still works: the bundle is rebuilt once per process instead.
   }

@@ -21,11 +21,6 @@ export interface SyntaxLocation {
   excerpt: string;
 }
 
-/** Built-ins the gateway's Node will back for the isolate (files, sockets, zlib): not there yet. */
-const HOST_MODULES = new Set([
-  'fs', 'fs/promises', 'net', 'http', 'https', 'tls', 'dns', 'dns/promises', 'zlib',
-]);
-
 /**
  * Built-ins that need a whole Node process (processes, threads, a VM, the inspector, native code): an
  * isolate can never offer them, so the message says how to run the function where they work.
@@ -177,11 +172,10 @@ class ResolveError extends Error {
 
 function builtinUnavailable(request: string): ResolveRecord {
   const name = request.startsWith('node:') ? request.slice(5) : request;
+  // Reached only for names the isolate's own registry (shim/builtins.js) does not provide.
   const why = PROCESS_MODULES.has(name)
     ? `the Node built-in "${name}" cannot run in the isolate; ${PROCESS_MODE_HINT}`
-    : HOST_MODULES.has(name)
-      ? 'Node built-in modules that need the host are not available in the isolate'
-      : 'this Node built-in module is not provided in the isolate';
+    : `this Node built-in module is not provided in the isolate; ${PROCESS_MODE_HINT}`;
   return { code: 'ERR_BUILTIN_UNAVAILABLE', message: `Cannot load module "${request}": ${why}` };
 }
 

@@ -77,6 +77,7 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'diagnostics_channel.js', onDemand: true, builtins: ['diagnostics_channel'] },
   { file: 'perf_hooks.js', onDemand: true, lazy: ['performance'], builtins: ['perf_hooks'] },
   { file: 'tty.js', onDemand: true, builtins: ['tty'] },
+  { file: 'timers_promises.js', name: 'timers/promises', onDemand: true, builtins: ['timers/promises'] },
   { file: 'constants.js', onDemand: true, builtins: ['constants'], data: () => createRequire(import.meta.url)('node:constants') },
   { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
   { file: 'builtins/crypto/isolate.js', name: 'crypto-module', onDemand: true, builtins: ['crypto'] },
@@ -90,6 +91,9 @@ const SHIM_FILES: readonly ShimFile[] = [
 
 /** feross's `buffer` and its two dependencies, bundled as a tiny CommonJS registry. */
 const BUFFER_PACKAGES = ['base64-js', 'ieee754', 'buffer'];
+
+/** Heap of the throwaway isolate that makes an on-demand part's code cache (it only compiles). */
+const PART_CACHE_ISOLATE_MB = 64;
 
 /** What compileScript adds to a Script when code cache is involved (not in isolated-vm's typings). */
 type CompiledScript = ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
@@ -191,12 +195,13 @@ function bundledPart(entry: ShimFile, name: string): string {
 }
 
 const partCaches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+const partCachesPending = new Set<string>();
 
 /**
  * Compiles on-demand part `name` in `isolate` and returns its body function there (for a sync callback
- * to hand back), or null for an unknown name. The first isolate of the process compiles it eagerly and
- * keeps V8's code cache; later isolates compile from the cache, which also spares lazy compilation of
- * the functions inside — most of what a first `require('stream')` would cost.
+ * to hand back), or null for an unknown name. Isolates compile from the part's V8 code cache, which also
+ * spares lazy compilation of the functions inside. The first isolate of the process that needs a part
+ * compiles it plainly (as fast as eval) while the cache is made off the event loop in a throwaway isolate.
  */
 export function loadOnDemandPart(isolate: ivm.Isolate, context: ivm.Context, name: string): unknown {
   const code = onDemandPartSource(name);
@@ -209,10 +214,29 @@ export function loadOnDemandPart(isolate: ivm.Isolate, context: ivm.Context, nam
     if (script.cachedDataRejected === true) script = undefined;
   }
   if (script === undefined) {
-    script = isolate.compileScriptSync(code, { filename, produceCachedData: true }) as CompiledScript;
-    if (script.cachedData !== undefined) partCaches.set(name, script.cachedData);
+    script = isolate.compileScriptSync(code, { filename }) as CompiledScript;
+    makePartCache(name, code, filename);
   }
   return script.runSync(context, { reference: true, release: true }).derefInto({ release: true });
+}
+
+function makePartCache(name: string, code: string, filename: string): void {
+  if (partCachesPending.has(name)) return;
+  partCachesPending.add(name);
+  const maker = new ivm.Isolate({ memoryLimit: PART_CACHE_ISOLATE_MB });
+  maker
+    .compileScript(code, { filename, produceCachedData: true })
+    .then((script) => {
+      const produced = (script as CompiledScript).cachedData;
+      if (produced !== undefined) partCaches.set(name, produced);
+    })
+    .catch(() => {
+      // No cache: isolates keep compiling the part plainly.
+    })
+    .finally(() => {
+      partCachesPending.delete(name);
+      maker.dispose();
+    });
 }
 
 /** Compiles the shim in `isolate`, from this process's code cache when there is one. */

@@ -29,8 +29,9 @@ const factories = {
     const { queueMicrotask, ...timers } = internal.timers;
     return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });
   },
-  'timers/promises': () => internal.timersPromises(),
   process: () => internal.process,
+  // The shim's console, as captured before user code could replace the global.
+  console: () => internal.console,
   // Node's old alias of util.
   sys: () => internal.builtin('util'),
 };

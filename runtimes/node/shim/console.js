@@ -62,3 +62,4 @@ const console = {
 };
 console.groupCollapsed = console.group;
 Object.defineProperty(globalThis, 'console', { value: console, writable: true, configurable: true, enumerable: false });
+internal.console = console;

@@ -157,7 +157,12 @@ function deprecate(fn, msg, code) {
 const kCustomPromisify = Symbol.for('nodejs.util.promisify.custom');
 function promisify(original) {
   if (typeof original !== 'function') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "original" argument must be of type function');
-  const custom = original[kCustomPromisify];
+  // util.promisify(setTimeout) is timers/promises' setTimeout, as in Node (looked up here rather than set
+  // on the timers at every cold start).
+  const timers = internal.timers;
+  const custom = original === timers.setTimeout || original === timers.setImmediate
+    ? internal.builtin('timers/promises')[original === timers.setTimeout ? 'setTimeout' : 'setImmediate']
+    : original[kCustomPromisify];
   if (custom !== undefined) {
     if (typeof custom !== 'function') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "util.promisify.custom" argument must be of type function');
     return Object.defineProperty(custom, kCustomPromisify, { value: custom, enumerable: false, writable: false, configurable: true });
