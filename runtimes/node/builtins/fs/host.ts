@@ -311,6 +311,11 @@ export class FunctionFiles {
     } catch (error) {
       throw fromHost(error, 'open', path);
     }
+    // Closed meanwhile (the instance ended): nothing may outlive it.
+    if (this.#closed) {
+      await handle.close();
+      throw systemError('EBADF', 'open', path);
+    }
     if (!(await this.#insideRoots(handle, resolved.mount!))) {
       await handle.close();
       throw systemError('ENOENT', 'open', path);
