@@ -80,7 +80,11 @@ const toBase64Url = (text) => text.replace(/\+/g, '-').replace(/\//g, '_').repla
 function toBytes(data, encoding, name = 'data') {
   if (typeof data === 'string' && encoding === 'base64url') return new Uint8Array(Buffer.from(fromBase64Url(data), 'base64'));
   if (typeof data === 'string') return new Uint8Array(Buffer.from(data, encoding && encoding !== 'buffer' ? encoding : 'utf8'));
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (ArrayBuffer.isView(data)) {
+    // The host gets a copy anyway; copy here only to cut the view out of a larger buffer.
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? view : view.slice();
+  }
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data).slice();
   throw invalidType(name, 'of type string or an instance of ArrayBuffer, Buffer, TypedArray, or DataView', data);
 }

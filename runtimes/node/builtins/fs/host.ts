@@ -311,14 +311,11 @@ export class FunctionFiles {
     } catch (error) {
       throw fromHost(error, 'open', path);
     }
+    const inside = await this.#insideRoots(handle, resolved.mount!);
     // Closed meanwhile (the instance ended): nothing may outlive it.
-    if (this.#closed) {
+    if (this.#closed || !inside) {
       await handle.close();
-      throw systemError('EBADF', 'open', path);
-    }
-    if (!(await this.#insideRoots(handle, resolved.mount!))) {
-      await handle.close();
-      throw systemError('ENOENT', 'open', path);
+      throw systemError(this.#closed ? 'EBADF' : 'ENOENT', 'open', path);
     }
     let fd = FIRST_FD;
     while (this.#files.has(fd)) fd++;
