@@ -1,8 +1,26 @@
 #!/usr/bin/env -S node --no-node-snapshot
 // Entry point. isolated-vm needs `--no-node-snapshot` on Node 20+: when started without it
-// (`node bin/fngate.js …`), run again with it. TypeScript sources load through tsx, so there is no build step.
+// (`node bin/fngate.js …`), run again with it. Runs the build in dist/ (`npm run build`; `prepare` makes it
+// on install) when it is at least as new as every source file; otherwise, or with FNGATE_FROM_SOURCE=1,
+// the TypeScript sources through tsx, so an edited checkout never runs stale code.
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distState } from './build-state.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The build's entry module when the build is there and current, else undefined. */
+function builtEntry() {
+  if (process.env.FNGATE_FROM_SOURCE === '1') return undefined;
+  const state = distState(root);
+  if (state === 'missing') return undefined;
+  if (state === 'stale') {
+    process.stderr.write('fngate: dist/ is older than the sources; running the sources (npm run build refreshes dist/)\n');
+    return undefined;
+  }
+  return join(root, 'dist', 'gateway', 'cli.js');
+}
 
 if (!process.execArgv.includes('--no-node-snapshot')) {
   const child = spawn(process.execPath, ['--no-node-snapshot', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
@@ -11,8 +29,11 @@ if (!process.execArgv.includes('--no-node-snapshot')) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { main } = await import('../gateway/cli.ts');
+  const entry = builtEntry();
+  if (entry === undefined) {
+    const { register } = await import('tsx/esm/api');
+    register();
+  }
+  const { main } = await import(entry ?? '../gateway/cli.ts');
   await main(process.argv.slice(2));
 }

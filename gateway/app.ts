@@ -1,7 +1,7 @@
 /** The Hono application: every route of the gateway, and the fallbacks for unknown routes and faults. */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { errorResponse } from './respond.ts';
-import { apigwRoutes } from './routes/apigw.ts';
+import { apigwRoutes, type WebPassThrough } from './routes/apigw.ts';
 import { asyncEventRoutes } from './routes/async-events.ts'; // [async]
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -11,7 +11,7 @@ import type { GatewayServices } from './services.ts';
 
 export interface AppOptions {
   /** [web] Web function routing (gateway/routes/web.ts): mounted first, so a matching Host wins. */
-  web?: { middleware: MiddlewareHandler };
+  web?: { middleware: MiddlewareHandler; passThrough?: WebPassThrough };
 }
 
 export function createApp(services: GatewayServices, options: AppOptions = {}): Hono {
@@ -23,7 +23,7 @@ export function createApp(services: GatewayServices, options: AppOptions = {}): 
   app.route('/', asyncEventRoutes(services)); // [async]
   app.route('/', topicRoutes(services)); // [async]
   // Configured API gateway endpoints come after the built-in routes, which they cannot shadow.
-  app.route('/', apigwRoutes(services));
+  app.route('/', apigwRoutes(services, { webPassThrough: options.web?.passThrough }));
   app.notFound((c) =>
     c.json({ errorCode: -1, errorMessage: `no route for ${c.req.method} ${c.req.path}`, statusCode: 404 }, 404),
   );

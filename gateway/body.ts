@@ -93,6 +93,6 @@ export function validateEventJson(text: string): string {
   return text;
 }
 
-function tooLarge(limit: number): FnError {
+export function tooLarge(limit: number): FnError {
   return new FnError('REQUEST_TOO_LARGE', `the request body is over the ${limit} byte limit`);
 }

@@ -1,6 +1,7 @@
 /** The `fngate` command: serve a project, invoke a function, print its logs. */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { LoadError, runLoad, type LoadOptions } from './cli/load.ts';
 import { ConfigError } from './config.ts';
 import { INVOCATION_TYPE_HEADER } from './routes/invoke.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startGateway } from './server.ts';
@@ -82,6 +83,44 @@ async function logsCommand(name: string, options: { requestId?: string; namespac
   for (const { line } of body.lines ?? []) process.stdout.write(`${line}\n`);
 }
 
+function parsePositiveInt(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('not a positive integer');
+  return number;
+}
+
+/** `10s`, `2m`, `500ms` or a number of seconds. */
+function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('expected a duration like 10s, 2m or 500ms');
+  const amount = Number(match[1]);
+  const seconds = match[2] === 'ms' ? amount / 1000 : match[2] === 'm' ? amount * 60 : amount;
+  if (seconds <= 0) throw new InvalidArgumentError('the duration must be more than 0');
+  return seconds;
+}
+
+async function loadCommand(
+  name: string,
+  options: Omit<LoadOptions, 'durationS' | 'type'> & { duration: number; type: string },
+): Promise<void> {
+  if (options.type !== 'RequestResponse' && options.type !== 'Event') {
+    fail('--type must be RequestResponse or Event', 2);
+  }
+  if (options.url !== undefined && options.serve !== undefined) fail('give either --url or --serve, not both', 2);
+  try {
+    await runLoad(name, { ...options, durationS: options.duration, type: options.type as LoadOptions['type'] });
+  } catch (error) {
+    if (error instanceof LoadError) fail(error.message, 1);
+    throw error;
+  }
+}
+
+/** One line on stderr, then the exit code (see README: exit codes). */
+function fail(message: string, code: number): never {
+  process.stderr.write(`fngate: ${message}\n`);
+  process.exit(code);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('fngate').description('Self-hosted, SCF-compatible serverless function platform');
   program
@@ -111,5 +150,21 @@ export async function main(argv: string[]): Promise<void> {
     .option('--limit <n>', 'most recent lines')
     .option('--url <url>', 'gateway URL', DEFAULT_URL)
     .action(logsCommand);
+  program
+    .command('load')
+    .description("load-test a function's invocation path and report throughput, latency, status codes and cold starts")
+    .argument('<function>', 'function name')
+    .option('--url <url>', `a running gateway (default ${DEFAULT_URL})`)
+    .option('--serve <dir>', 'start a gateway over this project folder for the run, on a free loopback port')
+    .option('--connections <n>', 'concurrent connections', parsePositiveInt, 50)
+    .option('--duration <time>', 'how long: 10s, 2m, 500ms', parseDuration, 10)
+    .option('--requests <n>', 'stop after this many requests instead of a duration', parsePositiveInt)
+    .option('--rate <r>', 'paced: requests per second over all connections', parsePositiveInt)
+    .option('--event <file>', 'event JSON file, or - for standard input (default {})')
+    .option('--qualifier <qualifier>', 'version or alias')
+    .option('--namespace <namespace>', 'namespace')
+    .option('--type <type>', 'RequestResponse (sync) or Event (async)', 'RequestResponse')
+    .option('--json', 'print one JSON object instead of the report', false)
+    .action(loadCommand);
   await program.parseAsync(argv, { from: 'user' });
 }

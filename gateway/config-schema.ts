@@ -15,20 +15,44 @@ export const CLOUD_ONLY_KEYS = [
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** A number that may come as a numeric string, as a serverless.yml `${env:X}` variable gives it. */
+const numeric = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value), schema);
 
+const apigwParam = z.looseObject({
+  name: z.string().min(1),
+  position: z.string().transform((p) => p.toUpperCase()).pipe(z.enum(['PATH', 'QUERY', 'HEADER'])),
+  required: z.boolean().optional(),
+  type: z.string().optional(),
+  defaultValue: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
+  desc: z.string().optional(),
+});
+
+/** The scf component's `endpoints` item; paths may start with `=` (exact) or `^~` (preferred prefix). */
 const apigwEndpoint = z.strictObject({
-  path: z.string().startsWith('/'),
+  path: z.string().regex(/^(=|\^~)?\//, 'must start with /, =/ or ^~/'),
   method: z.string().default('ANY').transform((m) => m.toUpperCase()),
   function: z
-    .looseObject({ isIntegratedResponse: z.boolean().default(false) })
+    .looseObject({ isIntegratedResponse: z.boolean().default(false), functionQualifier: z.string().optional() })
     .default({ isIntegratedResponse: false }),
+  /** Seconds: API gateway's backend timeout, shown to the function as the `endpoint-timeout` header. */
+  serviceTimeout: numeric(z.number().positive()).default(15),
+  /** Every request body reaches the function base64-encoded. */
+  isBase64Encoded: z.boolean().default(false),
+  param: z.array(apigwParam).default([]),
   // Cloud API gateway settings that have no local meaning.
   protocol: z.string().optional(),
   description: z.string().optional(),
   enableCORS: z.boolean().optional(),
   responseType: z.string().optional(),
-  serviceTimeout: z.number().optional(),
   apiName: z.string().optional(),
+  apiId: z.string().optional(),
+  authType: z.string().optional(),
+  auth: z.unknown().optional(),
+  usagePlan: z.unknown().optional(),
+  app: z.unknown().optional(),
+  isBase64Trigger: z.boolean().optional(),
+  base64EncodedTriggerRules: z.unknown().optional(),
 });
 
 const apigwEvent = z.strictObject({
@@ -94,18 +118,18 @@ export const functionSchema = z.strictObject({
   handler: z.string().min(1).optional(),
   runtime: z.string().min(1).default('Nodejs18.15'),
   type: z.enum(['event', 'web']).default('event'),
-  memorySize: positiveInt.min(64).max(32768).default(128),
-  timeout: z.number().positive().max(86400).default(3),
-  initTimeout: z.number().positive().max(300).optional(),
+  memorySize: numeric(positiveInt.min(64).max(32768)).default(128),
+  timeout: numeric(z.number().positive().max(86400)).default(3),
+  initTimeout: numeric(z.number().positive().max(300)).optional(),
   environment: z
     .strictObject({ variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}) })
     .default({ variables: {} }),
   layers: z.array(layerRef).max(5).default([]),
   events: z.array(eventSchema).default([]),
   // fngate extensions.
-  reservedConcurrency: nonNegativeInt.max(100000).default(100),
-  provisionedConcurrency: nonNegativeInt.default(0),
-  instanceConcurrency: positiveInt.max(1000).optional(),
+  reservedConcurrency: numeric(nonNegativeInt.max(100000)).default(100),
+  provisionedConcurrency: numeric(nonNegativeInt).default(0),
+  instanceConcurrency: numeric(positiveInt.max(1000)).optional(),
   retryNum: nonNegativeInt.max(10).default(2),
   maxEventAge: positiveInt.max(21600).default(21600),
   maxPendingEvents: positiveInt.default(100000),

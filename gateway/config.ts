@@ -1,5 +1,6 @@
 /**
- * Loads fngate.yml (or an SCF serverless.yml) once, as a pure function of the directory's files:
+ * Loads fngate.yml (or an SCF serverless.yml, either form: serverless-yml.ts) once, as a pure function of
+ * the directory's files and the environment:
  * the result is fully filled and typed, and any error names the function and the key.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -14,6 +15,7 @@ import {
   type EventInput,
   type GatewayInput,
 } from './config-schema.ts';
+import { fromServerlessYml, ServerlessYmlError } from './serverless-yml.ts';
 
 export type RuntimeKind = 'nodejs' | 'python' | 'php' | 'go' | 'java' | 'custom';
 
@@ -97,21 +99,22 @@ function formatIssues(where: string, error: z.ZodError): string {
     .join('\n');
 }
 
-function readManifest(root: string): { document: unknown; file: string } {
+function readManifest(root: string, env: NodeJS.ProcessEnv): { document: unknown; file: string; warnings: string[] } {
   const fngateFile = join(root, 'fngate.yml');
-  if (existsSync(fngateFile)) return { document: parseYamlFile(fngateFile), file: fngateFile };
+  if (existsSync(fngateFile)) return { document: parseYamlFile(fngateFile), file: fngateFile, warnings: [] };
   const serverlessFile = join(root, 'serverless.yml');
   if (existsSync(serverlessFile)) {
-    const document = parseYamlFile(serverlessFile) as Record<string, unknown> | null;
-    const inputs = (document?.inputs ?? {}) as Record<string, unknown>;
-    const name = inputs.name ?? document?.app ?? document?.name;
-    if (typeof name !== 'string') {
-      throw new ConfigError(`${serverlessFile}: key "inputs.name": a function name is required`);
+    const raw = parseYamlFile(serverlessFile);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ConfigError(`${serverlessFile}: key "(root)": a map is required`);
     }
-    if (document?.component !== undefined && document.component !== 'scf') {
-      throw new ConfigError(`${serverlessFile}: key "component": only the scf component is supported`);
+    try {
+      const { document, warnings } = fromServerlessYml(raw as Record<string, unknown>, root, env);
+      return { document, file: serverlessFile, warnings };
+    } catch (error) {
+      if (error instanceof ServerlessYmlError) throw new ConfigError(`${serverlessFile}: ${error.message}`);
+      throw error;
     }
-    return { document: { functions: { [name]: inputs } }, file: serverlessFile };
   }
   throw new ConfigError(`${root}: neither fngate.yml nor serverless.yml found`);
 }
@@ -124,13 +127,23 @@ function parseYamlFile(file: string): unknown {
   }
 }
 
-export function loadConfig(dir: string): GatewayConfig {
+/** `env` resolves `${env:X}` in a serverless.yml. */
+export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const root = resolve(dir);
-  const { document, file } = readManifest(root);
+  const { document, file, warnings } = readManifest(root, env);
+  return configFromManifest(document, root, file, warnings);
+}
+
+/**
+ * A manifest already in memory (fngate.yml's shape: `functions`, `layers`, `gateway`), e.g. inline function
+ * definitions of an embedding application. `root` is where relative paths resolve from; `file` names the
+ * source in error messages; `manifestWarnings` are those reading the manifest produced.
+ */
+export function configFromManifest(document: unknown, root: string, file: string, manifestWarnings: readonly string[] = []): GatewayConfig {
   const parsed = manifestSchema.safeParse(document ?? {});
   if (!parsed.success) throw new ConfigError(formatIssues(file, parsed.error));
   const manifest = parsed.data;
-  const warnings: string[] = [];
+  const warnings: string[] = [...manifestWarnings];
   const errors: string[] = [];
   const functions: FunctionConfig[] = [];
   const seen = new Set<string>();

@@ -28,6 +28,8 @@ export interface InvokeAnswer {
   body: string;
   /** Set on errors (`X-Scf-Error-Type`). */
   errorType: string | undefined;
+  /** The failure itself, for callers without a transport (embedding). */
+  error?: FnError;
 }
 
 export async function invokeApi(services: GatewayServices, input: InvokeInput): Promise<InvokeAnswer> {
@@ -59,6 +61,7 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
       requestId,
       body: JSON.stringify(toScfErrorBody(fnError, requestId)),
       errorType: ErrorCodes[fnError.code].type,
+      error: fnError,
     };
   }
 }

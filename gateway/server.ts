@@ -1,20 +1,24 @@
 /**
- * Starts and stops a whole gateway: store, runtimes, functions, HTTP server. Every resource made here
- * is ended by `close()`.
+ * Makes and ends a whole gateway: store, runtimes, functions, routes, HTTP servers. `createGateway` is the
+ * embedding API (gateway/index.ts); `startGateway` is what `fngate serve` runs. Every resource made here is
+ * ended by `close()`.
  */
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createAdapters } from '../runtimes/index.ts';
 import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
-import { openStore } from '../store/index.ts';
+import { openStore, type QueueStore, type Store } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
 import { createApp } from './app.ts';
+import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
 import { prepareCode } from './code.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
-import { loadConfig, type GatewayConfig } from './config.ts';
+import { configFromManifest, loadConfig, type GatewayConfig } from './config.ts';
 import { createPipeline } from './invoke/pipeline.ts';
 import { initReportLine } from './invoke/log-frame.ts';
 import { createLogger } from './logger.ts';
@@ -27,17 +31,52 @@ export const DEFAULT_HOST = '0.0.0.0';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface GatewayOptions {
-  /** Folder holding fngate.yml (or serverless.yml). */
-  dir: string;
-  /** @default 9000; 0 picks a free port */
-  port?: number;
-  /** @default '0.0.0.0' */
-  host?: string;
-  /** @default `<dir>/.fngate` */
+  /**
+   * Folder holding fngate.yml (or serverless.yml). With `functions`, the folder relative `src` paths resolve
+   * from (no manifest is read). @default process.cwd()
+   */
+  dir?: string;
+  /** Inline function definitions: fngate.yml's `functions` section as an object, instead of reading the file. */
+  functions?: Record<string, unknown>;
+  /** Inline layers: fngate.yml's `layers` section (name → version → folder), with `functions`. */
+  layers?: Record<string, Record<string, string>>;
+  /** Gateway limits, over fngate.yml's `gateway` section: concurrencyLimit, idleInstanceSeconds, logRetentionDays. */
+  limits?: GatewayLimits;
+  /** Where the SQLite store lives (when no `store` is given) and zipped code is unpacked. @default `<dir>/.fngate` */
   dataDir?: string;
+  /** A store opened by the caller (store/index.ts `openStore`); the caller closes it after the gateway. */
+  store?: GatewayStore;
+  /** A pino logger for the gateway's own logs. @default pino to stdout at FNGATE_LOG_LEVEL (info) */
   logger?: Logger;
-  /** Already loaded configuration (tests); read from `dir` otherwise. */
+  /** Already loaded configuration (tests); read from `dir` or `functions` otherwise. */
   config?: GatewayConfig;
+  /** startGateway only. @default 9000; 0 picks a free port */
+  port?: number;
+  /** startGateway only. @default '0.0.0.0' */
+  host?: string;
+}
+
+/** What the gateway needs of a store: records and logs (the Store contract) and the durable async queue. */
+export type GatewayStore = Store & { readonly queue: QueueStore };
+
+export type GatewayLimits = Partial<Pick<GatewayConfig['gateway'], 'concurrencyLimit' | 'idleInstanceSeconds' | 'logRetentionDays'>>;
+
+/** A gateway made by createGateway: every way in, none of them listening until `listen`. */
+export interface EmbeddedGateway {
+  readonly services: GatewayServices;
+  readonly config: GatewayConfig;
+  /** Invokes a function: its result, or an InvokeError carrying the SCF status code (embed-invoke.ts). */
+  invoke(name: string, event?: unknown, options?: InvokeOptions): Promise<unknown>;
+  /** The fetch handler of every route (mount it in Hono or any fetch-style framework). */
+  fetch(request: Request): Promise<Response>;
+  /** A node `request` listener for http.createServer, express or connect; serves upgrades via `upgrade`. */
+  readonly listener: RequestListener;
+  /** WebSocket upgrades to web functions, for a server made around `listener`. */
+  readonly upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Listens on `port` (0: a free one) and `host`; resolves once listening. */
+  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Stops listening, ends every instance, closes the store (unless it was given). Idempotent. */
+  close(): Promise<void>;
 }
 
 export interface Gateway {
@@ -48,12 +87,26 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+/** The configuration an options object describes: inline functions, or the manifest in `dir`. */
+function configOf(options: GatewayOptions): GatewayConfig {
+  if (options.config) return options.config;
+  const root = resolve(options.dir ?? process.cwd());
+  const config =
+    options.functions !== undefined
+      ? configFromManifest({ functions: options.functions, layers: options.layers ?? {}, gateway: options.limits ?? {} }, root, '(inline functions)')
+      : loadConfig(root);
+  return options.limits && options.functions === undefined ? { ...config, gateway: { ...config.gateway, ...options.limits } } : config;
+}
+
+/** Builds a whole gateway (store, runtimes, functions, routes) without listening: see EmbeddedGateway. */
+export async function createGateway(options: GatewayOptions = {}): Promise<EmbeddedGateway> {
   const logger = options.logger ?? createLogger();
-  const config = options.config ?? loadConfig(options.dir);
+  const config = configOf(options);
   for (const warning of config.warnings) logger.warn(warning);
+  // Also where zipped code is unpacked, when a store is given.
   const dataDir = options.dataDir ?? join(config.root, '.fngate');
-  const store = await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, logger });
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? (await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, logger }));
   // [web] FNGATE_WEB_SANDBOX = auto (default) | bwrap | none: how web function instances are isolated.
   const adapters = createAdapters({
     web: {
@@ -88,45 +141,69 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     startedAt: Date.now(),
     async: asyncService,
   };
-  let server: Server | undefined;
+  const servers = new Set<Server>();
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]
-  const close = async (): Promise<void> => {
-    const listening = server;
-    server = undefined;
-    if (listening) {
-      const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
-      // Keep-alive sockets (load generators, clients) must not hold shutdown open.
-      listening.closeAllConnections();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await Promise.all(
+        [...servers].map((listening) => {
+          const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
+          // Keep-alive sockets (load generators, clients) must not hold shutdown open.
+          listening.closeAllConnections();
+          return closed;
+        }),
+      );
+      servers.clear();
       web.close(); // [web] upgraded (WebSocket) connections are outside closeAllConnections
-      await closed;
-    }
-    await asyncService.close(); // [async] running attempts finish (or are re-queued) before instances go
-    await registry.close();
-    await adapters.close();
-    await store.close();
-  };
+      await asyncService.close(); // [async] running attempts finish (or are re-queued) before instances go
+      await registry.close();
+      await adapters.close();
+      if (ownsStore) await store.close();
+    })());
+  let app: Hono;
   try {
     await registry.deploy(config.functions);
     asyncService.start(); // [async]
-    const app = createApp(services, { web }); // [web]
-    server = await new Promise<Server>((resolve, reject) => {
-      const created = createServer(gatewayListener({ app, services, web }));
-      created.once('error', reject);
-      created.on('upgrade', web.upgrade); // [web] WebSocket upgrades to web functions
-      created.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST, () => resolve(created));
-    });
+    app = createApp(services, { web }); // [web]
   } catch (error) {
     await close();
     throw error;
   }
-  const port = (server.address() as AddressInfo).port;
-  const host = options.host ?? DEFAULT_HOST;
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const listener = gatewayListener({ app, services, web });
+  const listen = async (port = DEFAULT_PORT, host = DEFAULT_HOST): Promise<{ url: string; port: number }> => {
+    if (closing) throw new Error('the gateway is closed');
+    const server = await new Promise<Server>((resolve, reject) => {
+      const created = createServer(listener);
+      created.once('error', reject);
+      created.on('upgrade', web.upgrade); // [web] WebSocket upgrades to web functions
+      created.listen(port, host, () => resolve(created));
+    });
+    servers.add(server);
+    const bound = (server.address() as AddressInfo).port;
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return { url: `http://${shownHost}:${bound}`, port: bound };
+  };
   return {
-    url: `http://${shownHost}:${port}`,
-    port,
     services,
     config,
+    invoke: (name, event, invokeOptions) => invokeFunction(services, name, event, invokeOptions),
+    fetch: async (request: Request) => app.fetch(request),
+    listener,
+    upgrade: web.upgrade,
+    listen,
     close,
   };
+}
+
+/** createGateway, then listen on `options.port` and `options.host` (what `fngate serve` runs). */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const gateway = await createGateway(options);
+  try {
+    const { url, port } = await gateway.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+    return { url, port, services: gateway.services, config: gateway.config, close: gateway.close };
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
 }

@@ -11,7 +11,7 @@ import type { Store } from '../store/types.ts';
 import type { ConcurrencyLimiter } from './concurrency.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
 import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invoke/invocation.ts';
-import { concurrency, framing, recording } from './invoke/wrappers.ts';
+import { concurrency, framing, logStartFailure, recording } from './invoke/wrappers.ts';
 import type { DeployedFunction } from './registry.ts';
 import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from './respond.ts';
 
@@ -60,6 +60,7 @@ const webLease: Wrapper = (next) => async (invocation) => {
     lease = await invocation.fn.pool.acquire(invocation.signal);
   } catch (error) {
     for (const line of startupLogOf(error)) invocation.log.user(line);
+    logStartFailure(invocation.log, error);
     throw error;
   }
   invocation.coldStart = lease.coldStart;
@@ -123,9 +124,20 @@ function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (low
 }
 
 /** What the user's server receives: the client's headers, X-Forwarded-*, and the X-Scf-* platform headers. */
-function upstreamHeaders(incoming: IncomingMessage, fn: DeployedFunction, requestId: string, upgrade: boolean): string[] {
+function upstreamHeaders(
+  incoming: IncomingMessage,
+  fn: DeployedFunction,
+  requestId: string,
+  upgrade: boolean,
+  extra: Record<string, string> = {},
+): string[] {
   // Clients cannot pose as the platform: their X-Scf-* and X-Forwarded-Proto/Host are replaced.
-  const headers = endToEnd(incoming.rawHeaders, incoming.headers, (lower) => lower.startsWith(SCF_HEADER_PREFIX) || FORWARDED.has(lower));
+  const added = new Set(Object.keys(extra).map((name) => name.toLowerCase()));
+  const headers = endToEnd(
+    incoming.rawHeaders,
+    incoming.headers,
+    (lower) => lower.startsWith(SCF_HEADER_PREFIX) || FORWARDED.has(lower) || added.has(lower),
+  );
   if (upgrade) headers.push('Connection', 'Upgrade', 'Upgrade', first(incoming.headers.upgrade) ?? '');
   const chunked = /chunked/i.test(first(incoming.headers['transfer-encoding']) ?? '');
   if (chunked && incoming.headers['content-length'] === undefined) headers.push('Transfer-Encoding', 'chunked');
@@ -137,6 +149,7 @@ function upstreamHeaders(incoming: IncomingMessage, fn: DeployedFunction, reques
     'X-Forwarded-Proto', tls ? 'https' : 'http',
     'X-Forwarded-Host', incoming.headers.host ?? '',
   );
+  for (const [name, value] of Object.entries(extra)) headers.push(name, value);
   for (const [name, value] of Object.entries(scfHeaders(fn.spec, requestId))) headers.push(name, value);
   return headers;
 }
@@ -153,9 +166,10 @@ async function upstreamError(server: WebServer, error: Error): Promise<FnError> 
 
 /**
  * A plain HTTP exchange. Until the response starts, a failure rejects and the caller answers with the
- * error; after it, the client connection is cut (the status is already on the wire).
+ * error; after it, the client connection is cut (the status is already on the wire). `extraHeaders`
+ * (API gateway's, for a web function behind an apigw trigger) replace the client's of the same name.
  */
-export function httpExchange(incoming: IncomingMessage, outgoing: ServerResponse, path: string): Exchange {
+export function httpExchange(incoming: IncomingMessage, outgoing: ServerResponse, path: string, extraHeaders: Record<string, string> = {}): Exchange {
   return (server, invocation) =>
     new Promise<void>((resolve, reject) => {
       const { fn, requestId } = invocation;
@@ -163,7 +177,7 @@ export function httpExchange(incoming: IncomingMessage, outgoing: ServerResponse
       const upstream = server.request({
         method: incoming.method,
         path,
-        headers: upstreamHeaders(incoming, fn, requestId, false),
+        headers: upstreamHeaders(incoming, fn, requestId, false, extraHeaders),
       });
       const finish = (error?: FnError): void => {
         if (done) return;
@@ -223,7 +237,7 @@ export function writeRawError(socket: Duplex, error: unknown, requestId: string)
  * A WebSocket (or other) upgrade: the handshake goes to the server; on 101 both sockets are piped until
  * either side closes. The connection lives at most the function's timeout, like SCF's web functions.
  */
-export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head: Buffer, path: string): Exchange {
+export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head: Buffer, path: string, extraHeaders: Record<string, string> = {}): Exchange {
   return (server, invocation) =>
     new Promise<void>((resolve, reject) => {
       const { fn, requestId } = invocation;
@@ -232,7 +246,7 @@ export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head:
       const upstream = server.request({
         method: incoming.method,
         path,
-        headers: upstreamHeaders(incoming, fn, requestId, true),
+        headers: upstreamHeaders(incoming, fn, requestId, true, extraHeaders),
         agent: false,
       });
       let upstreamSocket: Duplex | undefined;

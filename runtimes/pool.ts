@@ -69,6 +69,7 @@ export class InstancePool {
   #provisioned = 0;
   #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #coldStarts = 0;
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -80,6 +81,11 @@ export class InstancePool {
 
   get size(): number {
     return this.#slots.length;
+  }
+
+  /** Requests that waited for an instance to start, since the pool was made (load tests diff this). */
+  get coldStarts(): number {
+    return this.#coldStarts;
   }
 
   /** Begin the idle sweep and start the provisioned instances. */
@@ -201,6 +207,7 @@ export class InstancePool {
 
   async #startForRequest(startLog: LogTarget | undefined): Promise<Lease> {
     const slot = this.#createSlot(false);
+    this.#coldStarts++;
     if (startLog) slot.instance.log.attach(startLog);
     // Hold the slot for this request while it starts, so a second request does not pick it.
     slot.inFlight = 1;

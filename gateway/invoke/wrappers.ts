@@ -3,8 +3,9 @@
  */
 import type { Store } from '../../store/types.ts';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
-import { FnError, toFnError } from '../errors.ts';
+import { ErrorCodes, FnError, toFnError, type ErrorCode } from '../errors.ts';
 import type { InvokeStep, Wrapper } from './invocation.ts';
+import type { InvocationLogFrame } from './log-frame.ts';
 
 /** SPEC §5: a response over 6 MB is refused (407). */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
@@ -88,12 +89,39 @@ export const framing: Wrapper = (next) => async (invocation) => {
   }
 };
 
+/** Start failures the function's own code causes: the user needs them in the function log, not only in the answer. */
+const START_FAILURES: ReadonlySet<ErrorCode> = new Set(['USER_CODE_LOAD_ERROR', 'HANDLER_NOT_FOUND', 'NOT_LISTENING', 'INIT_TIMEOUT']);
+
+/**
+ * A failed start goes into the log of the request that waited for it (SPEC §6: framed like the user's
+ * own lines), with its message and stack, as SCF's log shows a load error. Lines the instance already
+ * printed (a process's own traceback on stderr) are not repeated.
+ */
+export function logStartFailure(log: InvocationLogFrame, error: unknown): void {
+  const fnError = toFnError(error);
+  if (!START_FAILURES.has(fnError.code)) return;
+  // Framed lines are `<time> <requestId> <text>`: the text starts after the second space.
+  const logged = new Set(log.lines.map(({ line }) => line.slice(line.indexOf(' ', line.indexOf(' ') + 1) + 1)));
+  const { message, stackTrace } = fnError;
+  const text = stackTrace.includes(message) ? stackTrace : [message, stackTrace].filter(Boolean).join('\n');
+  const fresh = text.split('\n').filter((line) => !logged.has(line));
+  const now = Date.now();
+  log.user({ time: now, text: `[fngate] the function failed to start: ${fnError.status} ${ErrorCodes[fnError.code].type}` });
+  for (const line of fresh) log.user({ time: now, text: line });
+}
+
 /**
  * Take an instance from the pool (starting one is a cold start), route its output to this invocation's
  * log, and give it back. A dead instance is dropped by the pool on release.
  */
 export const instanceLease: Wrapper = (next) => async (invocation) => {
-  const lease = await invocation.fn.pool.acquire(invocation.signal, invocation.log.user);
+  let lease;
+  try {
+    lease = await invocation.fn.pool.acquire(invocation.signal, invocation.log.user);
+  } catch (error) {
+    logStartFailure(invocation.log, error);
+    throw error;
+  }
   invocation.coldStart = lease.coldStart;
   invocation.instance = lease.instance;
   lease.instance.log.attach(invocation.log.user);

@@ -26,6 +26,7 @@ function describe(fn: DeployedFunction): Record<string, unknown> {
     provisionedConcurrency: config.provisionedConcurrency,
     instances: fn.pool.size,
     inFlight: fn.limiter.inFlight,
+    coldStarts: fn.pool.coldStarts,
   };
 }
 

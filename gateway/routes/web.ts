@@ -12,6 +12,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
 import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
+import { apigwUpgradeTargets, type WebPassThrough } from './apigw.ts';
 import { createWebPipeline, httpExchange, upgradeExchange, writeRawError, type WebPipeline } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
 
@@ -24,6 +25,8 @@ export interface WebRoutes {
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Cut the upgraded connections still open (they are outside the HTTP server's reach). */
   close(): void;
+  /** Serve a request an API gateway endpoint routed to a web function (routes/apigw.ts). */
+  passThrough: WebPassThrough;
 }
 
 interface NodeBindings {
@@ -33,8 +36,31 @@ interface NodeBindings {
 
 export function webRoutes(deps: { services: GatewayServices; globalLimiter: ConcurrencyLimiter }): WebRoutes {
   const targets = new WebTargets(deps.services.registry);
+  // Built on first use: the functions are deployed after the routes are created.
+  let apigwTargets: ReturnType<typeof apigwUpgradeTargets> | undefined;
   const pipeline: WebPipeline = createWebPipeline({ store: deps.services.store, globalLimiter: deps.globalLimiter });
   const upgraded = new Set<Duplex>();
+
+  /** Run one HTTP request through the web pipeline; every failure is answered on `outgoing`. */
+  const exchange = (
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+    target: WebTarget,
+    requestId: string,
+    extraHeaders?: Record<string, string>,
+  ): void => {
+    const controller = new AbortController();
+    const onClose = (): void => {
+      if (!outgoing.writableFinished) controller.abort();
+    };
+    outgoing.once('close', onClose);
+    pipeline({ fn: target.fn, requestId, signal: controller.signal, exchange: httpExchange(incoming, outgoing, target.path, extraHeaders) })
+      .catch((error: unknown) => {
+        if (!outgoing.headersSent && !outgoing.destroyed) writeErrorResponse(outgoing, error, requestId);
+      })
+      .catch(() => outgoing.destroy())
+      .finally(() => outgoing.off('close', onClose));
+  };
 
   /** Serve the request if it is for a web function; false leaves it to the other routes. */
   const serve = (incoming: IncomingMessage, outgoing: ServerResponse): boolean => {
@@ -47,17 +73,7 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
       return true;
     }
     if (!target) return false;
-    const controller = new AbortController();
-    const onClose = (): void => {
-      if (!outgoing.writableFinished) controller.abort();
-    };
-    outgoing.once('close', onClose);
-    pipeline({ fn: target.fn, requestId, signal: controller.signal, exchange: httpExchange(incoming, outgoing, target.path) })
-      .catch((error: unknown) => {
-        if (!outgoing.headersSent && !outgoing.destroyed) writeErrorResponse(outgoing, error, requestId);
-      })
-      .catch(() => outgoing.destroy())
-      .finally(() => outgoing.off('close', onClose));
+    exchange(incoming, outgoing, target, requestId);
     return true;
   };
 
@@ -74,9 +90,12 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => undefined);
-    let target: WebTarget | undefined;
+    let target: (WebTarget & { headers?: Record<string, string> }) | undefined;
     try {
       target = targets.resolve(request.headers.host, request.url ?? '/');
+      // A web function behind an API gateway endpoint takes WebSocket upgrades there too.
+      apigwTargets ??= apigwUpgradeTargets(deps.services);
+      target ??= apigwTargets(request, requestId);
     } catch (error) {
       writeRawError(socket, error, requestId);
       return;
@@ -93,7 +112,7 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
       fn: target.fn,
       requestId,
       signal: controller.signal,
-      exchange: upgradeExchange(request, socket, head, target.path),
+      exchange: upgradeExchange(request, socket, head, target.path, target.headers),
     }).catch((error) => {
       if (socket.writable && !socket.destroyed) writeRawError(socket, error, requestId);
     });
@@ -103,6 +122,7 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     serve,
     middleware,
     upgrade,
+    passThrough: ({ incoming, outgoing, fn, path, requestId, headers }) => exchange(incoming, outgoing, { fn, path }, requestId, headers),
     close: () => {
       for (const socket of upgraded) socket.destroy();
       upgraded.clear();

@@ -9,7 +9,7 @@
  * most 6 MB). Messages of separate requests are not merged, so an acknowledged message never waits in
  * memory. Each topic has one partition (0) and a persistent offset.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { MAX_SYNC_PAYLOAD_BYTES } from '../body.ts';
 import type { AsyncDispatcher, EnqueueItem } from '../async/dispatcher.ts';
 import type { DeployedFunction } from '../registry.ts';
@@ -113,7 +113,7 @@ export class TopicBus {
     // Offsets are taken before the commit, so concurrent publishes get distinct ranges; a failed publish
     // leaves a gap, never a duplicate.
     this.#offsets.set(topic, first + messages.length);
-    const publishTime = new Date().toISOString();
+    const publishTime = cmqTime(new Date());
     const items: EnqueueItem[] = [];
     const deliveries: Delivery[] = [];
     const deliver = (sub: Subscription, records: unknown[], requestId: string): void => {
@@ -132,7 +132,7 @@ export class TopicBus {
       if (sub.kind === 'cmq') {
         messages.forEach((message, i) => {
           const requestId = randomUUID();
-          deliver(sub, [cmqRecord(topic, sub.name, Number(this.#options.appId), publishTime, String(first + i), requestId, message)], requestId);
+          deliver(sub, [cmqRecord(topic, sub.name, Number(this.#options.appId), publishTime, String(first + i), message)], requestId);
         });
       } else {
         for (const chunk of ckafkaChunks(topic, messages, first, sub.maxMsgNum)) deliver(sub, chunk, randomUUID());
@@ -159,14 +159,27 @@ function tagsOf(tag: TopicMessage['msgTag']): string[] {
   return tag === '' ? [] : tag.split(',').map((part) => part.trim());
 }
 
-/** One CMQ topic record (SCF "CMQ Topic trigger" event). */
+/** CMQ's publishTime: `2019-08-16T10:48:49Z`, UTC without milliseconds (scf-go-lib's CMQ test event). */
+export function cmqTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** CMQ's own request ID: a decimal number (`2758374289357404466` in scf-go-lib's test event), not SCF's. */
+export function cmqRequestId(): string {
+  return BigInt.asUintN(63, randomBytes(8).readBigUInt64BE()).toString();
+}
+
+/**
+ * One CMQ topic record (SCF "CMQ Topic trigger" event). Field types as SCF delivers them (scf-go-lib
+ * events/cmq.go and its test event): topicOwner a number, msgId and requestId decimal strings, msgTag
+ * one string with the tags joined by ", " (older docs show a list; scf-go-lib reads both).
+ */
 function cmqRecord(
   topic: string,
   subscriptionName: string,
   topicOwner: number,
   publishTime: string,
   msgId: string,
-  requestId: string,
   message: TopicMessage,
 ): { CMQ: Record<string, unknown> } {
   return {
@@ -177,9 +190,9 @@ function cmqRecord(
       subscriptionName,
       publishTime,
       msgId,
-      requestId,
+      requestId: cmqRequestId(),
       msgBody: message.msgBody,
-      msgTag: tagsOf(message.msgTag),
+      msgTag: tagsOf(message.msgTag).join(', '),
     },
   };
 }

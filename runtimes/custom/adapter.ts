@@ -6,7 +6,8 @@
  */
 import { functionEnvironment } from '../env.ts';
 import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
-import { executableInCodeDir } from '../subprocess/executable.ts';
+import { FnError } from '../../gateway/errors.ts';
+import { crlfMessage, executableInCodeDir, hasCrlfLineEndings } from '../subprocess/executable.ts';
 import { SubprocessInstance, type LaunchedProcess } from '../subprocess/instance.ts';
 import { dataRlimitBytes } from '../subprocess/memory.ts';
 import { FunctionProcess } from '../subprocess/process.ts';
@@ -17,6 +18,7 @@ export const BOOTSTRAP = 'bootstrap';
 
 async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
   const bootstrap = await executableInCodeDir(spec, BOOTSTRAP, 'the custom runtime entry');
+  if (await hasCrlfLineEndings(bootstrap)) throw new FnError('USER_CODE_LOAD_ERROR', crlfMessage(BOOTSTRAP));
   const server = await RuntimeApiServer.start({ memoryMb: spec.memoryMb, timeoutMs: spec.timeoutMs });
   try {
     const environment = {

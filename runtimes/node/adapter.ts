@@ -5,16 +5,20 @@
  * - CommonJS `require` of the function's own files, `.json`, directory `index.js`, package.json `main` and
  *   `exports`, pure-JS packages from its `node_modules` and from the layers (NODE_PATH); one module cache
  *   per instance, so module scope runs once and its state is reused by later invocations.
- * - Built-in modules: buffer (feross's `buffer` package), events, util (format, inspect, promisify,
- *   callbackify, inherits, deprecate, types, isDeepStrictEqual …), url, querystring, path (POSIX), crypto
- *   (randomBytes, randomUUID, randomInt, getRandomValues, createHash, createHmac, timingSafeEqual),
- *   timers, timers/promises, process. Every other built-in (fs, child_process, net, http, os, zlib,
- *   worker_threads, stream …) and native `.node` addons fail in require() with an error naming them; an
- *   uncaught one fails the start with 443.
+ * - Built-in modules, as `x` and `node:x` (the same object): buffer (feross's `buffer` + base64url),
+ *   events, util (Node's inspect via node-inspect-extracted; types by V8 brand checks), stream (+ /promises,
+ *   /consumers, /web: readable-stream 4, web-streams-polyfill), assert (+ /strict: the `assert` package),
+ *   string_decoder, punycode, url, querystring, path (+ /posix), timers (+ /promises), async_hooks
+ *   (AsyncLocalStorage), perf_hooks, diagnostics_channel, tty, constants, crypto (subset), os, process.
+ *   All but the smallest are on-demand shim parts: not in the cold-start shim, fetched and compiled (from
+ *   V8 code cache) on first require; the npm-based ones are esbuild bundles made on first use (bundle.ts).
+ *   child_process, cluster, worker_threads, vm, v8, inspector, http2, dgram, repl … and native `.node`
+ *   addons fail in require() with an error that says to set `nodeRuntime: process`; fs, net, http, zlib …
+ *   are "not available" until their host halves exist. An uncaught one fails the start with 443.
  * - Globals: console, setTimeout/setInterval/setImmediate (+ clear*), queueMicrotask, process (env,
  *   version, nextTick, hrtime, exit …), Buffer, TextEncoder/TextDecoder, URL/URLSearchParams, atob/btoa,
  *   crypto.getRandomValues/randomUUID, fetch/Headers/Response, Event/EventTarget/AbortController/
- *   AbortSignal, performance.now().
+ *   AbortSignal, performance (perf_hooks'), ReadableStream & co. (stream/web's, on first use).
  * - Handlers: async, callback and context.done/succeed/fail styles with callbackWaitsForEmptyEventLoop;
  *   FunctionGraph-style context getters and `initializer`.
  *

@@ -11,7 +11,6 @@ import ivm from 'isolated-vm';
 import type { FetchRequestData } from './fetch.ts';
 import type { ResolveRecord, SyntaxLocation } from './modules.ts';
 import type { FunctionModules } from './virtual-modules.ts';
-import { onDemandPartSource } from './shim.ts';
 
 /** What the host sends into the isolate's `dispatch`; must match shim/invoke.js. */
 export const DispatchKind = { TIMER: 0, FETCH_DONE: 1, FETCH_FAILED: 2, SERVICE: 3 } as const;
@@ -28,6 +27,8 @@ export interface InstanceHooks {
   memory(): [number, number, number];
   /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
   service(name: string): Record<string, ivm.Callback | ivm.Reference> | null;
+  /** The body function of on-demand shim part `name`, compiled in the instance's isolate; null for an unknown name. */
+  shimPart(name: string): unknown;
 }
 
 /** The host object handed to the shim: every value is an ivm.Callback, a plain function inside. */
@@ -71,7 +72,6 @@ function sharedCallbacks(): HostObject {
       const hash = key === null ? createHash(algorithm) : createHmac(algorithm, key);
       return bytesOf(hash.update(data).digest());
     }),
-    shimPart: new ivm.Callback((name: string) => onDemandPartSource(name)),
     // A string: BigInt does not cross into the isolate.
     hrtime: new ivm.Callback(() => String(process.hrtime.bigint())),
     processFacts: new ivm.Callback(() => ({ versions: { ...process.versions }, release: { ...process.release }, features: { ...process.features } })),
@@ -95,6 +95,7 @@ export function createHostObject(hooks: InstanceHooks, resolver: FunctionModules
     exit: new ivm.Callback((code: number) => hooks.exit(code), { ignored: true }),
     memory: new ivm.Callback(() => hooks.memory()),
     service: new ivm.Callback((name: string) => hooks.service(name)),
+    shimPart: new ivm.Callback((name: string) => hooks.shimPart(name)),
     resolve: new ivm.Callback((request: string, parentDir: string, pathOnly: boolean): ResolveRecord => resolver.resolve(request, parentDir, pathOnly)),
     syntaxLocation: new ivm.Callback((filename: string): SyntaxLocation | null => resolver.syntaxLocation(filename)),
   };

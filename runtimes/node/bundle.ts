@@ -11,15 +11,22 @@
  * external, so its entry can require the npm package of the same name (`string_decoder/`).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, version as esbuildVersion } from 'esbuild';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where bundles are kept between gateway runs; the usual place tools cache builds in. */
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'fngate-shim');
+
+/** Polyfill packages replaced by the native feature they polyfill (shim/natives/, see its README). */
+const NATIVE_ALIASES: Record<string, string> = {
+  'object.assign': './runtimes/node/shim/natives/object.assign',
+  'object-is': './runtimes/node/shim/natives/object-is',
+  'call-bind': './runtimes/node/shim/natives/call-bind',
+};
 
 /** Requires that stay external besides the built-ins: libraries' fallbacks for globals the isolate has. */
 const EXTRA_EXTERNALS = ['abort-controller'];
@@ -39,12 +46,17 @@ export function bundledSource(entryFile: string, own: readonly string[]): string
   let code = built.get(entryFile);
   if (code === undefined) {
     const entry = readFileSync(entryFile, 'utf8');
-    const key = createHash('sha256').update(`${esbuildVersion}\0${entryFile}\0${own.join(',')}\0${entry}`).digest('hex').slice(0, 24);
-    const cacheFile = join(CACHE_DIR, `${key}.json`);
+    const key = createHash('sha256').update(`${esbuildVersion}\0${entryFile}\0${own.join(',')}\0${JSON.stringify(NATIVE_ALIASES)}\0${entry}`).digest('hex').slice(0, 24);
+    const cacheFile = join(CACHE_DIR, `${cachePrefix(entryFile)}${key}.json`);
     code = readCache(cacheFile) ?? build(entryFile, own, cacheFile);
     built.set(entryFile, code);
   }
   return code;
+}
+
+/** Cache files of one entry share a prefix, so a rebuild can remove the ones it replaces. */
+function cachePrefix(entryFile: string): string {
+  return `${basename(entryFile, '.js')}-`;
 }
 
 function readCache(cacheFile: string): string | undefined {
@@ -79,6 +91,7 @@ function build(entryFile: string, own: readonly string[], cacheFile: string): st
     charset: 'utf8',
     legalComments: 'none',
     logLevel: 'silent',
+    alias: NATIVE_ALIASES,
     external: [...builtins, ...builtins.map((name) => `${name}/`), 'node:*', ...EXTRA_EXTERNALS],
   });
   const code = result.outputFiles[0]!.text;
@@ -92,6 +105,10 @@ function build(entryFile: string, own: readonly string[], cacheFile: string): st
     const temporary = `${cacheFile}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify({ inputs, code } satisfies CacheFile));
     renameSync(temporary, cacheFile);
+    const prefix = cachePrefix(entryFile);
+    for (const stale of readdirSync(CACHE_DIR)) {
+      if (stale.startsWith(prefix) && stale.endsWith('.json') && join(CACHE_DIR, stale) !== cacheFile) rmSync(join(CACHE_DIR, stale), { force: true });
+    }
   } catch {
     // A read-only install still works: the bundle is rebuilt once per process instead.
   }

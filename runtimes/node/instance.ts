@@ -19,7 +19,7 @@ import { HOST_SERVICES } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
 import type { ResolveRecord } from './modules.ts';
 import { CODE_ROOT } from './layout.ts';
-import { SHIM_FILENAME } from './shim.ts';
+import { SHIM_FILENAME, loadOnDemandPart } from './shim.ts';
 import type { IsolateSpares } from './spares.ts';
 import { VIRTUAL_NODE_PATH, VirtualModules } from './virtual-modules.ts';
 import { HostTimers } from './timers.ts';
@@ -246,6 +246,7 @@ export class NodeInstance implements Instance {
       },
       memory: () => this.#memory,
       service: (name: string) => this.#service(name)?.callbacks ?? null,
+      shimPart: (name: string) => (this.#isolate !== undefined && this.#context !== undefined ? loadOnDemandPart(this.#isolate, this.#context, name) : null),
     };
   }
 

@@ -30,10 +30,20 @@ interface ShimFile {
    * bundled in; its Node built-in requires reach the isolate's built-ins. The file still runs as a part.
    */
   bundle?: boolean;
+  /** On-demand parts only: host facts the part sees as `data` (JSON), computed when first served. */
+  data?: () => unknown;
 }
 
 /** What the `stream` part provides: readable-stream's Stream and Node's legacy aliases of its classes. */
-const STREAM_BUILTINS = ['stream', 'stream/promises', '_stream_readable', '_stream_writable', '_stream_duplex', '_stream_transform', '_stream_passthrough'];
+const STREAM_BUILTINS = ['stream', 'stream/promises', 'stream/consumers', '_stream_readable', '_stream_writable', '_stream_duplex', '_stream_transform', '_stream_passthrough'];
+
+/** The globals Node 18 has from stream/web. */
+const WEB_STREAM_GLOBALS = [
+  'ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader', 'ReadableStreamBYOBRequest',
+  'ReadableByteStreamController', 'ReadableStreamDefaultController', 'TransformStream', 'TransformStreamDefaultController',
+  'WritableStream', 'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'ByteLengthQueuingStrategy',
+  'CountQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream',
+];
 
 /**
  * The shim's files in composition order; each sees what the earlier ones put on `internal`. Lazy parts
@@ -60,10 +70,21 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'util.js', onDemand: true, bundle: true, builtins: ['util', 'util/types'] },
   { file: 'string_decoder.js', onDemand: true, bundle: true, builtins: ['string_decoder'] },
   { file: 'stream.js', onDemand: true, bundle: true, builtins: STREAM_BUILTINS },
+  { file: 'stream_web.js', name: 'stream/web', onDemand: true, bundle: true, lazy: WEB_STREAM_GLOBALS, builtins: ['stream/web'] },
   { file: 'assert.js', onDemand: true, bundle: true, builtins: ['assert', 'assert/strict'] },
+  { file: 'punycode.js', onDemand: true, bundle: true, builtins: ['punycode'] },
+  { file: 'async_hooks.js', onDemand: true, builtins: ['async_hooks'] },
+  { file: 'diagnostics_channel.js', onDemand: true, builtins: ['diagnostics_channel'] },
+  { file: 'perf_hooks.js', onDemand: true, lazy: ['performance'], builtins: ['perf_hooks'] },
+  { file: 'tty.js', onDemand: true, builtins: ['tty'] },
+  { file: 'timers_promises.js', name: 'timers/promises', onDemand: true, builtins: ['timers/promises'] },
+  { file: 'constants.js', onDemand: true, builtins: ['constants'], data: () => createRequire(import.meta.url)('node:constants') },
   { file: 'builtins/fs/isolate.js', name: 'fs', onDemand: true, builtins: ['fs', 'fs/promises'] },
   { file: 'builtins/crypto/isolate.js', name: 'crypto-module', onDemand: true, builtins: ['crypto'] },
   { file: 'builtins/zlib/isolate.js', name: 'zlib', onDemand: true, builtins: ['zlib'] },
+  { file: 'builtins/net/isolate.js', name: 'net', onDemand: true, builtins: ['net', 'tls'] },
+  { file: 'builtins/dns/isolate.js', name: 'dns', onDemand: true, builtins: ['dns', 'dns/promises'] },
+  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
@@ -102,7 +123,8 @@ function require(name) {
   }
   return made[name].exports;
 }
-internal.buffer = require('buffer');`;
+internal.buffer = require('buffer');
+${readShimFile('buffer.js')}`;
 }
 
 /**
@@ -131,22 +153,33 @@ function partName(part: ShimFile): string {
 }
 
 const onDemandSources = new Map<string, string>();
+let partRequests = 0;
+
+/** How many times isolates of this process asked for an on-demand part: a cold start of code that needs none asks none. */
+export function onDemandPartRequests(): number {
+  return partRequests;
+}
 
 /**
  * The source of the on-demand part `name`, as an expression the isolate evaluates to the part's body
  * function; null for a name that is no on-demand part. Read from disk once per process.
  */
 export function onDemandPartSource(name: string): string | null {
+  partRequests++;
   let text = onDemandSources.get(name);
   if (text === undefined) {
     const entry = SHIM_FILES.find((part) => part.onDemand === true && partName(part) === name);
     if (entry === undefined) return null;
     text = entry.bundle === true
       ? bundledPart(entry, name)
-      : `(function (internal, host, config) {\n'use strict';\n${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
+      : `(function (internal, host, config) {\n'use strict';\n${dataLine(entry)}${readShimFile(entry.file)}\n})\n//# sourceURL=node:${name}`;
     onDemandSources.set(name, text);
   }
   return text;
+}
+
+function dataLine(entry: ShimFile): string {
+  return entry.data === undefined ? '' : `const data = ${JSON.stringify(entry.data())};\n`;
 }
 
 /**
@@ -156,6 +189,31 @@ export function onDemandPartSource(name: string): string | null {
 function bundledPart(entry: ShimFile, name: string): string {
   const code = bundledSource(fileURLToPath(shimFileUrl(entry.file)), entry.builtins ?? []);
   return `(function (internal, host, config) {\nconst module = { exports: {} };\n(function (module, exports, require) {\n${code}\n})(module, module.exports, internal.bundleRequire);\n})\n//# sourceURL=node:${name}`;
+}
+
+const partCaches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+
+/**
+ * Compiles on-demand part `name` in `isolate` and returns its body function there (for a sync callback
+ * to hand back), or null for an unknown name. The first isolate of the process compiles it eagerly and
+ * keeps V8's code cache; later isolates compile from the cache, which also spares lazy compilation of
+ * the functions inside — most of what a first `require('stream')` would cost.
+ */
+export function loadOnDemandPart(isolate: ivm.Isolate, context: ivm.Context, name: string): unknown {
+  const code = onDemandPartSource(name);
+  if (code === null) return null;
+  const filename = `node:${name}`;
+  const cachedData = partCaches.get(name);
+  let script: CompiledScript | undefined;
+  if (cachedData !== undefined) {
+    script = isolate.compileScriptSync(code, { filename, cachedData }) as CompiledScript;
+    if (script.cachedDataRejected === true) script = undefined;
+  }
+  if (script === undefined) {
+    script = isolate.compileScriptSync(code, { filename, produceCachedData: true }) as CompiledScript;
+    if (script.cachedData !== undefined) partCaches.set(name, script.cachedData);
+  }
+  return script.runSync(context, { reference: true, release: true }).derefInto({ release: true });
 }
 
 /** Compiles the shim in `isolate`, from this process's code cache when there is one. */

@@ -7,7 +7,8 @@
 //
 // Protocol on fd 3 (a socketpair, JSON lines):
 //   gateway → bridge, once: {socketPath, port, bootstrap, cwd, env, sandboxed}
-//   bridge → gateway: {event:'spawned', pid} | {event:'listening', host} | {event:'spawn-error', message}
+//   bridge → gateway: {event:'spawned', pid} | {event:'listening', host, loopbackOnly}
+//                     | {event:'spawn-error', message}
 //                     | {event:'refused'} | {event:'exit', code, signal}
 // stdout/stderr belong to the user's process (function logs); the bridge never writes to them.
 import { spawn } from 'node:child_process';
@@ -78,6 +79,40 @@ function probe() {
       });
     }
   });
+}
+
+/** TCP socket state LISTEN in /proc/net/tcp{,6}. */
+const TCP_LISTEN = '0A';
+
+/**
+ * Whether every socket listening on the port is bound to a loopback address (127.0.0.1, ::1): SCF
+ * reaches the server from outside its network namespace and requires 0.0.0.0 (or *). /proc/net/* shows
+ * the sockets of the bridge's own network namespace, the sandbox's. Addresses there are hex, IPv4 in
+ * little-endian byte order (`0100007F` = 127.0.0.1). Undefined when it cannot be told.
+ */
+function loopbackOnly(port) {
+  const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  const addresses = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 4 || fields[3] !== TCP_LISTEN) continue;
+      const [address, localPort] = fields[1].split(':');
+      if (localPort === portHex) addresses.push(address);
+    }
+  }
+  if (addresses.length === 0) return undefined;
+  const isLoopback = (hex) =>
+    (hex.length === 8 && hex.endsWith('7F')) ||
+    hex === '00000000000000000000000001000000' ||
+    (hex.startsWith('0000000000000000FFFF0000') && hex.endsWith('7F'));
+  return addresses.every(isLoopback);
 }
 
 async function waitForListening() {
@@ -168,7 +203,7 @@ function start() {
   void waitForListening().then((host) => {
     if (!host) return;
     targetHost = host;
-    send({ event: 'listening', host });
+    send({ event: 'listening', host, loopbackOnly: loopbackOnly(config.port) === true });
   });
 }
 

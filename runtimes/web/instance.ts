@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { FnError } from '../../gateway/errors.ts';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
 import { InstanceLog, type LogLine, type LogTarget } from '../instance-log.ts';
+import { crlfMessage, hasCrlfLineEndings } from '../subprocess/executable.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { WEB_PORT, webEnvironment } from './environment.ts';
 import { scfHeaders } from './headers.ts';
@@ -76,7 +77,7 @@ export function startupLogOf(error: unknown): LogLine[] {
 
 type BridgeEvent =
   | { event: 'spawned'; pid: number }
-  | { event: 'listening'; host: string }
+  | { event: 'listening'; host: string; loopbackOnly?: boolean }
   | { event: 'spawn-error'; message: string }
   | { event: 'refused' }
   | { event: 'exit'; code: number | null; signal: string | null };
@@ -178,9 +179,12 @@ export class WebInstance implements WebServer {
     const deadline = setTimeout(() => this.#failed.resolve('deadline'), this.#spec.initTimeoutMs);
     try {
       const setup = await this.#setup();
-      if (!existsSync(join(this.#spec.codeDir, BOOTSTRAP_FILE))) {
+      const bootstrap = join(this.#spec.codeDir, BOOTSTRAP_FILE);
+      if (!existsSync(bootstrap)) {
         throw new FnError('NOT_LISTENING', `function ${this.#spec.name} has no ${BOOTSTRAP_FILE} in its code folder`);
       }
+      // Caught here with a message that names the cause, rather than as a bootstrap that never listens.
+      if (await hasCrlfLineEndings(bootstrap)) throw new FnError('NOT_LISTENING', crlfMessage(BOOTSTRAP_FILE));
       await this.#spawn(setup);
       const outcome = await Promise.race([
         this.#listening.promise.then(() => 'listening'),
@@ -416,6 +420,12 @@ export class WebInstance implements WebServer {
         this.#spawned.resolve(performance.now());
         break;
       case 'listening':
+        // Reachable here through the bridge, but not on SCF, which connects from outside the instance.
+        if (message.loopbackOnly) {
+          this.log.write(
+            `[fngate] warning: the web server listens on ${message.host}:${this.#port} only; SCF requires 0.0.0.0:${WEB_PORT} (or *:${WEB_PORT}) and will not reach it there`,
+          );
+        }
         this.#listening.resolve();
         break;
       case 'spawn-error':

@@ -323,8 +323,14 @@ t.test('claims are written in a flush: attempts that end before it cost one stat
 });
 
 t.test('backpressure: no attempt starts while the writer is behind', async (t) => {
-  const { executor, dispatcher } = await setup(t, [fakeTarget('fn')], { maxWriteBacklog: -1 });
-  await dispatcher.enqueue([item('fn')]);
+  // Two dispatchers under the same conditions; only the write-backlog limit differs. The control proves the
+  // pump runs and starts attempts in that time, so the held-back one is held back by the backlog alone.
+  const held = await setup(t, [fakeTarget('fn')], { maxWriteBacklog: -1 });
+  const control = await setup(t, [fakeTarget('fn')], { maxWriteBacklog: 0 });
+  await Promise.all([held.dispatcher.enqueue([item('fn')]), control.dispatcher.enqueue([item('fn')])]);
+  await waitFor(() => control.executor.calls.length === 1, 'the control dispatcher started its attempt');
   await new Promise((resolve) => setTimeout(resolve, 50));
-  t.equal(executor.calls.length, 0, 'a backlog over the limit holds attempts back');
+  t.equal(control.executor.calls.length, 1, 'with the writer caught up, the attempt starts');
+  t.equal(held.executor.calls.length, 0, 'a backlog over the limit holds attempts back');
+  t.equal(held.dispatcher.stats()[0]!.pending, 1, 'the held-back event is still pending, not lost');
 });

@@ -19,6 +19,17 @@ const gateway = await startTestGateway(t, {
                 endpoint('/integrated/{id}', 'GET', true),
                 endpoint('/image', 'GET', true),
                 endpoint('/fail', 'GET', true),
+                {
+                  path: '/declared',
+                  method: 'GET',
+                  serviceTimeout: 30,
+                  param: [
+                    { name: 'page', position: 'QUERY', defaultValue: 1 },
+                    { name: 'sort', position: 'QUERY' },
+                    { name: 'x-token', position: 'HEADER' },
+                  ],
+                },
+                { path: '/b64', method: 'POST', isBase64Encoded: true },
               ],
             },
           },
@@ -29,26 +40,68 @@ const gateway = await startTestGateway(t, {
 });
 
 t.test('the request becomes an SCF apigw event', async (t) => {
-  const response = await fetch(`${gateway.url}/echo/42?tag=a&tag=b&single=x`, {
+  const response = await fetch(`${gateway.url}/echo/42?tag=a&tag=b&single=x&flag&empty=&sp=a+b%21`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-trace': 't1' },
+    headers: { 'content-type': 'application/json', 'x-trace': 't1', 'x-qualifier': 'spoofed' },
     body: '{"hello":"world"}',
   });
   t.equal(response.status, 200);
   const event = (await response.json()) as any;
+  const requestId = response.headers.get('x-scf-request-id')!;
+  // scf-go-lib's APIGatewayRequest and SCF's sample events: these keys and no others.
+  t.same(Object.keys(event).sort(), [
+    'body', 'headerParameters', 'headers', 'httpMethod', 'isBase64Encoded', 'path', 'pathParameters', 'queryString',
+    'queryStringParameters', 'requestContext',
+  ]);
   t.match(event, {
     httpMethod: 'POST',
     path: '/echo/42',
-    queryString: { tag: ['a', 'b'], single: 'x' },
-    queryStringParameters: { single: 'x' },
     pathParameters: { id: '42' },
-    headers: { 'x-trace': 't1', 'content-type': 'application/json' },
     body: '{"hello":"world"}',
     isBase64Encoded: false,
-    requestContext: { httpMethod: 'POST', path: '/echo/{id}', stage: 'release', sourceIp: '127.0.0.1' },
   });
-  t.equal(event.requestContext.requestId, response.headers.get('x-scf-request-id'));
-  t.match(event.requestContext.serviceId, /^service-/);
+  t.same(event.queryString, { tag: ['a', 'b'], single: 'x', flag: true, empty: '', sp: 'a b!' }, 'a key without a value is true, as SCF delivers it');
+  t.same(event.queryStringParameters, {}, 'only declared parameters fill queryStringParameters');
+  t.same(event.headerParameters, {});
+  t.same(event.requestContext, {
+    serviceId: event.requestContext.serviceId,
+    path: '/echo/{id}',
+    httpMethod: 'ANY',
+    requestId,
+    identity: {},
+    sourceIp: '127.0.0.1',
+    stage: 'release',
+  }, 'requestContext: the endpoint as configured (path and method), as SCF sets them');
+  t.match(event.requestContext.serviceId, /^service-[0-9a-f]{8}$/);
+  t.match(event.headers, {
+    'content-type': 'application/json',
+    'x-trace': 't1',
+    'x-anonymous-consumer': 'true',
+    'x-qualifier': '$LATEST',
+    'endpoint-timeout': '15',
+    'x-api-scheme': 'http',
+    'x-api-requestid': requestId.replace(/-/g, ''),
+    'x-b3-traceid': requestId.replace(/-/g, ''),
+  });
+  t.match(event.headers['x-api-requestid'], /^[0-9a-f]{32}$/);
+  for (const name of Object.keys(event.headers)) t.equal(name, name.toLowerCase(), `header ${name} is lowercase`);
+});
+
+t.test('declared parameters fill queryStringParameters and headerParameters; serviceTimeout is endpoint-timeout', async (t) => {
+  const given = (await (await fetch(`${gateway.url}/declared?page=3&other=1`, { headers: { 'X-Token': 'abc' } })).json()) as any;
+  t.same(given.queryStringParameters, { page: '3' });
+  t.same(given.headerParameters, { 'x-token': 'abc' });
+  t.same(given.queryString, { page: '3', other: '1' });
+  t.equal(given.headers['endpoint-timeout'], '30');
+  const defaults = (await (await fetch(`${gateway.url}/declared`)).json()) as any;
+  t.same(defaults.queryStringParameters, { page: '1' }, 'a declared default fills in');
+  t.same(defaults.headerParameters, {});
+});
+
+t.test('an endpoint with isBase64Encoded sends even a text body base64-encoded', async (t) => {
+  const event = (await (await fetch(`${gateway.url}/b64`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'plain text' })).json()) as any;
+  t.equal(event.isBase64Encoded, true);
+  t.equal(Buffer.from(event.body, 'base64').toString(), 'plain text');
 });
 
 t.test('a binary body arrives base64-encoded', async (t) => {

@@ -107,13 +107,18 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
     t.equal(store.prune(cutoff), 0, 'nothing left to prune');
   });
 
-  tap.test('store: flush with nothing queued resolves; close is idempotent', async (t) => {
-    const store = await makeStore(t.testdir());
+  tap.test('store: flush with nothing queued resolves; close is idempotent and keeps what was queued', async (t) => {
+    const dataDir = t.testdir();
+    const store = await makeStore(dataDir);
     await store.flush();
     const record = makeRecord();
     store.recordInvocation(record, framedLines(record));
+    // Closed concurrently and again: no close may drop the queued record or fail on a closed database.
     await Promise.all([store.close(), store.close()]);
     await store.close();
-    t.pass('closed three times');
+    const reopened = await makeStore(dataDir);
+    t.teardown(() => reopened.close());
+    t.same(reopened.getRecord(record.requestId), record, 'the record queued before close was written');
+    t.same(reopened.getLogs({ namespace: 'default', functionName: record.functionName, limit: 100 }), framedLines(record));
   });
 }

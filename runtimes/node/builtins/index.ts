@@ -5,6 +5,9 @@
  */
 import { cryptoService } from './crypto/host.ts';
 import { fsService } from './fs/host.ts';
+import { dnsService } from './dns/host.ts';
+import { httpService } from './http/host.ts';
+import { netService } from './net/host.ts';
 import { osService } from './os/host.ts';
 import { zlibService } from './zlib/host.ts';
 import type { HostServiceFactory } from './service.ts';
@@ -14,4 +17,7 @@ export const HOST_SERVICES: Readonly<Record<string, HostServiceFactory>> = {
   fs: fsService,
   os: osService,
   zlib: zlibService,
+  net: netService,
+  dns: dnsService,
+  http: httpService,
 };

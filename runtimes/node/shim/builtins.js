@@ -25,9 +25,13 @@ const factories = {
   querystring: () => internal.need('url').querystring,
   path: () => internal.need('path').path,
   'path/posix': () => internal.need('path').path,
-  timers: () => internal.timers,
-  'timers/promises': () => internal.timersPromises,
+  timers: () => {
+    const { queueMicrotask, ...timers } = internal.timers;
+    return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });
+  },
   process: () => internal.process,
+  // Node's old alias of util.
+  sys: () => internal.builtin('util'),
 };
 const made = new Map();
 const builtinParts = internal.builtinParts;

@@ -5,7 +5,6 @@
 // over their source the first time they are needed (host.shimPart), so they cost a cold start nothing.
 /* global internal, host, config */
 const parts = Object.create(null);
-const evaluate = globalThis.eval;
 
 internal.lazy = (name, globals, body) => {
   parts[name] = { body, done: false };
@@ -32,7 +31,8 @@ internal.need = (name) => {
   const part = parts[name];
   if (!part.done) {
     part.done = true;
-    if (part.body === null) part.body = evaluate(host.shimPart(name));
+    // Compiled by the host in this isolate from the part's V8 code cache (shim.ts loadOnDemandPart).
+    if (part.body === null) part.body = host.shimPart(name);
     part.body(internal, host, config);
   }
   return internal;

@@ -195,11 +195,10 @@ for (const method of EMITTER_METHODS) {
 process.memoryUsage.rss = () => process.memoryUsage().rss;
 internal.process = process;
 
-const timeOrigin = Date.now();
-const performance = { timeOrigin, now: () => Date.now() - timeOrigin, toJSON: () => ({ timeOrigin }) };
+// performance (perf_hooks.js, on first use) counts from here.
+internal.timeOrigin = Date.now();
 
 Object.defineProperties(globalThis, {
   process: { value: process, writable: true, configurable: true },
   global: { value: globalThis, writable: true, configurable: true },
-  performance: { value: performance, writable: true, configurable: true },
 });

@@ -12,3 +12,25 @@ internal.modules._stream_writable = Stream.Writable;
 internal.modules._stream_duplex = Stream.Duplex;
 internal.modules._stream_transform = Stream.Transform;
 internal.modules._stream_passthrough = Stream.PassThrough;
+
+// stream/consumers: a whole stream (Node stream, web stream or async iterable) read into one value.
+async function chunksOf(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return chunks;
+}
+const consumers = {
+  async arrayBuffer(stream) {
+    const bytes = Buffer.concat(await chunksOf(stream));
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  },
+  buffer: async (stream) => Buffer.concat(await chunksOf(stream)),
+  async text(stream) {
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    return text + decoder.decode();
+  },
+  json: async (stream) => JSON.parse(await consumers.text(stream)),
+};
+internal.modules['stream/consumers'] = consumers;

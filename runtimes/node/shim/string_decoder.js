@@ -1,4 +1,18 @@
 // Runs inside the isolate, on demand; bundled with its library (../bundle.ts). `string_decoder` is the
 // npm package published from Node core's lib/string_decoder.js.
 /* global internal */
-internal.modules.string_decoder = require('string_decoder/');
+const { StringDecoder: Decoder } = require('string_decoder/');
+
+// Node 20 throws a TypeError with a code for an unknown encoding (the package a plain Error).
+class StringDecoder extends Decoder {
+  constructor(encoding) {
+    if (encoding !== undefined && encoding !== null && !Buffer.isEncoding(encoding)) {
+      const error = new TypeError(`Unknown encoding: ${encoding}`);
+      error.code = 'ERR_UNKNOWN_ENCODING';
+      throw error;
+    }
+    super(encoding);
+  }
+}
+
+internal.modules.string_decoder = { StringDecoder };

@@ -63,6 +63,8 @@ function schedule(kind, callback, delay, args) {
   }
   delay = Number(delay);
   if (!(delay >= 1 && delay <= MAX_DELAY)) delay = 1;
+  // Set by async_hooks once a context store exists: the callback keeps the context it was scheduled in.
+  if (internal.bindAsyncContext !== undefined) callback = internal.bindAsyncContext(callback);
   const timer = new Timeout(kind, callback, args, kind === IMMEDIATE ? 0 : Math.trunc(delay));
   live.set(timer._id, timer);
   internal.loopRef();
@@ -95,6 +97,7 @@ internal.fireTimer = (id) => {
 
 function queueMicrotask(callback) {
   if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be of type function');
+  if (internal.bindAsyncContext !== undefined) callback = internal.bindAsyncContext(callback);
   Promise.resolve().then(() => {
     try {
       callback();
@@ -117,7 +120,3 @@ for (const [name, value] of Object.entries(globals)) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: true });
 }
 internal.timers = globals;
-internal.timersPromises = {
-  setTimeout: (delay, value) => new Promise((resolve) => globals.setTimeout(resolve, delay, value)),
-  setImmediate: (value) => new Promise((resolve) => globals.setImmediate(resolve, value)),
-};

@@ -229,18 +229,25 @@ internal.url = {
     if (parseQueryString) parsed.query = querystring.parse(parsed.query || '');
     return parsed;
   },
-  format(value) {
-    if (value instanceof URL) return value.href;
+  format(value, options) {
+    if (value instanceof URL) return formatURL(value, options);
     return typeof value === 'string' ? value : host.urlLegacyFormat(value);
   },
   resolve: (from, to) => host.urlLegacyResolve(String(from), String(to)),
   fileURLToPath(value) {
     const url = value instanceof URL ? value : new URL(String(value));
-    if (url.protocol !== 'file:') throw new TypeError('The URL must be of scheme file');
+    if (url.protocol !== 'file:') throw codeError(TypeError, 'ERR_INVALID_URL_SCHEME', 'The URL must be of scheme file');
+    if (url.hostname !== '') throw codeError(TypeError, 'ERR_INVALID_FILE_URL_HOST', 'File URL host must be "localhost" or empty on linux');
+    if (/%2f/i.test(url.pathname)) throw codeError(TypeError, 'ERR_INVALID_FILE_URL_PATH', 'File URL path must not include encoded / characters');
     return decodeURIComponent(url.pathname);
   },
+  // Node's pathToFileURL: the resolved path as a URL pathname, with the characters a pathname keeps raw escaped.
   pathToFileURL(path) {
-    return new URL('file://' + encodeURI(internal.need('path').path.resolve(path)).replace(/[?#]/g, encodeURIComponent));
+    let resolved = internal.need('path').path.resolve(path);
+    if (path.endsWith('/') && !resolved.endsWith('/')) resolved += '/';
+    const url = new URL('file://');
+    url.pathname = resolved.replace(/%/g, '%25').replace(/\\/g, '%5C').replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/\t/g, '%09');
+    return url;
   },
   domainToASCII: (domain) => {
     try {
@@ -249,7 +256,59 @@ internal.url = {
       return '';
     }
   },
+  domainToUnicode: (domain) => {
+    const ascii = internal.url.domainToASCII(domain);
+    if (ascii === '') return '';
+    try {
+      return internal.builtin('punycode').toUnicode(ascii);
+    } catch {
+      return '';
+    }
+  },
+  // The options object http.request takes, from a WHATWG URL.
+  urlToHttpOptions(url) {
+    const options = {
+      __proto__: null,
+      ...url,
+      protocol: url.protocol,
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      hash: url.hash,
+      search: url.search,
+      pathname: url.pathname,
+      path: `${url.pathname || ''}${url.search || ''}`,
+      href: url.href,
+    };
+    if (url.port !== '') options.port = Number(url.port);
+    if (url.username || url.password) options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    return options;
+  },
+  Url: function Url() {},
 };
+
+function codeError(Type, code, message) {
+  const error = new Type(message);
+  error.code = code;
+  return error;
+}
+
+// url.format(URL, { auth, fragment, search, unicode }): Node's rules for a WHATWG URL.
+function formatURL(url, options = {}) {
+  const { auth = true, fragment = true, search = true, unicode = false } = options ?? {};
+  let text = url.protocol;
+  if (url.host !== '' || url.protocol === 'file:') {
+    text += '//';
+    if (auth && (url.username !== '' || url.password !== '')) {
+      text += url.username;
+      if (url.password !== '') text += `:${url.password}`;
+      text += '@';
+    }
+    text += unicode ? internal.url.domainToUnicode(url.hostname) + (url.port ? `:${url.port}` : '') : url.host;
+  }
+  text += url.pathname;
+  if (search) text += url.search;
+  if (fragment) text += url.hash;
+  return text;
+}
 
 Object.defineProperties(globalThis, {
   URL: { value: URL, writable: true, configurable: true },

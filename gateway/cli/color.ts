@@ -1,0 +1,14 @@
+/** Terminal colour for the CLI: only when stdout is a terminal and NO_COLOR is not set (no-color.org). */
+const CODES = { bold: [1, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], dim: [2, 22] } as const;
+
+export type Style = keyof typeof CODES;
+
+export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return stream.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+}
+
+export function paint(style: Style, text: string, stream: NodeJS.WriteStream = process.stdout): string {
+  if (!colorEnabled(stream)) return text;
+  const [open, close] = CODES[style];
+  return `\x1b[${open}m${text}\x1b[${close}m`;
+}

@@ -1,0 +1,2 @@
+// object.assign/polyfill: returns the implementation to use, which in V8 is always the native one.
+module.exports = () => Object.assign;
