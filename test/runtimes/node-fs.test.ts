@@ -80,7 +80,7 @@ t.test('SCF layout: code read-only at /var/user (the cwd), layers under /opt, on
   t.ok(response.json.code.includes('helper.js') && response.json.code.includes('index.js'));
 });
 
-t.test('no path trick reaches the host: host paths, .., links made or shipped by the function', async (t) => {
+t.test('no path trick reaches the host (other code, the gateway data dir): host paths, .., links made or shipped by the function', async (t) => {
   const targets = [
     '/etc/passwd',
     '/var/user/../../../etc/passwd',
@@ -88,7 +88,9 @@ t.test('no path trick reaches the host: host paths, .., links made or shipped by
     join(codeDir, 'helper.js'),
     join(otherCode, 'secret.txt'),
     '/var/user/../other/secret.txt',
-    gateway.url.length > 0 ? join(work, '..', 'fngate-test-x', 'fngate.yml') : '',
+    join(gateway.config.root, 'fngate.yml'),
+    join(gateway.config.root, '.fngate'),
+    `/var/user/../../..${gateway.config.root}/fngate.yml`,
     '/proc/self/environ',
     '/var/user/evil-abs/passwd',
     '/var/user/evil-up/other/secret.txt',

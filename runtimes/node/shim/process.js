@@ -83,6 +83,8 @@ const stream = (fd) => {
 };
 
 let mask = 0o22;
+// Node prints how to trace warnings once, after the first one.
+let traceHintShown = false;
 const process = {
   title: 'node',
   version: config.nodeVersion,
@@ -161,6 +163,11 @@ const process = {
     if (error.name === 'DeprecationWarning' && process.noDeprecation) return;
     const prefix = error.code !== undefined ? `[${error.code}] ` : '';
     internal.write(`(node:${process.pid}) ${prefix}${error.name}: ${error.message}${error.detail !== undefined ? `\n${error.detail}` : ''}`);
+    if (!traceHintShown) {
+      traceHintShown = true;
+      const flag = error.name === 'DeprecationWarning' ? '--trace-deprecation' : '--trace-warnings';
+      internal.write(`(Use \`node ${flag} ...\` to show where the warning was created)`);
+    }
     if (process._events !== undefined) queueMicrotask(() => process.emit('warning', error));
   },
   // Like a Node process ending: the host drops the isolate and the invocation fails with 439.

@@ -80,7 +80,11 @@ const toBase64Url = (text) => text.replace(/\+/g, '-').replace(/\//g, '_').repla
 function toBytes(data, encoding, name = 'data') {
   if (typeof data === 'string' && encoding === 'base64url') return new Uint8Array(Buffer.from(fromBase64Url(data), 'base64'));
   if (typeof data === 'string') return new Uint8Array(Buffer.from(data, encoding && encoding !== 'buffer' ? encoding : 'utf8'));
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (ArrayBuffer.isView(data)) {
+    // The host gets a copy anyway; copy here only to cut the view out of a larger buffer.
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? view : view.slice();
+  }
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data).slice();
   throw invalidType(name, 'of type string or an instance of ArrayBuffer, Buffer, TypedArray, or DataView', data);
 }
@@ -367,6 +371,73 @@ function verify(algorithm, data, key, signature, done) {
   }
   queueMicrotask(() => done(null, result));
 }
+
+// ---- hashes and ciphers as streams (Node's LazyTransform) ----
+
+// Node's Hash, Hmac, Cipheriv and Decipheriv are Transforms, made so only when used as streams: `stream`
+// loads on the first stream method called, and each object gets its stream state on first use.
+const STREAM_METHODS = ['pipe', 'unpipe', 'write', 'end', 'on', 'once', 'off', 'addListener', 'prependListener', 'removeListener', 'emit', 'read', 'setEncoding', 'resume', 'pause', 'isPaused', 'destroy', 'cork', 'uncork', 'setDefaultEncoding', 'listeners', 'listenerCount'];
+const STREAM_STATE = ['_readableState', '_writableState', '_events', '_eventsCount', '_maxListeners'];
+const LAZY_CLASSES = [Hash, Cipheriv];
+let Transform;
+const initializing = new WeakSet();
+
+function becomeStreams() {
+  Transform = internal.builtin('stream').Transform;
+  for (const Class of LAZY_CLASSES) {
+    for (const method of STREAM_METHODS) if (Object.hasOwn(Class.prototype, method)) delete Class.prototype[method];
+    Object.setPrototypeOf(Class.prototype, Transform.prototype);
+    for (const field of STREAM_STATE) {
+      Object.defineProperty(Class.prototype, field, {
+        configurable: true,
+        get() {
+          // Transform's constructor reads some of these before it sets them.
+          if (initializing.has(this)) return undefined;
+          initializing.add(this);
+          try {
+            Transform.call(this);
+          } finally {
+            initializing.delete(this);
+          }
+          if (!Object.hasOwn(this, field)) Object.defineProperty(this, field, { value: undefined, writable: true, configurable: true });
+          return this[field];
+        },
+        set(value) {
+          Object.defineProperty(this, field, { value, writable: true, configurable: true, enumerable: true });
+        },
+      });
+    }
+  }
+}
+
+for (const Class of LAZY_CLASSES) {
+  for (const method of STREAM_METHODS) {
+    Class.prototype[method] = function (...args) {
+      if (Transform === undefined) becomeStreams();
+      return this[method](...args);
+    };
+  }
+}
+Hash.prototype._transform = function (chunk, encoding, callback) {
+  this.update(chunk, encoding);
+  callback();
+};
+Hash.prototype._flush = function (callback) {
+  this.push(this.digest());
+  callback();
+};
+Cipheriv.prototype._transform = function (chunk, encoding, callback) {
+  this.push(this.update(chunk, encoding));
+  callback();
+};
+Cipheriv.prototype._flush = function (callback) {
+  try {
+    this.push(this.final());
+  } catch (error) {
+    return callback(error);
+  }
+  callback();
+};
 
 // ---- key derivation and generation (slow: the host's thread pool) ----
 

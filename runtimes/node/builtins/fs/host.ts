@@ -311,9 +311,11 @@ export class FunctionFiles {
     } catch (error) {
       throw fromHost(error, 'open', path);
     }
-    if (!(await this.#insideRoots(handle, resolved.mount!))) {
+    const inside = await this.#insideRoots(handle, resolved.mount!);
+    // Closed meanwhile (the instance ended): nothing may outlive it.
+    if (this.#closed || !inside) {
       await handle.close();
-      throw systemError('ENOENT', 'open', path);
+      throw systemError(this.#closed ? 'EBADF' : 'ENOENT', 'open', path);
     }
     let fd = FIRST_FD;
     while (this.#files.has(fd)) fd++;
@@ -342,7 +344,7 @@ export class FunctionFiles {
     const count = Math.max(0, Math.min(length, size - at, this.#context.memory.limit));
     this.#reserve(count);
     try {
-      const buffer = Buffer.allocUnsafe(count);
+      const buffer = Buffer.allocUnsafeSlow(count);
       const { bytesRead } = count === 0 ? { bytesRead: 0 } : await file.handle.read(buffer, 0, count, at);
       if (position === null || position < 0) file.position = at + bytesRead;
       return new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead);
@@ -371,7 +373,7 @@ export class FunctionFiles {
       const size = Math.max(0, stats.size - (typeof path === 'number' ? file.position : 0));
       this.#reserve(size);
       try {
-        const buffer = Buffer.allocUnsafe(size);
+        const buffer = Buffer.allocUnsafeSlow(size);
         let done = 0;
         while (done < size) {
           const { bytesRead } = await file.handle.read(buffer, done, size - done, (typeof path === 'number' ? file.position : 0) + done);
@@ -615,8 +617,11 @@ async function folderBytes(dir: string): Promise<number> {
 }
 
 /** Copies `value` into the isolate when the sync call's promise resolves (applySyncPromise takes no result options). */
-function transferable(value: unknown): ivm.Copy<unknown> {
-  return new ivm.ExternalCopy(value).copyInto({ release: true });
+function transferable(answer: [FsErrorData | null, unknown]): ivm.Copy<unknown> {
+  const result = answer[1];
+  // File bytes are read into a buffer of their own (allocUnsafeSlow): moved into the isolate, not copied.
+  const transferList = result instanceof Uint8Array && result.byteOffset === 0 && result.byteLength === result.buffer.byteLength ? [result.buffer] : undefined;
+  return new ivm.ExternalCopy(answer, { transferList }).copyInto({ release: true, transferIn: transferList !== undefined });
 }
 
 export function fsService(context: ServiceContext): HostService {

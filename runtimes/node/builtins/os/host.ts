@@ -19,6 +19,7 @@ export function osService(context: ServiceContext): HostService {
         endianness: os.endianness(),
         availableParallelism: os.availableParallelism(),
         totalmem,
+        constants: { signals: { ...os.constants.signals }, errno: { ...os.constants.errno }, priority: { ...os.constants.priority }, dlopen: { ...os.constants.dlopen } },
         cpus: os.cpus().map(({ model, speed, times }) => ({ model, speed, times: { ...times } })),
       })),
       dynamic: new ivm.Callback(() => ({

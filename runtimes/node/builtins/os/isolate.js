@@ -8,7 +8,9 @@ const known = () => (fixed ??= facts());
 const os = {
   EOL: '\n',
   devNull: '/dev/null',
-  constants: { signals: {}, errno: {}, priority: {} },
+  get constants() {
+    return known().constants;
+  },
   arch: () => config.arch,
   platform: () => 'linux',
   type: () => known().type,

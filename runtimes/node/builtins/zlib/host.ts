@@ -145,6 +145,16 @@ class HostStream {
   }
 }
 
+/**
+ * The answer as the isolate receives it from a sync call. Output in a buffer of its own (zlib's results
+ * past a few KB) is moved into the isolate rather than copied on the gateway's thread.
+ */
+function transferable(answer: Answer): ivm.Copy<unknown> {
+  const result = answer[1];
+  const transferList = result instanceof Uint8Array && result.byteOffset === 0 && result.byteLength === result.buffer.byteLength && result.byteLength > 0 ? [result.buffer] : undefined;
+  return new ivm.ExternalCopy(answer, { transferList }).copyInto({ release: true, transferIn: transferList !== undefined });
+}
+
 export function zlibService(context: ServiceContext): HostService {
   const streams = new Map<number, HostStream>();
   let nextStream = 1;
@@ -210,7 +220,7 @@ export function zlibService(context: ServiceContext): HostService {
       return [errorData(error), null];
     }
   };
-  const sync = new ivm.Reference(async (op: string, args: unknown[]) => new ivm.ExternalCopy(await run(op, args)).copyInto({ release: true }));
+  const sync = new ivm.Reference(async (op: string, args: unknown[]) => transferable(await run(op, args)));
 
   return {
     callbacks: {

@@ -3,7 +3,6 @@
 // (createGzip …) are Transforms whose chunks the host (de)compresses.
 /* global internal */
 const { Buffer } = internal.need('buffer').buffer;
-const { Transform } = internal.builtin('stream');
 const COPY = { arguments: { copy: true } };
 const pending = new Map();
 let nextId = 1;
@@ -44,7 +43,11 @@ const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.by
 
 function toBytes(data) {
   if (typeof data === 'string') return new Uint8Array(Buffer.from(data));
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (ArrayBuffer.isView(data)) {
+    // The host gets a copy anyway; copy here only to cut the view out of a larger buffer.
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? view : view.slice();
+  }
   if (data instanceof ArrayBuffer) return new Uint8Array(data).slice();
   const error = new TypeError(`The "buffer" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received ${data === null || data === undefined ? data : internal.inspect(data)}`);
   error.code = 'ERR_INVALID_ARG_TYPE';
@@ -85,68 +88,80 @@ for (const kind of ['gzip', 'gunzip', 'deflate', 'inflate', 'deflateRaw', 'infla
 
 const kFlushKind = Symbol('flush kind');
 
-class ZlibBase extends Transform {
-  #id;
-  #closed = false;
-  constructor(kind, options) {
-    super({ ...options, readableObjectMode: false, writableObjectMode: false });
-    this.#id = callSync('streamCreate', [kind, plainOptions(options)]);
-    this.bytesWritten = 0;
-    this._finishFlushFlag = options?.finishFlush;
-  }
-  _transform(chunk, encoding, callback) {
-    const flush = chunk[kFlushKind];
-    const args = flush !== undefined ? ['streamFlush', [this.#id, flush]] : ['streamWrite', [this.#id, toBytes(chunk)]];
-    if (flush === undefined) this.bytesWritten += chunk.length;
-    callAsync(args[0], args[1], (error, bytes) => {
-      if (error) return callback(error);
-      if (bytes.byteLength > 0) this.push(asBuffer(bytes));
-      callback();
-    });
-  }
-  _flush(callback) {
-    callAsync('streamEnd', [this.#id], (error, bytes) => {
-      this.#closed = true;
-      if (error) return callback(error);
-      if (bytes.byteLength > 0) this.push(asBuffer(bytes));
-      callback();
-    });
-  }
-  _destroy(error, callback) {
-    if (!this.#closed) {
-      this.#closed = true;
-      callAsync('streamClose', [this.#id], () => {});
+// The stream classes need `stream`, evaluated only when a function makes a zlib stream.
+function makeStreamClasses() {
+  const { Transform } = internal.builtin('stream');
+
+  class ZlibBase extends Transform {
+    #id;
+    #closed = false;
+    constructor(kind, options) {
+      super({ ...options, readableObjectMode: false, writableObjectMode: false });
+      this.#id = callSync('streamCreate', [kind, plainOptions(options)]);
+      this.bytesWritten = 0;
+      this._finishFlushFlag = options?.finishFlush;
     }
-    callback(error);
+    _transform(chunk, encoding, callback) {
+      const flush = chunk[kFlushKind];
+      const args = flush !== undefined ? ['streamFlush', [this.#id, flush]] : ['streamWrite', [this.#id, toBytes(chunk)]];
+      if (flush === undefined) this.bytesWritten += chunk.length;
+      callAsync(args[0], args[1], (error, bytes) => {
+        if (error) return callback(error);
+        if (bytes.byteLength > 0) this.push(asBuffer(bytes));
+        callback();
+      });
+    }
+    _flush(callback) {
+      callAsync('streamEnd', [this.#id], (error, bytes) => {
+        this.#closed = true;
+        if (error) return callback(error);
+        if (bytes.byteLength > 0) this.push(asBuffer(bytes));
+        callback();
+      });
+    }
+    _destroy(error, callback) {
+      if (!this.#closed) {
+        this.#closed = true;
+        callAsync('streamClose', [this.#id], () => {});
+      }
+      callback(error);
+    }
+    flush(kind, callback) {
+      if (typeof kind === 'function' || kind === undefined) [callback, kind] = [kind, constants.Z_FULL_FLUSH];
+      const marker = Buffer.alloc(0);
+      marker[kFlushKind] = kind;
+      // An empty chunk keeps its place behind earlier writes; _transform sees the marker and flushes.
+      this.write(marker, callback);
+    }
+    params(level, strategy, callback) {
+      callAsync('streamParams', [this.#id, level, strategy], (error) => callback?.(error ?? null));
+    }
+    reset() {}
+    close(callback) {
+      if (callback) this.once('close', callback);
+      this.destroy();
+    }
   }
-  flush(kind, callback) {
-    if (typeof kind === 'function' || kind === undefined) [callback, kind] = [kind, constants.Z_FULL_FLUSH];
-    const marker = Buffer.alloc(0);
-    marker[kFlushKind] = kind;
-    // An empty chunk keeps its place behind earlier writes; _transform sees the marker and flushes.
-    this.write(marker, callback);
+
+  const classes = {};
+  for (const kind of STREAM_KINDS) {
+    classes[kind] = {
+      [kind]: class extends ZlibBase {
+        constructor(options) {
+          super(kind, options);
+        }
+      },
+    }[kind];
   }
-  params(level, strategy, callback) {
-    callAsync('streamParams', [this.#id, level, strategy], (error) => callback?.(error ?? null));
-  }
-  reset() {}
-  close(callback) {
-    if (callback) this.once('close', callback);
-    this.destroy();
-  }
+  return classes;
 }
 
 const STREAM_KINDS = ['Gzip', 'Gunzip', 'Deflate', 'Inflate', 'DeflateRaw', 'InflateRaw', 'Unzip', 'BrotliCompress', 'BrotliDecompress'];
+let streamClasses;
+const streamClass = (kind) => (streamClasses ??= makeStreamClasses())[kind];
 for (const kind of STREAM_KINDS) {
-  const Class = {
-    [kind]: class extends ZlibBase {
-      constructor(options) {
-        super(kind, options);
-      }
-    },
-  }[kind];
-  zlib[kind] = Class;
-  zlib[`create${kind}`] = (options) => new Class(options);
+  Object.defineProperty(zlib, kind, { enumerable: true, configurable: true, get: () => streamClass(kind) });
+  zlib[`create${kind}`] = (options) => new (streamClass(kind))(options);
 }
 
 internal.modules.zlib = zlib;
