@@ -1,11 +1,14 @@
 /** The Hono application: every route of the gateway, and the fallbacks for unknown routes and faults. */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { BlankEnv } from 'hono/types';
 import { errorResponse } from './respond.ts';
 import { apigwRoutes, type WebPassThrough } from './routes/apigw.ts';
 import { asyncEventRoutes } from './routes/async-events.ts'; // [async]
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { invokeRoutes } from './routes/invoke.ts';
+import { addOpenApiRoute } from './openapi.ts';
 import { topicRoutes } from './routes/topics.ts'; // [async]
 import type { GatewayServices } from './services.ts';
 
@@ -15,13 +18,15 @@ export interface AppOptions {
 }
 
 export function createApp(services: GatewayServices, options: AppOptions = {}): Hono {
-  const app = new Hono();
+  // The REST routes are described at GET /openapi.json (openapi.ts); user-configured routes are not.
+  const app = new OpenAPIHono<BlankEnv>();
   if (options.web) app.use('*', options.web.middleware); // [web]
   app.route('/', healthRoutes(services));
   app.route('/', invokeRoutes(services));
   app.route('/', functionRoutes(services));
   app.route('/', asyncEventRoutes(services)); // [async]
   app.route('/', topicRoutes(services)); // [async]
+  addOpenApiRoute(app);
   // Configured API gateway endpoints come after the built-in routes, which they cannot shadow.
   app.route('/', apigwRoutes(services, { webPassThrough: options.web?.passThrough }));
   app.notFound((c) =>

@@ -135,6 +135,8 @@ export const functionSchema = z.strictObject({
   maxPendingEvents: positiveInt.default(100000),
   handlerStyle: z.enum(['scf', 'functiongraph']).default('scf'),
   initializer: z.string().optional(),
+  /** Node.js event functions: isolated-vm isolates (default) or a real Node.js child process per instance. */
+  nodeRuntime: z.enum(['isolate', 'process']).optional(),
   /** Image-style event function: events are POSTed to /event-invoke of the function's own server. */
   eventInvoke: z.enum(['handler', 'http']).default('handler'),
   domains: z.array(z.string().min(1)).default([]),

@@ -19,6 +19,11 @@ import { fromServerlessYml, ServerlessYmlError } from './serverless-yml.ts';
 
 export type RuntimeKind = 'nodejs' | 'python' | 'php' | 'go' | 'java' | 'custom';
 
+/** How a Node.js event function runs: in an isolated-vm isolate, or as a real Node.js child process. */
+export type NodeRuntimeMode = 'isolate' | 'process';
+/** `nodeRuntime` when a function does not set it. */
+export const DEFAULT_NODE_RUNTIME: NodeRuntimeMode = 'isolate';
+
 const RUNTIME_KINDS: ReadonlyArray<[RegExp, RuntimeKind]> = [
   [/^nodejs\d+(\.\d+)*$/i, 'nodejs'],
   [/^python3(\.\d+)*$/i, 'python'],
@@ -52,6 +57,8 @@ export interface FunctionConfig {
   handler: string;
   handlerStyle: 'scf' | 'functiongraph';
   initializer: string | undefined;
+  /** Node.js event functions only; `isolate` for every other function. */
+  nodeRuntime: NodeRuntimeMode;
   eventInvoke: 'handler' | 'http';
   /** Absolute code folder or .zip. */
   src: string;
@@ -201,6 +208,11 @@ export function configFromManifest(document: unknown, root: string, file: string
       continue;
     }
     const isWebLike = input.type === 'web' || runtimeKind === 'custom' || input.eventInvoke === 'http';
+    if (input.nodeRuntime !== undefined && (runtimeKind !== 'nodejs' || isWebLike)) {
+      const why = runtimeKind === 'nodejs' ? ' (a web function runs its own server process already)' : '';
+      errors.push(`${where}: key "nodeRuntime": only valid for Node.js event functions${why}`);
+      continue;
+    }
     const initTimeoutS = input.initTimeout ?? (isWebLike ? DEFAULT_WEB_INIT_TIMEOUT_S : input.timeout);
     functions.push({
       namespace: input.namespace,
@@ -212,6 +224,7 @@ export function configFromManifest(document: unknown, root: string, file: string
       handler: input.handler ?? DEFAULT_HANDLERS[runtimeKind],
       handlerStyle: input.handlerStyle,
       initializer: input.initializer,
+      nodeRuntime: input.nodeRuntime ?? DEFAULT_NODE_RUNTIME,
       eventInvoke: input.eventInvoke,
       src,
       layers,

@@ -2,12 +2,13 @@
  * The runtime adapters fngate knows, by runtime kind. Adapters for kinds whose toolchain is absent
  * are still listed; starting an instance reports what to install.
  */
-import type { FunctionConfig, RuntimeKind } from '../gateway/config.ts';
+import type { FunctionConfig, NodeRuntimeMode, RuntimeKind } from '../gateway/config.ts';
 import type { RuntimeAdapter } from './runtime.ts';
 import { customRuntime } from './custom/adapter.ts';
 import { goRuntime } from './go/adapter.ts';
 import { javaRuntime } from './java/adapter.ts';
 import { nodeRuntime } from './node/adapter.ts';
+import { nodeProcessRuntime } from './node-process/adapter.ts';
 import { phpRuntime } from './php/adapter.ts';
 import { pythonRuntime } from './python/adapter.ts';
 // [web] web functions and image-style event functions run the user's own server, whatever the runtime.
@@ -23,8 +24,11 @@ export interface PlacedAdapter {
 
 export interface AdapterSet {
   get(kind: RuntimeKind): RuntimeAdapter | undefined;
-  /** [web] The adapter that serves `config`: the web runtime for `type: web` / `eventInvoke: http`, else by kind. */
-  forFunction(config: Pick<FunctionConfig, 'type' | 'eventInvoke' | 'runtimeKind'>): PlacedAdapter | undefined;
+  /**
+   * The adapter that serves `config`: [web] the web runtime for `type: web` / `eventInvoke: http`; for
+   * Node.js the one its `nodeRuntime` names; else by kind.
+   */
+  forFunction(config: Pick<FunctionConfig, 'type' | 'eventInvoke' | 'runtimeKind' | 'nodeRuntime'>): PlacedAdapter | undefined;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,8 @@ export function createAdapters(options: AdapterSetOptions = {}): AdapterSet {
     ['java', javaRuntime()],
     ['custom', customRuntime()],
   ]);
+  // The two ways to run a Node.js event function (fngate.yml `nodeRuntime`); `get('nodejs')` is the default.
+  const nodeModes: Record<NodeRuntimeMode, RuntimeAdapter> = { isolate: nodeRuntime, process: nodeProcessRuntime() };
   const web = new WebRuntime(options.web); // [web]
   const get = (kind: RuntimeKind): RuntimeAdapter | undefined => adapters.get(kind);
   return {
@@ -52,12 +58,12 @@ export function createAdapters(options: AdapterSetOptions = {}): AdapterSet {
         web.warm();
         return { adapter: web, maxInstances: web.maxInstances };
       }
-      const adapter = get(config.runtimeKind);
+      const adapter = config.runtimeKind === 'nodejs' ? nodeModes[config.nodeRuntime] : get(config.runtimeKind);
       return adapter && { adapter, maxInstances: Infinity };
     },
     // [web] end
     close: async () => {
-      await Promise.allSettled([...adapters.values(), web].map((adapter) => adapter.close?.()));
+      await Promise.allSettled([...new Set([...adapters.values(), ...Object.values(nodeModes), web])].map((adapter) => adapter.close?.()));
     },
   };
 }

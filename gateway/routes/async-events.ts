@@ -11,12 +11,12 @@
  *   POST   /dead-letters/redrive?function=&namespace=            all of a function's dead letters
  *   DELETE /dead-letters?function=&namespace=                    purge (they become `failed`)
  */
-import { Hono, type Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AsyncEventRecord, AttemptEntry } from '../../store/queue-statements.ts';
-import { isAsyncEventStatus } from '../../store/queue-statements.ts';
+import { ASYNC_EVENT_STATUSES } from '../../store/queue-statements.ts';
 import { FnError } from '../errors.ts';
+import { apiApp, errorResponses, EXAMPLE_REQUEST_ID, jsonResponse, limitParam, namespaceParam, openapiRoute, valid, z } from '../openapi.ts';
 import { DEFAULT_NAMESPACE, LATEST } from '../registry.ts';
-import { errorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 
 export const DEFAULT_EVENT_LIMIT = 100;
@@ -71,109 +71,290 @@ export function eventView(record: AsyncEventRecord, full: boolean): Record<strin
   };
 }
 
-function parseLimit(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_EVENT_LIMIT;
-  const limit = Number(text);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) {
-    throw new FnError('INVALID_PARAMETER', `limit must be an integer from 1 to ${MAX_EVENT_LIMIT}`);
-  }
-  return limit;
-}
+const StatusSchema = z.enum(ASYNC_EVENT_STATUSES as [string, ...string[]], {
+  error: (issue) => `unknown status "${String(issue.input)}" (one of ${ASYNC_EVENT_STATUSES.join(', ')})`,
+});
 
-function requiredFunction(c: Context): { namespace: string; functionName: string; qualifier: string } {
-  const functionName = c.req.query('function');
-  if (!functionName) throw new FnError('INVALID_PARAMETER', 'the query parameter "function" is required');
-  return { namespace: c.req.query('namespace') || DEFAULT_NAMESPACE, functionName, qualifier: c.req.query('qualifier') || LATEST };
-}
+const AttemptSchema = z
+  .object({
+    attempt: z.number().int(),
+    outcome: z.enum(['succeeded', 'failed', 'throttled', 'interrupted', 'terminated', 'redriven']),
+    startedAt: z.string().nullable().openapi({ format: 'date-time' }),
+    endedAt: z.string().nullable().openapi({ format: 'date-time' }),
+    durationMs: z.number().nullable(),
+    statusCode: z.number().int().nullable(),
+    errorMessage: z.string().optional(),
+  })
+  .openapi('AsyncAttempt');
 
-export function asyncEventRoutes(services: GatewayServices): Hono {
-  const app = new Hono();
+const AsyncEventSchema = z
+  .object({
+    RequestId: z.string(),
+    namespace: z.string(),
+    function: z.string(),
+    qualifier: z.string(),
+    source: z.string().openapi({ description: 'invoke, timer:<trigger>, cmq:<topic> or ckafka:<topic>' }),
+    status: StatusSchema,
+    enqueuedAt: z.string().nullable().openapi({ format: 'date-time' }),
+    nextAttemptAt: z.string().nullable().openapi({ format: 'date-time' }),
+    leaseUntil: z.string().nullable().openapi({ format: 'date-time' }),
+    finishedAt: z.string().nullable().openapi({ format: 'date-time' }),
+    attemptCount: z.number().int(),
+    retriesSpent: z.number().int(),
+    throttles: z.number().int(),
+    redrives: z.number().int(),
+    statusCode: z.number().int().nullable(),
+    errorMessage: z.string().nullable(),
+    deadReason: z.string().nullable(),
+    attempts: z.array(AttemptSchema),
+  })
+  .openapi('AsyncEvent');
+
+const AsyncEventFullSchema = AsyncEventSchema.extend({
+  event: z.unknown().openapi({ description: 'The event' }),
+  result: z.unknown().openapi({ description: 'The result of the successful attempt, else null' }),
+}).openapi('AsyncEventWithPayload');
+
+const eventExample = {
+  RequestId: EXAMPLE_REQUEST_ID,
+  namespace: 'default',
+  function: 'hello',
+  qualifier: '$LATEST',
+  source: 'invoke',
+  status: 'succeeded',
+  enqueuedAt: '2026-11-29T14:00:00.000Z',
+  nextAttemptAt: null,
+  leaseUntil: null,
+  finishedAt: '2026-11-29T14:00:00.120Z',
+  attemptCount: 1,
+  retriesSpent: 0,
+  throttles: 0,
+  redrives: 0,
+  statusCode: 200,
+  errorMessage: null,
+  deadReason: null,
+  attempts: [{ attempt: 1, outcome: 'succeeded', startedAt: '2026-11-29T14:00:00.010Z', endedAt: '2026-11-29T14:00:00.120Z', durationMs: 110, statusCode: 200 }],
+};
+const fullExample = { ...eventExample, event: { name: 'fngate' }, result: { message: 'Hello, fngate!' } };
+const deadExample = {
+  ...fullExample,
+  status: 'dead',
+  statusCode: 430,
+  errorMessage: 'user code exception caught',
+  deadReason: 'retries exhausted',
+  result: null,
+  attempts: [{ attempt: 1, outcome: 'failed', startedAt: '2026-11-29T14:00:00.010Z', endedAt: '2026-11-29T14:00:00.120Z', durationMs: 110, statusCode: 430, errorMessage: 'user code exception caught' }],
+};
+
+const QueueSchema = z
+  .object({
+    namespace: z.string(),
+    functionName: z.string(),
+    qualifier: z.string(),
+    deployed: z.boolean(),
+    pending: z.number().int().openapi({ description: 'ready + delayed + running' }),
+    ready: z.number().int(),
+    delayed: z.number().int(),
+    running: z.number().int(),
+  })
+  .openapi('AsyncQueue');
+
+const RequestIdParams = z.object({ requestId: z.string().min(1).openapi({ description: 'The request ID of the async event', example: EXAMPLE_REQUEST_ID }) });
+const functionRequired = z
+  .string({ error: 'is required' })
+  .min(1, { error: 'is required' })
+  .openapi({ description: 'Function name', example: 'hello' });
+const EventsQuery = z.object({
+  function: z.string().optional().openapi({ description: 'Only this function', example: 'hello' }),
+  namespace: namespaceParam,
+  status: StatusSchema.optional().openapi({ description: 'Only events in this status', example: 'dead' }),
+  limit: limitParam(MAX_EVENT_LIMIT, DEFAULT_EVENT_LIMIT),
+});
+const DeadLettersQuery = z.object({ function: functionRequired, namespace: namespaceParam, limit: limitParam(MAX_EVENT_LIMIT, DEFAULT_EVENT_LIMIT) });
+const FunctionQuery = z.object({ function: functionRequired, namespace: namespaceParam });
+const RedriveAllQuery = FunctionQuery.extend({
+  qualifier: z.string().optional().openapi({ description: 'Version or alias the redriven events run on (default $LATEST)', example: '$LATEST' }),
+});
+
+export function asyncEventRoutes(services: GatewayServices): OpenAPIHono {
+  const app = apiApp();
   const { queue, dispatcher } = services.async;
-  const handle = (route: (c: Context) => Promise<Response>) => async (c: Context) => {
-    try {
-      return await route(c);
-    } catch (error) {
-      return errorResponse(c, error, c.req.param('requestId') ?? '');
-    }
-  };
 
-  app.get(
-    '/async-events',
-    handle(async (c) => {
-      const functionName = c.req.query('function') || undefined;
-      const status = c.req.query('status') || undefined;
-      if (status !== undefined && !isAsyncEventStatus(status)) {
-        throw new FnError('INVALID_PARAMETER', `unknown status "${status}"`);
-      }
-      const limit = parseLimit(c.req.query('limit'));
+  openapiRoute(
+    app,
+    {
+      method: 'get',
+      path: '/async-events',
+      operationId: 'listAsyncEvents',
+      tags: ['async'],
+      summary: 'Async events, newest first',
+      request: { query: EventsQuery },
+      responses: {
+        200: jsonResponse('The events', z.object({ events: z.array(AsyncEventSchema) }), { events: [eventExample] }),
+        ...errorResponses('INVALID_PARAMETER'),
+      },
+    },
+    async (c) => {
+      const query = valid(c, 'query', EventsQuery);
+      const functionName = query.function || undefined;
       await queue.flush();
       const events = queue.list({
-        namespace: functionName === undefined ? undefined : c.req.query('namespace') || DEFAULT_NAMESPACE,
+        namespace: functionName === undefined ? undefined : query.namespace || DEFAULT_NAMESPACE,
         functionName,
-        status,
-        limit,
+        status: query.status as AsyncEventRecord['status'] | undefined,
+        limit: query.limit,
       });
       return c.json({ events: events.map((record) => eventView(record, false)) });
-    }),
+    },
   );
 
-  app.get(
-    '/async-events/:requestId',
-    handle(async (c) => {
-      const requestId = c.req.param('requestId') ?? '';
+  openapiRoute(
+    app,
+    {
+      method: 'get',
+      path: '/async-events/{requestId}',
+      operationId: 'getAsyncEvent',
+      tags: ['async'],
+      summary: 'One async event, its attempts, the event and the result',
+      request: { params: RequestIdParams },
+      responses: {
+        200: jsonResponse('The event', AsyncEventFullSchema, fullExample),
+        ...errorResponses('ASYNC_EVENT_NOT_FOUND'),
+      },
+    },
+    async (c) => {
+      const { requestId } = valid(c, 'param', RequestIdParams);
       await queue.flush();
       const record = queue.get(requestId);
       if (record === undefined) throw new FnError('ASYNC_EVENT_NOT_FOUND', `no async event with request ID ${requestId}`);
       return c.json(eventView(record, true));
-    }),
+    },
   );
 
-  app.delete(
-    '/async-events/:requestId',
-    handle(async (c) => {
-      const requestId = c.req.param('requestId') ?? '';
+  openapiRoute(
+    app,
+    {
+      method: 'delete',
+      path: '/async-events/{requestId}',
+      operationId: 'terminateAsyncEvent',
+      tags: ['async'],
+      summary: 'Terminate a queued or running async event',
+      request: { params: RequestIdParams },
+      responses: {
+        200: jsonResponse('Terminated; the status it ended in', z.object({ RequestId: z.string(), status: StatusSchema }), { RequestId: EXAMPLE_REQUEST_ID, status: 'terminated' }),
+        ...errorResponses('ASYNC_EVENT_NOT_FOUND', 'INVALID_PARAMETER'),
+      },
+    },
+    async (c) => {
+      const { requestId } = valid(c, 'param', RequestIdParams);
       const status = await dispatcher.terminate(requestId);
       return c.json({ RequestId: requestId, status });
-    }),
+    },
   );
 
-  app.get('/async-queues', (c) => c.json({ queues: dispatcher.stats() }));
+  openapiRoute(
+    app,
+    {
+      method: 'get',
+      path: '/async-queues',
+      operationId: 'listAsyncQueues',
+      tags: ['async'],
+      summary: "The depth of each function's async queue",
+      responses: {
+        200: jsonResponse('The queues', z.object({ queues: z.array(QueueSchema) }), {
+          queues: [{ namespace: 'default', functionName: 'hello', qualifier: '$LATEST', deployed: true, pending: 3, ready: 1, delayed: 1, running: 1 }],
+        }),
+      },
+    },
+    (c) => c.json({ queues: dispatcher.stats() }),
+  );
 
-  app.get(
-    '/dead-letters',
-    handle(async (c) => {
-      const { namespace, functionName } = requiredFunction(c);
-      const limit = parseLimit(c.req.query('limit'));
+  openapiRoute(
+    app,
+    {
+      method: 'get',
+      path: '/dead-letters',
+      operationId: 'listDeadLetters',
+      tags: ['dead-letters'],
+      summary: "A function's dead letters, oldest first, with their events",
+      request: { query: DeadLettersQuery },
+      responses: {
+        200: jsonResponse('The dead letters', z.object({ deadLetters: z.array(AsyncEventFullSchema) }), { deadLetters: [deadExample] }),
+        ...errorResponses('INVALID_PARAMETER'),
+      },
+    },
+    async (c) => {
+      const query = valid(c, 'query', DeadLettersQuery);
       await queue.flush();
-      const letters = queue.deadLetters({ namespace, functionName, limit });
+      const letters = queue.deadLetters({ namespace: query.namespace || DEFAULT_NAMESPACE, functionName: query.function, limit: query.limit });
       return c.json({ deadLetters: letters.map((record) => eventView(record, true)) });
-    }),
+    },
   );
 
-  app.post(
-    '/dead-letters/redrive',
-    handle(async (c) => {
-      const { namespace, functionName, qualifier } = requiredFunction(c);
-      const summary = await dispatcher.redriveAll(namespace, functionName, qualifier);
+  openapiRoute(
+    app,
+    {
+      method: 'post',
+      path: '/dead-letters/redrive',
+      operationId: 'redriveDeadLetters',
+      tags: ['dead-letters'],
+      summary: "Put a function's dead letters back in its queue, as many as it has room for",
+      request: { query: RedriveAllQuery },
+      responses: {
+        200: jsonResponse(
+          'Redriven',
+          z.object({ redriven: z.number().int(), left: z.number().int().openapi({ description: 'Dead letters left: the queue is full' }), requestIds: z.array(z.string()) }),
+          { redriven: 1, left: 0, requestIds: [EXAMPLE_REQUEST_ID] },
+        ),
+        ...errorResponses('FUNCTION_NOT_FOUND', 'INVALID_PARAMETER'),
+      },
+    },
+    async (c) => {
+      const query = valid(c, 'query', RedriveAllQuery);
+      const summary = await dispatcher.redriveAll(query.namespace || DEFAULT_NAMESPACE, query.function, query.qualifier || LATEST);
       return c.json({ redriven: summary.redriven.length, left: summary.left, requestIds: summary.redriven });
-    }),
+    },
   );
 
-  app.post(
-    '/dead-letters/:requestId/redrive',
-    handle(async (c) => {
-      const requestId = c.req.param('requestId') ?? '';
+  openapiRoute(
+    app,
+    {
+      method: 'post',
+      path: '/dead-letters/{requestId}/redrive',
+      operationId: 'redriveDeadLetter',
+      tags: ['dead-letters'],
+      summary: 'Put one dead letter back in its queue with fresh retries and age',
+      request: { params: RequestIdParams },
+      responses: {
+        200: jsonResponse('Queued again', z.object({ RequestId: z.string(), status: z.literal('queued') }), { RequestId: EXAMPLE_REQUEST_ID, status: 'queued' }),
+        ...errorResponses('ASYNC_EVENT_NOT_FOUND', 'INVALID_PARAMETER', 'ASYNC_QUEUE_FULL'),
+      },
+    },
+    async (c) => {
+      const { requestId } = valid(c, 'param', RequestIdParams);
       await dispatcher.redrive(requestId);
       return c.json({ RequestId: requestId, status: 'queued' });
-    }),
+    },
   );
 
-  app.delete(
-    '/dead-letters',
-    handle(async (c) => {
-      const { namespace, functionName } = requiredFunction(c);
-      return c.json({ purged: await dispatcher.purge(namespace, functionName) });
-    }),
+  openapiRoute(
+    app,
+    {
+      method: 'delete',
+      path: '/dead-letters',
+      operationId: 'purgeDeadLetters',
+      tags: ['dead-letters'],
+      summary: "Drop a function's dead letters (they become failed)",
+      request: { query: FunctionQuery },
+      responses: {
+        200: jsonResponse('Purged', z.object({ purged: z.number().int() }), { purged: 2 }),
+        ...errorResponses('INVALID_PARAMETER'),
+      },
+    },
+    async (c) => {
+      const query = valid(c, 'query', FunctionQuery);
+      return c.json({ purged: await dispatcher.purge(query.namespace || DEFAULT_NAMESPACE, query.function) });
+    },
   );
 
   return app;

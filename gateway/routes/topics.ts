@@ -3,43 +3,76 @@
  *   POST /topics/{topic}/messages   `{msgBody, msgTag?, msgKey?}` or `{messages: [...]}` → 202 once queued
  *   GET  /topics                    topics, their subscribers and next offsets
  */
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, readBodyText } from '../body.ts';
 import { FnError } from '../errors.ts';
-import { errorResponse } from '../respond.ts';
+import { apiApp, errorResponses, EXAMPLE_REQUEST_ID, jsonResponse, openapiRoute, parseBody, valid, z } from '../openapi.ts';
 import type { GatewayServices } from '../services.ts';
 import type { TopicMessage } from '../triggers/topics.ts';
 
 /** Most messages one publish takes (CKafka's largest maxMsgNum). */
 export const MAX_MESSAGES_PER_PUBLISH = 10_000;
+const BATCH_SIZE_ERROR = `must be a list of 1 to ${MAX_MESSAGES_PER_PUBLISH} messages`;
 const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function invalid(message: string): FnError {
-  return new FnError('INVALID_PARAMETER', message);
-}
+const MessageSchema = z
+  .strictObject({
+    msgBody: z.string({ error: 'must be a string' }).openapi({ description: `At most ${MAX_ASYNC_PAYLOAD_BYTES} bytes (406 beyond)` }),
+    msgTag: z
+      .union([z.string(), z.array(z.string())], { error: 'must be a string or a list of strings' })
+      .optional()
+      .openapi({ description: 'CMQ tags: a list, or one comma-separated string' }),
+    msgKey: z.string({ error: 'must be a string' }).optional().openapi({ description: 'CKafka message key' }),
+  })
+  .openapi('TopicMessage', { example: { msgBody: '{"orderId": 42}', msgTag: ['paid'] } });
 
-function parseMessage(value: unknown, where: string): TopicMessage {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`${where}: a message is an object with msgBody`);
-  const { msgBody, msgTag, msgKey, ...rest } = value as Record<string, unknown>;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw invalid(`${where}: unknown key "${unknown[0]}"`);
-  if (typeof msgBody !== 'string') throw invalid(`${where}: msgBody must be a string`);
-  if (Buffer.byteLength(msgBody) > MAX_ASYNC_PAYLOAD_BYTES) {
-    throw new FnError('REQUEST_TOO_LARGE', `${where}: msgBody is over ${MAX_ASYNC_PAYLOAD_BYTES} bytes`);
-  }
-  const message: TopicMessage = { msgBody };
-  if (msgTag !== undefined) {
-    if (typeof msgTag !== 'string' && !(Array.isArray(msgTag) && msgTag.every((tag) => typeof tag === 'string'))) {
-      throw invalid(`${where}: msgTag must be a string or a list of strings`);
-    }
-    message.msgTag = msgTag as string | string[];
-  }
-  if (msgKey !== undefined) {
-    if (typeof msgKey !== 'string') throw invalid(`${where}: msgKey must be a string`);
-    message.msgKey = msgKey;
-  }
-  return message;
-}
+const BatchSchema = z
+  .strictObject({
+    messages: z
+      .array(MessageSchema, { error: BATCH_SIZE_ERROR })
+      .min(1, { error: BATCH_SIZE_ERROR })
+      .max(MAX_MESSAGES_PER_PUBLISH, { error: BATCH_SIZE_ERROR }),
+  })
+  .openapi('TopicMessageBatch', { example: { messages: [{ msgBody: 'first' }, { msgBody: 'second', msgKey: 'user-7' }] } });
+
+const PublishSchema = z.union([MessageSchema, BatchSchema]).openapi('TopicPublish', { example: { msgBody: '{"orderId": 42}' } });
+
+const PublishResultSchema = z
+  .object({
+    topic: z.string(),
+    messages: z.array(z.object({ msgId: z.string(), offset: z.number().int() })),
+    deliveries: z.array(
+      z.object({
+        function: z.string(),
+        namespace: z.string(),
+        kind: z.enum(['cmq', 'ckafka']),
+        requestId: z.string().openapi({ description: 'The async event that delivers the messages' }),
+        messages: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('TopicPublishResult');
+
+const TopicListSchema = z
+  .object({
+    topics: z.array(
+      z.object({
+        topic: z.string(),
+        nextOffset: z.number().int(),
+        subscribers: z.array(
+          z.object({ function: z.string(), namespace: z.string(), kind: z.enum(['cmq', 'ckafka']), name: z.string(), maxMsgNum: z.number().int().optional() }),
+        ),
+      }),
+    ),
+  })
+  .openapi('TopicList');
+
+const TopicParams = z.object({
+  topic: z
+    .string()
+    .regex(TOPIC_PATTERN, { error: (issue) => `"${String(issue.input)}" is not a valid topic name` })
+    .openapi({ description: 'Topic name', example: 'orders' }),
+});
 
 /** `{msgBody…}` is one message, `{messages: [...]}` a batch. */
 export function parseMessages(text: string): TopicMessage[] {
@@ -49,32 +82,64 @@ export function parseMessages(text: string): TopicMessage[] {
   } catch (error) {
     throw new FnError('EVENT_NOT_JSON', `the body is not valid JSON: ${(error as Error).message}`);
   }
-  if (body !== null && typeof body === 'object' && 'messages' in body) {
-    const { messages } = body as { messages: unknown };
-    if (!Array.isArray(messages) || messages.length === 0 || messages.length > MAX_MESSAGES_PER_PUBLISH) {
-      throw invalid(`messages must be a list of 1 to ${MAX_MESSAGES_PER_PUBLISH} messages`);
-    }
-    return messages.map((message, i) => parseMessage(message, `messages[${i}]`));
-  }
-  return [parseMessage(body, 'message')];
-}
-
-export function topicRoutes(services: GatewayServices): Hono {
-  const app = new Hono();
-  const { topics } = services.async;
-
-  app.get('/topics', (c) => c.json({ topics: topics.list() }));
-
-  app.post('/topics/:topic/messages', async (c) => {
-    try {
-      const topic = c.req.param('topic');
-      if (!TOPIC_PATTERN.test(topic)) throw invalid(`"${topic}" is not a valid topic name`);
-      const messages = parseMessages(await readBodyText(c, MAX_SYNC_PAYLOAD_BYTES));
-      return c.json(await topics.publish(topic, messages), 202);
-    } catch (error) {
-      return errorResponse(c, error, '');
+  const messages: TopicMessage[] =
+    body !== null && typeof body === 'object' && 'messages' in body ? parseBody(BatchSchema, body).messages : [parseBody(MessageSchema, body)];
+  messages.forEach((message, i) => {
+    if (Buffer.byteLength(message.msgBody) > MAX_ASYNC_PAYLOAD_BYTES) {
+      throw new FnError('REQUEST_TOO_LARGE', `messages[${i}]: msgBody is over ${MAX_ASYNC_PAYLOAD_BYTES} bytes`);
     }
   });
+  return messages;
+}
+
+export function topicRoutes(services: GatewayServices): OpenAPIHono {
+  const app = apiApp();
+  const { topics } = services.async;
+
+  openapiRoute(
+    app,
+    {
+      method: 'get',
+      path: '/topics',
+      operationId: 'listTopics',
+      tags: ['topics'],
+      summary: 'Topics, their subscribers and next offsets',
+      responses: {
+        200: jsonResponse('The topics', TopicListSchema, {
+          topics: [{ topic: 'orders', nextOffset: 3, subscribers: [{ function: 'hello', namespace: 'default', kind: 'cmq', name: 'orders' }] }],
+        }),
+      },
+    },
+    (c) => c.json({ topics: topics.list() }),
+  );
+
+  openapiRoute(
+    app,
+    {
+      method: 'post',
+      path: '/topics/{topic}/messages',
+      operationId: 'publishMessages',
+      tags: ['topics'],
+      summary: 'Publish one message or a batch; answers once every delivery is queued',
+      request: {
+        params: TopicParams,
+        body: { required: true, content: { 'application/json': { schema: PublishSchema, example: { msgBody: '{"orderId": 42}' } } } },
+      },
+      responses: {
+        202: jsonResponse('Queued for every subscriber', PublishResultSchema, {
+          topic: 'orders',
+          messages: [{ msgId: '0', offset: 0 }],
+          deliveries: [{ function: 'hello', namespace: 'default', kind: 'cmq', requestId: EXAMPLE_REQUEST_ID, messages: 1 }],
+        }),
+        ...errorResponses('EVENT_NOT_JSON', 'REQUEST_TOO_LARGE', 'INVALID_PARAMETER', 'ASYNC_QUEUE_FULL'),
+      },
+    },
+    async (c) => {
+      const { topic } = valid(c, 'param', TopicParams);
+      const messages = parseMessages(await readBodyText(c, MAX_SYNC_PAYLOAD_BYTES));
+      return c.json(await topics.publish(topic, messages), 202);
+    },
+  );
 
   return app;
 }

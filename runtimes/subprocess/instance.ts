@@ -50,6 +50,11 @@ export interface SubprocessInstanceOptions {
   prepare?(): Promise<unknown>;
   /** RSS above which the instance is killed with 434. @default the function's memory size */
   memoryLimitBytes?: number;
+  /**
+   * A runtime's own reading of a process that died while starting or invoking (Node.js leaves a report
+   * of a fatal heap exhaustion: 434); undefined keeps the generic 443 / 439.
+   */
+  explainExit?(info: ExitInfo, process: FunctionProcess): FnError | undefined;
 }
 
 export class SubprocessInstance implements Instance {
@@ -206,8 +211,11 @@ export class SubprocessInstance implements Instance {
     this.#watch?.stop();
     const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
     let error: FnError;
+    const explained = info.error ? undefined : this.#options.explainExit?.(info, this.#process!);
     if (info.error) {
       error = new FnError('INTERNAL', `the function process could not be started: ${info.error.message}`);
+    } else if (explained) {
+      error = explained;
     } else if (this.#session.state === 'initializing') {
       const tail = this.#process!.tail.slice(-LOAD_ERROR_TAIL_LINES).join('\n');
       error = new FnError('USER_CODE_LOAD_ERROR', `the function process ${how} before it was ready${tail ? `:\n${tail}` : ''}`);

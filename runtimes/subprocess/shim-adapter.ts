@@ -1,22 +1,23 @@
 /**
- * A RuntimeAdapter for interpreters that run a fngate shim (Python, PHP): the shim speaks the pipe
- * protocol and loads the function named in its `load` message. What differs per language is an
- * InterpreterProfile; everything else (pre-warming, environment, limits) is here once.
+ * A RuntimeAdapter for interpreters that run a fngate shim (Python, PHP, Java, Node.js process mode):
+ * the shim speaks the pipe protocol and loads the function named in its `load` message. What differs per
+ * language is an InterpreterProfile; everything else (pre-warming, environment, limits) is here once.
  *
  * Pre-warming and the environment: a process's environment is fixed when it is spawned, and a spare is
  * spawned before its function is known, so it starts with a neutral environment (PATH, HOME, TMPDIR and
  * the profile's neutral variables, nothing of the gateway's). The function's complete environment
- * travels in `load`, and the shim applies it (Python `os.environ`, PHP `putenv`) before it imports any
+ * travels in `load`, and the shim applies it (Python `os.environ`, PHP `putenv`, Node.js `process.env`) before it imports any
  * user code. Variables an interpreter reads only while starting cannot be applied that way, so
  * functions that set them get a fresh process (`canAdopt`). Fresh processes get the same `load`, so both
  * paths run the same code.
  */
+import type { FnError } from '../../gateway/errors.ts';
 import { functionEnvironment, scfContext } from '../env.ts';
 import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
 import { SubprocessInstance, type LaunchedProcess } from './instance.ts';
 import { dataRlimitBytes } from './memory.ts';
 import { DEFAULT_PREWARM_SIZE, PrewarmPool } from './prewarm.ts';
-import { FunctionProcess, processEnvironment } from './process.ts';
+import { FunctionProcess, processEnvironment, type ExitInfo } from './process.ts';
 
 export interface Interpreter {
   /** Absolute path of the interpreter binary. */
@@ -37,6 +38,14 @@ export interface InterpreterProfile<I extends Interpreter = Interpreter> {
   args(interpreter: I, spec?: FunctionSpec): string[];
   /** Join stderr to stdout outside the process (for shims that cannot dup2 themselves). */
   readonly mergeStderr?: boolean;
+  /**
+   * The RLIMIT_DATA to spawn with (through prlimit), for interpreters that cannot set it on themselves
+   * at `load` (Node.js). `spec` is absent for a pre-warmed spare: `canAdopt` must then accept only
+   * functions whose limit is the spare's. @default none (the shim sets its own, from `load`)
+   */
+  dataLimitBytes?(spec: FunctionSpec | undefined): number;
+  /** What a process that died mid-start or mid-invocation left behind, read as an error (SubprocessInstanceOptions). */
+  explainExit?(info: ExitInfo, process: FunctionProcess, spec: FunctionSpec): FnError | undefined;
   /** Per-runtime built-in variables for a function (PYTHONPATH, PHP_INI_SCAN_DIR …). */
   runtimeVariables(spec: FunctionSpec, interpreter: I): Promise<Record<string, string>>;
   /** Variables of a pre-warmed interpreter, started before any function is known. */
@@ -85,7 +94,13 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
   }
 
   createInstance(spec: FunctionSpec): Instance {
-    return new SubprocessInstance({ spec, prepare: () => this.#resolve(), launch: () => this.#launch(spec) });
+    const explain = this.#profile.explainExit?.bind(this.#profile);
+    return new SubprocessInstance({
+      spec,
+      prepare: () => this.#resolve(),
+      launch: () => this.#launch(spec),
+      explainExit: explain && ((info, process) => explain(info, process, spec)),
+    });
   }
 
   async warm(): Promise<void> {
@@ -121,6 +136,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
         cwd: spec.codeDir,
         label: this.kind,
         mergeStderr: this.#profile.mergeStderr,
+        dataLimitBytes: this.#profile.dataLimitBytes?.(spec),
       }));
     const { request_id: _unused, ...context } = scfContext(spec, '', environment);
     return {
@@ -151,6 +167,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
       binDirs: interpreter.binDirs,
       label: `${this.kind}-spare`,
       mergeStderr: this.#profile.mergeStderr,
+      dataLimitBytes: this.#profile.dataLimitBytes?.(undefined),
     });
   }
 }

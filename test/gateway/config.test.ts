@@ -28,6 +28,7 @@ t.test('defaults fill every key', async (t) => {
     retryNum: 2,
     maxEventAgeS: 21600,
     environment: {},
+    nodeRuntime: 'isolate',
   });
   t.equal(config.gateway.concurrencyLimit, 1000);
 });
@@ -50,8 +51,16 @@ t.test('per-runtime default handlers, web init timeout, variables as strings', a
   t.same(byName['web-fn']!.environment, { N: '5', B: 'true' });
 });
 
+t.test('nodeRuntime: isolate by default, process on request, Node.js event functions only', async (t) => {
+  const config = loadConfig(project({ 'fngate.yml': 'functions:\n  fa: { src: ./code, nodeRuntime: process }\n  fb: { src: ./code, nodeRuntime: isolate }\n' }));
+  t.same(config.functions.map((fn) => fn.nodeRuntime), ['process', 'isolate']);
+});
+
 t.test('errors name the function and the key', async (t) => {
   const cases = [
+    { yml: 'functions:\n  hello: { src: ./code, nodeRuntime: thread }', key: /function "hello": key "nodeRuntime"/ },
+    { yml: 'functions:\n  hello: { src: ./code, runtime: Python3.9, nodeRuntime: process }', key: /function "hello": key "nodeRuntime": only valid for Node\.js event functions/ },
+    { yml: 'functions:\n  hello: { src: ./code, type: web, nodeRuntime: process }', key: /function "hello": key "nodeRuntime": only valid for Node\.js event functions/ },
     { yml: 'functions:\n  hello: { src: ./code, memorySize: lots }', key: /function "hello": key "memorySize"/ },
     { yml: 'functions:\n  hello: { src: ./code, colour: blue }', key: /function "hello".*colour/ },
     { yml: 'functions:\n  hello: { src: ./code, runtime: Cobol85 }', key: /function "hello": key "runtime": unsupported runtime "Cobol85"/ },
