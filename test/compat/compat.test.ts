@@ -368,7 +368,7 @@ t.comment(`${runnable.length} cases × ${modes.length} mode(s) + the Node oracle
 
 // --- report ------------------------------------------------------------------------------------------
 
-const cell = (outcome: Outcome | undefined) => (outcome === undefined ? 'n/a' : outcome.pass ? '✓' : `✗ ${outcome.detail.replace(/\|/g, '\\|')}`);
+const cell = (outcome: Outcome | undefined) => (outcome === undefined ? 'n/a' : outcome.pass ? '✓' : `✗ ${shortReason(outcome.detail).replace(/\|/g, '\\|')}`);
 const builtinsOf = (c: Case) => (oracles.get(c.name)?.builtins ?? []).join(', ');
 const table = [
   '| package | isolate | process | Node built-ins it requires |',
@@ -382,8 +382,14 @@ const table = [
 ];
 const count = (mode: Mode) => [...outcomes.values()].filter((row) => row[mode]?.pass).length;
 const summary = modes.map((mode) => `${mode} ${count(mode)}/${runnable.length} (${Math.round((100 * count(mode)) / runnable.length)} %)`).join(', ');
-const builtinCell = (value: string | undefined) =>
-  value === undefined ? 'n/a' : value === 'ok' ? '✓' : `✗ ${firstLine(value.replace(/^Cannot load module "[^"]+": /, '')).replace(/\|/g, '\\|')}`;
+/** The isolate's refusal messages, shortened for a table cell. */
+const builtinCell = (value: string | undefined) => {
+  if (value === undefined) return 'n/a';
+  if (value === 'ok') return '✓';
+  if (/cannot run in the isolate/.test(value)) return '✗ refused: use nodeRuntime: process';
+  if (/not provided in the isolate/.test(value)) return '✗ not provided';
+  return `✗ ${firstLine(value.replace(/^Cannot load module "[^"]+": /, '')).replace(/\|/g, '\\|')}`;
+};
 const builtinTable = [
   '| built-in | isolate | process |',
   '| --- | --- | --- |',
