@@ -6,19 +6,10 @@
 const base = internal.need('crypto').crypto;
 const { Buffer } = internal.need('buffer').buffer;
 const COPY = { arguments: { copy: true } };
-const pending = new Map();
-let nextId = 1;
-const { quick, slow, start } = internal.service('crypto', (id, event, answer) => {
-  const done = pending.get(id);
-  if (done === undefined) return;
-  pending.delete(id);
-  internal.loopUnref();
-  try {
-    done(answer[0] === null ? null : rebuild(answer[0]), answer[1]);
-  } catch (error) {
-    internal.uncaught(error);
-  }
-});
+const {
+  callbacks: { quick, slow },
+  callAsync,
+} = internal.operationService('crypto', (data) => rebuild(data));
 
 class DOMException extends Error {
   constructor(message = '', name = 'Error') {
@@ -50,13 +41,6 @@ function callSlow(op, args) {
   const answer = slow.applySyncPromise(undefined, [op, args], COPY);
   if (answer[0] !== null) throw rebuild(answer[0]);
   return answer[1];
-}
-
-function callAsync(op, args, done) {
-  const id = nextId++;
-  pending.set(id, done);
-  internal.loopRef();
-  start(id, op, args);
 }
 
 const callPromise = (op, args) => new Promise((resolve, reject) => callAsync(op, args, (error, result) => (error === null ? resolve(result) : reject(error))));

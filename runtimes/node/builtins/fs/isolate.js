@@ -3,19 +3,10 @@
 // (applySyncPromise), the callback and promise forms hold the event loop (loopRef) until it does. Paths are
 // the function's own (/var/user, /opt, /tmp); the host resolves and checks them.
 /* global internal */
-const pending = new Map();
-let nextId = 1;
-const { sync, start } = internal.service('fs', (id, event, answer) => {
-  const done = pending.get(id);
-  if (done === undefined) return;
-  pending.delete(id);
-  internal.loopUnref();
-  try {
-    done(answer[0] === null ? null : makeError(answer[0]), answer[1]);
-  } catch (error) {
-    internal.uncaught(error);
-  }
-});
+const {
+  callbacks: { sync },
+  callAsync,
+} = internal.operationService('fs', (data) => makeError(data));
 const COPY = { arguments: { copy: true } };
 const { Buffer } = internal.need('buffer').buffer;
 
@@ -143,13 +134,6 @@ function callSync(op, args) {
     throw error;
   }
   return answer[1];
-}
-
-function callAsync(op, args, done) {
-  const id = nextId++;
-  pending.set(id, done);
-  internal.loopRef();
-  start(id, op, args);
 }
 
 const callPromise = (op, args, map = (x) => x) =>

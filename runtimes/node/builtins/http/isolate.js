@@ -18,27 +18,8 @@ const requests = new Map();
 let nextRequestId = 1;
 let nextAgentId = 1;
 
-// Events come in batches: [id, event, data, …] (host.ts, ../net/flow.ts batched()). Between two events
-// the isolate lets MICROTASK_HOPS rounds of microtasks (process.nextTick here) run, as Node drains its
-// nextTick queue between two I/O callbacks: 'finish' (a nextTick) still comes before 'response'.
-const service = internal.service('http', (_id, _batch, events) => deliver(events, 0));
-const MICROTASK_HOPS = 4;
-
-function deliver(events, from) {
-  const request = requests.get(events[from]);
-  // A listener that throws is an uncaught exception, as in Node; the rest of the batch still arrives.
-  try {
-    if (request !== undefined) request._onHost(events[from + 1], events[from + 2]);
-  } catch (error) {
-    internal.uncaught(error);
-  }
-  if (from + 3 < events.length) after(MICROTASK_HOPS, () => deliver(events, from + 3));
-}
-
-function after(hops, next) {
-  if (hops === 0) next();
-  else Promise.resolve().then(() => after(hops - 1, next));
-}
+// Host events for requests arrive in batches (../../shim/services.js batchedService, ../net/flow.ts).
+const service = internal.batchedService('http', requests);
 
 function codedError(Type, code, message) {
   const error = new Type(message);

@@ -30,27 +30,8 @@ function codedError(Type, code, message) {
   return error;
 }
 
-// Events come in batches: [id, event, data, …] (host.ts, ../net/flow.ts batched()). Between two events
-// the isolate lets MICROTASK_HOPS rounds of microtasks (process.nextTick here) run, as Node drains its
-// nextTick queue between two I/O callbacks: 'finish' (a nextTick) still comes before 'response'.
-const service = internal.service('net', (_id, _batch, events) => deliver(events, 0));
-const MICROTASK_HOPS = 4;
-
-function deliver(events, from) {
-  const socket = sockets.get(events[from]);
-  // A listener that throws is an uncaught exception, as in Node; the rest of the batch still arrives.
-  try {
-    if (socket !== undefined) socket._onHost(events[from + 1], events[from + 2]);
-  } catch (error) {
-    internal.uncaught(error);
-  }
-  if (from + 3 < events.length) after(MICROTASK_HOPS, () => deliver(events, from + 3));
-}
-
-function after(hops, next) {
-  if (hops === 0) next();
-  else Promise.resolve().then(() => after(hops - 1, next));
-}
+// Host events for sockets arrive in batches (../../shim/services.js batchedService, ../net/flow.ts).
+const service = internal.batchedService('net', sockets);
 
 // ---- addresses (Node's own patterns, lib/internal/net.js) ----
 const v4Seg = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';

@@ -4,19 +4,7 @@
 /* global internal */
 const { Buffer } = internal.need('buffer').buffer;
 const COPY = { arguments: { copy: true } };
-const pending = new Map();
-let nextId = 1;
-const service = internal.service('zlib', (id, event, answer) => {
-  const done = pending.get(id);
-  if (done === undefined) return;
-  pending.delete(id);
-  internal.loopUnref();
-  try {
-    done(answer[0] === null ? null : rebuild(answer[0]), answer[1]);
-  } catch (error) {
-    internal.uncaught(error);
-  }
-});
+const { callbacks: service, callAsync } = internal.operationService('zlib', (data) => rebuild(data));
 const constants = Object.freeze(service.constants());
 
 function rebuild(data) {
@@ -30,13 +18,6 @@ function callSync(op, args) {
   const answer = service.sync.applySyncPromise(undefined, [op, args], COPY);
   if (answer[0] !== null) throw rebuild(answer[0]);
   return answer[1];
-}
-
-function callAsync(op, args, done) {
-  const id = nextId++;
-  pending.set(id, done);
-  internal.loopRef();
-  service.start(id, op, args);
 }
 
 const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
