@@ -62,9 +62,9 @@ t.test('status codes seen: a concurrency limit answers 432', async (t) => {
 t.test('--serve starts a gateway over a folder for the run; --duration and --rate pace it', async (t) => {
   const report = await load(['hello', '--serve', join(root, 'examples'), '--duration', '2s', '--rate', '50', '--connections', '2']);
   t.same(Object.keys(report.statusCodes), ['200']);
-  // At most 50 req/s for 2 s (fewer when a cold start holds the first requests on a busy machine).
-  t.ok(report.requests >= 25 && report.requests <= 110, `paced: ${report.requests} requests`);
-  t.ok(report.rps <= 60, `paced: ${report.rps.toFixed(1)} req/s`);
+  // Paced at 50 req/s: never faster (the run may last a little longer than asked while connections close).
+  t.ok(report.requests >= 25, `${report.requests} requests`);
+  t.ok(report.rps <= 55, `paced: ${report.rps.toFixed(1)} req/s`);
 });
 
 t.test('errors: an unreachable gateway is one line and exit 1; bad flags exit 2', async (t) => {
