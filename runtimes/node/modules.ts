@@ -26,9 +26,8 @@ export interface SyntaxLocation {
  * isolate can never offer them, so the message says how to run the function where they work.
  */
 const PROCESS_MODULES = new Set([
-  'child_process', 'cluster', 'worker_threads', 'vm', 'v8', 'inspector', 'inspector/promises', 'http2',
-  'dgram', 'repl', 'wasi', 'trace_events', 'sqlite', 'test', 'test/reporters', 'readline', 'readline/promises',
-  'domain', 'module',
+  'child_process', 'cluster', 'worker_threads', 'vm', 'v8', 'inspector', 'inspector/promises',
+  'dgram', 'repl', 'wasi', 'trace_events', 'sqlite', 'test', 'test/reporters', 'domain', 'module',
 ]);
 
 /** What the 443 of a process-only built-in or a native addon tells the user to do. */

@@ -84,10 +84,19 @@ const SHIM_FILES: readonly ShimFile[] = [
   { file: 'builtins/zlib/isolate.js', name: 'zlib', onDemand: true, builtins: ['zlib'] },
   { file: 'builtins/net/isolate.js', name: 'net', onDemand: true, builtins: ['net', 'tls'] },
   { file: 'builtins/dns/isolate.js', name: 'dns', onDemand: true, builtins: ['dns', 'dns/promises'] },
-  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent', 'http2'], data: () => ({ http2Constants: createRequire(import.meta.url)('node:http2').constants }) },
+  { file: 'builtins/http/isolate.js', name: 'http', onDemand: true, builtins: ['http', 'https', '_http_agent'] },
+  { file: 'http2.js', onDemand: true, builtins: ['http2'], data: http2Facts },
+  { file: 'console_module.js', name: 'console-module', onDemand: true, builtins: ['console'] },
+  { file: 'readline.js', onDemand: true, builtins: ['readline', 'readline/promises'] },
   { file: 'loader.js' },
   { file: 'invoke.js' },
 ];
+
+/** What the isolate's `http2` reports: Node's constants and default settings. */
+function http2Facts(): unknown {
+  const http2 = createRequire(import.meta.url)('node:http2') as typeof import('node:http2');
+  return { constants: http2.constants, settings: http2.getDefaultSettings() };
+}
 
 /** feross's `buffer` and its two dependencies, bundled as a tiny CommonJS registry. */
 const BUFFER_PACKAGES = ['base64-js', 'ieee754', 'buffer'];

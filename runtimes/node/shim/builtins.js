@@ -30,8 +30,6 @@ const factories = {
     return Object.defineProperty(timers, 'promises', { enumerable: true, get: () => internal.builtin('timers/promises') });
   },
   process: () => internal.process,
-  // The shim's console, as captured before user code could replace the global.
-  console: () => internal.console,
   // Node's old alias of util.
   sys: () => internal.builtin('util'),
 };

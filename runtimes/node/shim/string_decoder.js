@@ -3,16 +3,16 @@
 /* global internal */
 const { StringDecoder: Decoder } = require('string_decoder/');
 
-// Node 20 throws a TypeError with a code for an unknown encoding (the package a plain Error).
-class StringDecoder extends Decoder {
-  constructor(encoding) {
-    if (encoding !== undefined && encoding !== null && !Buffer.isEncoding(encoding)) {
-      const error = new TypeError(`Unknown encoding: ${encoding}`);
-      error.code = 'ERR_UNKNOWN_ENCODING';
-      throw error;
-    }
-    super(encoding);
+// Node 20 throws a TypeError with a code for an unknown encoding (the package a plain Error). A function,
+// not a class, as Node's is: libraries inherit from it ES5-style (iconv-lite: `StringDecoder.call(this, enc)`).
+function StringDecoder(encoding) {
+  if (encoding !== undefined && encoding !== null && !Buffer.isEncoding(encoding)) {
+    const error = new TypeError(`Unknown encoding: ${encoding}`);
+    error.code = 'ERR_UNKNOWN_ENCODING';
+    throw error;
   }
+  Decoder.call(this, encoding);
 }
+StringDecoder.prototype = Decoder.prototype;
 
 internal.modules.string_decoder = { StringDecoder };
