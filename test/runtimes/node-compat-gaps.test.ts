@@ -12,6 +12,7 @@ const gateway = await startTestGateway(t, {
   functions: {
     cases: { src: `${FIXTURES}cases`, runtime: 'Nodejs18.15', timeout: 30, memorySize: 256 },
     'http2-connect': { src: `${FIXTURES}http2-connect`, runtime: 'Nodejs18.15' },
+    uncaught: { src: `${FIXTURES}uncaught`, runtime: 'Nodejs18.15', timeout: 10 },
   },
 });
 
@@ -31,3 +32,11 @@ t.test('http2 loads, but opening a session fails at the call and points to nodeR
   t.match(response.json, { threw: true, message: /http2\.connect\(\) is not available in the isolate.*nodeRuntime: process/ });
 });
 
+
+t.test('an uncaught exception fails the invocation at once, even while a server or socket keeps the loop busy', async (t) => {
+  const started = Date.now();
+  const response = await gateway.invoke('uncaught');
+  t.not(response.status, 200, response.text);
+  t.match(response.text, /boom in a listener/);
+  t.ok(Date.now() - started < 5000, 'long before the 10 s timeout');
+});

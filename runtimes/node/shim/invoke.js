@@ -100,7 +100,7 @@ const check = (function check() {
     if (!invocation.returned || invocation.awaitingPromise || internal.pending > 0) return;
     invocation.outcome = RESULT + 'null';
   }
-  if (internal.pending === 0 || invocation.context.callbackWaitsForEmptyEventLoop === false) {
+  if (internal.pending === 0 || invocation.context.callbackWaitsForEmptyEventLoop === false || invocation.crashed === true) {
     current = null;
     invocation.resolve(invocation.outcome);
   }
@@ -114,6 +114,8 @@ internal.uncaught = (error) => {
   if (process._events !== undefined && process._events.uncaughtException !== undefined) {
     process.emit('uncaughtException', error, 'uncaughtException');
   } else if (current !== null && current.outcome === undefined) {
+    // Node would exit here: the invocation fails now, not when its open sockets and timers end.
+    current.crashed = true;
     settleError(current, error);
   } else {
     internal.write(`Uncaught ${internal.inspect(error)}`);

@@ -178,7 +178,13 @@ const process = {
   abort() {
     process.exit(134);
   },
-  binding() {
+  // Deprecated, but SDKs still read the buffer limits from it (cos-nodejs-sdk-v5: kMaxLength); those are
+  // the isolate's Buffer's own. Any other binding is native code the isolate does not have.
+  binding(name) {
+    if (name === 'buffer') {
+      const { kMaxLength, kStringMaxLength } = internal.builtin('buffer');
+      return { kMaxLength, kStringMaxLength };
+    }
     throw new Error('process.binding is not supported in the isolate');
   },
 };
