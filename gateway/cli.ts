@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { paint } from './cli/color.ts';
 import { CliError, errorLine, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitWith } from './cli/fail.ts';
 import { DEFAULT_INIT_RUNTIME, initProject } from './cli/init.ts';
-import { LoadError, runLoad, type LoadOptions } from './cli/load.ts';
+import type { LoadOptions } from './cli/load.ts';
 import { ConfigError } from './config.ts';
 import { ErrorCodes } from './errors.ts';
 import { packageVersion } from './openapi.ts';
@@ -205,6 +205,8 @@ async function loadCommand(
   if (options.url !== undefined && options.serve !== undefined) throw new CliError('give either --url or --serve, not both', 'drop one of them', EXIT_USAGE);
   // Checked here so a bad file is a usage error before any load; stdin is read once, by the run.
   if (options.event !== undefined && options.event !== '-') readEvent(options.event);
+  // Loaded on use: autocannon is heavy, and `serve` starts faster without it.
+  const { LoadError, runLoad } = await import('./cli/load.ts');
   try {
     await runLoad(name, { ...options, durationS: options.duration, type: options.type as LoadOptions['type'] });
   } catch (error) {
