@@ -139,9 +139,11 @@ t.test('--help on every command shows examples; fngate --help lists the exit cod
   }
   // Under a pseudo-terminal (script(1)) the same help is coloured; NO_COLOR turns it off again.
   // (tap's own environment turns colour off: FORCE_COLOR=0.)
+  // CI runs have no colours (Node's tty.hasColors, which commander follows too): this case is a person's terminal.
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
+  delete env.CI;
   const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} invoke --help`;
   const tty = await run('script', ['-qec', command, '/dev/null'], { env });
   t.match(tty.stdout, /\x1b\[1mExamples:\x1b\[22m/, 'bold headings on a terminal');
