@@ -379,7 +379,9 @@ export async function runSubprocessCases(t: Test, lang: LanguageCases): Promise<
     const elapsed = performance.now() - startedAt;
     t.equal(error.code, 'INIT_TIMEOUT');
     t.equal(error.status, 450);
-    t.ok(elapsed >= 500 && elapsed < 1500, `failed after ${elapsed.toFixed(0)} ms`);
+    // Not before the limit; well before the function's own endless sleep (the upper bound allows a loaded CI
+    // machine's process start: speed belongs to bench/, this checks the limit is enforced).
+    t.ok(elapsed >= 500 && elapsed < 5000, `failed after ${elapsed.toFixed(0)} ms`);
     t.equal(instance.alive, false);
     t.ok(await waitFor(() => !isRunning(instance.pid!)), 'the process is gone');
   });
