@@ -69,3 +69,10 @@ internal.batchedService = (name, objects) => {
   };
   return internal.service(name, (_id, _batch, events) => deliver(events, 0));
 };
+
+// An error of `Type` with Node's `code` property, as built-ins throw them (net, http).
+internal.codedError = (Type, code, message) => {
+  const error = new Type(message);
+  error.code = code;
+  return error;
+};

@@ -22,11 +22,7 @@ let nextAgentId = 1;
 // Host events for requests arrive in batches (../../shim/services.js batchedService, ../net/flow.ts).
 const service = internal.batchedService('http', requests);
 
-function codedError(Type, code, message) {
-  const error = new Type(message);
-  error.code = code;
-  return error;
-}
+const { codedError } = internal;
 
 function nodeError(data) {
   const error = data.name === 'AggregateError' ? new AggregateError((data.errors || []).map(nodeError), data.message) : new Error(data.message);

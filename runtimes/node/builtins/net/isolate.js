@@ -24,11 +24,7 @@ function nodeError(data) {
   return error;
 }
 
-function codedError(Type, code, message) {
-  const error = new Type(message);
-  error.code = code;
-  return error;
-}
+const { codedError } = internal;
 
 // Host events for sockets arrive in batches (../../shim/services.js batchedService, ../net/flow.ts).
 const service = internal.batchedService('net', sockets);
