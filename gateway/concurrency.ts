@@ -2,6 +2,8 @@
  * A counting limiter. Sync invocations take a slot or fail at once (432); async work waits for one.
  * Waiters are served first-in first-out.
  */
+import type { CancelSignal } from '../runtimes/cancellation.ts';
+
 export class ConcurrencyLimiter {
   #limit: number;
   #inFlight = 0;
@@ -36,7 +38,7 @@ export class ConcurrencyLimiter {
   }
 
   /** Wait for a slot; rejects if the signal aborts first. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: CancelSignal): Promise<void> {
     if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {

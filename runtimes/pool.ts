@@ -3,6 +3,7 @@
  * starts new ones up to `maxInstances`, replaces instances that died, and recycles instances idle
  * longer than `idleMs` (keeping `provisioned` of them warm).
  */
+import type { CancelSignal } from './cancellation.ts';
 import { FnError } from '../gateway/errors.ts';
 import type { LogTarget } from './instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, RuntimeAdapter } from './runtime.ts';
@@ -125,7 +126,7 @@ export class InstancePool {
    * An instance with room for one more request: an idle warm one, else a new one. When this request
    * starts the instance, the start-up output goes to `startLog`, also when the start fails.
    */
-  async acquire(signal?: AbortSignal, startLog?: LogTarget): Promise<Lease> {
+  async acquire(signal?: CancelSignal, startLog?: LogTarget): Promise<Lease> {
     for (;;) {
       if (this.#closed) throw new FnError('CANCELLED', 'the function is being unloaded');
       const warm = this.#pickWarm();
@@ -259,7 +260,7 @@ export class InstancePool {
     this.#wake();
   }
 
-  #waitForRoom(signal?: AbortSignal): Promise<void> {
+  #waitForRoom(signal?: CancelSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         const index = this.#waiters.indexOf(wake);

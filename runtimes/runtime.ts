@@ -2,6 +2,7 @@
  * The runtime contract. Every runtime (isolated-vm Node.js, the subprocess runtimes, web functions)
  * implements `RuntimeAdapter` in its own folder; the pool and the invoke pipeline know nothing else.
  */
+import type { CancelSignal } from './cancellation.ts';
 import type { InstanceLog } from './instance-log.ts';
 
 /** Platform identity reported to functions (SPEC §1 built-ins, context keys, X-Scf-* headers). */
@@ -50,7 +51,7 @@ export interface InvokeRequest {
   /** Epoch ms at which the invocation times out. */
   deadline: number;
   /** Aborted on timeout or cancellation: the instance must stop the work and mark itself not alive. */
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 /** Why an instance stopped being usable; the pool replaces it. */

@@ -1,4 +1,5 @@
 /** One invocation as it travels through the pipeline of wrappers (STYLE §6). */
+import type { CancelSignal } from '../../runtimes/cancellation.ts';
 import type { ColdStart } from '../../runtimes/pool.ts';
 import type { Instance } from '../../runtimes/runtime.ts';
 import type { DeployedFunction } from '../registry.ts';
@@ -13,7 +14,7 @@ export interface Invocation {
   readonly payload: string;
   readonly mode: InvocationMode;
   /** Aborted when the caller gives up (async terminate, gateway shutdown). */
-  readonly signal: AbortSignal | undefined;
+  readonly signal: CancelSignal | undefined;
   readonly log: InvocationLogFrame;
   /** Epoch ms the invocation entered the pipeline. */
   readonly startedAt: number;
@@ -30,7 +31,7 @@ export function newInvocation(fields: {
   fn: DeployedFunction;
   payload: string;
   mode: InvocationMode;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }): Invocation {
   return {
     ...fields,

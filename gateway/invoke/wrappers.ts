@@ -3,6 +3,7 @@
  */
 import type { Store } from '../../store/types.ts';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
+import { Cancellation } from '../../runtimes/cancellation.ts';
 import { ErrorCodes, FnError, toFnError, type ErrorCode } from '../errors.ts';
 import type { InvokeStep, Wrapper } from './invocation.ts';
 import type { InvocationLogFrame } from './log-frame.ts';
@@ -134,41 +135,48 @@ export const instanceLease: Wrapper = (next) => async (invocation) => {
   }
 };
 
-/** Run the instance under the function's timeout: past it the instance is aborted (and replaced) → 433. */
-export const execution: InvokeStep = async (invocation) => {
+/**
+ * Run the instance under the function's timeout: past it the instance is aborted (and replaced) → 433.
+ * One timer and one promise per call: this is the warm path (see runtimes/cancellation.ts for why the
+ * signal is not an AbortController).
+ */
+export const execution: InvokeStep = (invocation) => {
   const { fn } = invocation;
   const instance = invocation.instance;
-  if (!instance) throw new FnError('INTERNAL', 'no instance leased for the invocation');
-  const controller = new AbortController();
+  if (!instance) return Promise.reject(new FnError('INTERNAL', 'no instance leased for the invocation'));
+  const timeoutMs = fn.config.timeoutMs;
+  const cancellation = new Cancellation();
+  const callerSignal = invocation.signal;
+  const onCallerAbort = (): void => cancellation.abort(new FnError('CANCELLED', 'the invocation was cancelled'));
+  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   const started = performance.now();
-  const deadline = Date.now() + fn.config.timeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  const onCallerAbort = (): void => controller.abort(new FnError('CANCELLED', 'the invocation was cancelled'));
-  invocation.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new FnError('TIMEOUT', `Invoking task timed out after ${fn.config.timeoutMs / 1000} seconds`);
-      controller.abort(error);
+  return new Promise<string>((resolve, reject) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+      invocation.durationMs = performance.now() - started;
+    };
+    // The instance is told through the signal; the call fails at the deadline even if it does not listen.
+    const timer = setTimeout(() => {
+      const error = new FnError('TIMEOUT', `Invoking task timed out after ${timeoutMs / 1000} seconds`);
+      cancellation.abort(error);
+      finish();
       reject(error);
-    }, fn.config.timeoutMs);
+    }, timeoutMs);
+    instance.invoke({ requestId: invocation.requestId, payload: invocation.payload, deadline: Date.now() + timeoutMs, signal: cancellation }).then(
+      (result) => {
+        finish();
+        if (cancellation.aborted) return reject(cancellation.reason);
+        // A UTF-8 character is at most 3 bytes per UTF-16 unit: short results skip the byte count.
+        if (result.length > MAX_RESPONSE_BYTES / 3 && Buffer.byteLength(result) > MAX_RESPONSE_BYTES) {
+          return reject(new FnError('RESPONSE_TOO_LARGE', `the function's response is over ${MAX_RESPONSE_BYTES} bytes`));
+        }
+        resolve(result);
+      },
+      (error: unknown) => {
+        finish();
+        reject(cancellation.aborted ? cancellation.reason : error);
+      },
+    );
   });
-  try {
-    const result = await Promise.race([
-      instance.invoke({ requestId: invocation.requestId, payload: invocation.payload, deadline, signal: controller.signal }),
-      timedOut,
-    ]);
-    // A UTF-8 character is at most 3 bytes per UTF-16 unit: short results skip the byte count.
-    if (result.length > MAX_RESPONSE_BYTES / 3 && Buffer.byteLength(result) > MAX_RESPONSE_BYTES) {
-      throw new FnError('RESPONSE_TOO_LARGE', `the function's response is over ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    return result;
-  } catch (error) {
-    if (controller.signal.aborted) throw controller.signal.reason;
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    invocation.signal?.removeEventListener('abort', onCallerAbort);
-    invocation.durationMs = performance.now() - started;
-  }
 };
-
