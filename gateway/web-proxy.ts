@@ -15,9 +15,6 @@ import { concurrency, framing, logStartFailure, recording } from './invoke/wrapp
 import type { DeployedFunction } from './registry.ts';
 import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from './respond.ts';
 
-/** How long a failed exchange waits to learn whether the server died (439 and replace) or only hung up. */
-const SETTLE_MS = 300;
-
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus `expect` (the gateway already answered 100-continue). */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -160,7 +157,7 @@ function timeoutError(fn: DeployedFunction): FnError {
 
 /** An upstream connection failed: 439, and whether the server is gone decides if the instance is replaced. */
 async function upstreamError(server: WebServer, error: Error): Promise<FnError> {
-  const gone = await server.settle(SETTLE_MS);
+  const gone = await server.settle();
   return new FnError('USER_PROCESS_EXITED', gone ? server.endReason : `the web server closed the connection (${error.message})`);
 }
 
@@ -247,8 +244,7 @@ export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head:
         method: incoming.method,
         path,
         headers: upstreamHeaders(incoming, fn, requestId, true, extraHeaders),
-        agent: false,
-      });
+      }, true);
       let upstreamSocket: Duplex | undefined;
       const finish = (error?: FnError): void => {
         if (done) return;
