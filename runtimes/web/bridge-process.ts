@@ -108,8 +108,10 @@ export class BridgeProcess {
         if (rest) hooks.output(rest);
       });
     }
+    // Not the child's 'close' event: after the gateway disconnects the IPC channel, node never emits it.
+    const ends = [child.stdout!, child.stderr!].map((stream) => new Promise((resolve) => stream.once('close', resolve)));
     this.#closed = new Promise((resolve) => {
-      child.once('close', () => resolve());
+      child.once('exit', () => void Promise.all(ends).then(() => resolve()));
       child.once('error', () => resolve());
     });
     child.once('error', (error) => {

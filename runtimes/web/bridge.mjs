@@ -209,4 +209,6 @@ process.on('message', (message) => {
 });
 // The gateway holds the other end for the instance's whole life: its end means stop (or the gateway died).
 process.on('disconnect', () => (config ? finish(137) : process.exit(1)));
+// A send racing the gateway's close fails with EPIPE: the channel's end is handled by 'disconnect'.
+process.on('error', () => {});
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => finish(143));
