@@ -98,9 +98,14 @@ export function createWebPipeline(deps: { store: Store; globalLimiter: Concurren
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+function connectionTokens(headers: IncomingHttpHeaders): ReadonlySet<string> {
+  // Most requests name no header in Connection (or send none): no set to build.
+  const value = headers.connection;
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS;
   return new Set(
-    String(headers.connection ?? '')
+    String(value)
       .toLowerCase()
       .split(',')
       .map((token) => token.trim())
@@ -108,8 +113,12 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
   );
 }
 
+const dropNothing = (): boolean => false;
+const REQUEST_ID_LOWER = REQUEST_ID_HEADER.toLowerCase();
+const isRequestId = (lower: string): boolean => lower === REQUEST_ID_LOWER;
+
 /** Raw header pairs without hop-by-hop headers (and those the Connection header names). */
-function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = () => false): string[] {
+function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = dropNothing): string[] {
   const named = connectionTokens(headers);
   const kept: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -118,6 +127,18 @@ function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (low
     kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
   return kept;
+}
+
+/** The X-Scf-* pairs of a function without the request id: built once per deployed function, not per request. */
+const platformPairs = new WeakMap<DeployedFunction, string[]>();
+
+function scfPairs(fn: DeployedFunction, requestId: string): string[] {
+  let pairs = platformPairs.get(fn);
+  if (!pairs) {
+    pairs = Object.entries(scfHeaders(fn.spec, '')).flatMap(([name, value]) => (name.toLowerCase() === REQUEST_ID_LOWER ? [] : [name, value]));
+    platformPairs.set(fn, pairs);
+  }
+  return [REQUEST_ID_HEADER, requestId, ...pairs];
 }
 
 /** What the user's server receives: the client's headers, X-Forwarded-*, and the X-Scf-* platform headers. */
@@ -129,7 +150,8 @@ function upstreamHeaders(
   extra: Record<string, string> = {},
 ): string[] {
   // Clients cannot pose as the platform: their X-Scf-* and X-Forwarded-Proto/Host are replaced.
-  const added = new Set(Object.keys(extra).map((name) => name.toLowerCase()));
+  const extraNames = Object.keys(extra);
+  const added = extraNames.length === 0 ? NO_TOKENS : new Set(extraNames.map((name) => name.toLowerCase()));
   const headers = endToEnd(
     incoming.rawHeaders,
     incoming.headers,
@@ -146,9 +168,8 @@ function upstreamHeaders(
     'X-Forwarded-Proto', tls ? 'https' : 'http',
     'X-Forwarded-Host', incoming.headers.host ?? '',
   );
-  for (const [name, value] of Object.entries(extra)) headers.push(name, value);
-  for (const [name, value] of Object.entries(scfHeaders(fn.spec, requestId))) headers.push(name, value);
-  return headers;
+  for (const name of extraNames) headers.push(name, extra[name]!);
+  return headers.concat(scfPairs(fn, requestId));
 }
 
 function timeoutError(fn: DeployedFunction): FnError {
@@ -189,7 +210,7 @@ export function httpExchange(incoming: IncomingMessage, outgoing: ServerResponse
       const timer = setTimeout(() => finish(timeoutError(fn)), fn.config.timeoutMs);
       incoming.pipe(upstream);
       upstream.on('response', (response) => {
-        const headers = endToEnd(response.rawHeaders, response.headers, (lower) => lower === REQUEST_ID_HEADER.toLowerCase());
+        const headers = endToEnd(response.rawHeaders, response.headers, isRequestId);
         headers.push(REQUEST_ID_HEADER, requestId);
         outgoing.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
         response.pipe(outgoing);
