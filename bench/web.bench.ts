@@ -238,7 +238,7 @@ function sandboxNote(): string {
   if (mode === 'none') return 'Web functions ran without a sandbox (FNGATE_WEB_SANDBOX=none): the server on a host port.';
   const probe = probeBwrap('bwrap');
   return probe.available
-    ? 'Web functions ran in bubblewrap sandboxes (own namespaces, port 9000; the gateway reaches the server through the bridge\'s Unix socket).'
+    ? 'Web functions ran in bubblewrap sandboxes (own namespaces, port 9000; the bridge hands the gateway connected sockets to the server, which it keeps alive and reuses).'
     : `bubblewrap is unavailable here (${probe.reason}): web functions ran without a sandbox, on a host port.`;
 }
 
