@@ -1,17 +1,13 @@
 /**
- * Passing HTTP requests and WebSocket upgrades through to a web function's own server (SPEC §4), as a
- * pipeline built from the event pipeline's wrappers: recording, concurrency (432), framing (START/END/
- * Report, Init Report), then a lease on an instance and the exchange itself. Bodies are piped both ways
- * with Node streams, so a large upload or download never sits in the gateway's memory.
+ * Passing HTTP requests and WebSocket upgrades through to a web function's own server (SPEC §4): the
+ * exchanges the web pipeline (invoke/web-pipeline.ts) runs on a leased instance. Bodies are piped both
+ * ways with Node streams, so a large upload or download never sits in the gateway's memory.
  */
 import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isWebServer, SCF_HEADER_PREFIX, scfHeaders, startupLogOf, type WebServer } from '../runtimes/web/index.ts';
-import type { Store } from '../store/types.ts';
-import type { ConcurrencyLimiter } from './concurrency.ts';
+import { SCF_HEADER_PREFIX, scfHeaders, type WebServer } from '../runtimes/web/index.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
-import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invoke/invocation.ts';
-import { concurrency, framing, logStartFailure, recording } from './invoke/wrappers.ts';
+import type { Exchange } from './invoke/web-pipeline.ts';
 import type { DeployedFunction } from './registry.ts';
 import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from './respond.ts';
 
@@ -29,72 +25,6 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
-
-/** One request's conversation with the server of the leased instance; resolves when it is over. */
-export type Exchange = (server: WebServer, invocation: Invocation) => Promise<void>;
-
-interface WebInvocation extends Invocation {
-  readonly exchange: Exchange;
-}
-
-export interface WebRequest {
-  fn: DeployedFunction;
-  requestId: string;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
-  exchange: Exchange;
-}
-
-export type WebPipeline = (request: WebRequest) => Promise<void>;
-
-/**
- * Like the event pipeline's instance lease, but many requests share one instance: its output goes to the
- * most recent request in flight. A failed start puts the bootstrap's output in this request's log.
- */
-const webLease: Wrapper = (next) => async (invocation) => {
-  let lease;
-  try {
-    lease = await invocation.fn.pool.acquire(invocation.signal);
-  } catch (error) {
-    for (const line of startupLogOf(error)) invocation.log.user(line);
-    logStartFailure(invocation.log, error);
-    throw error;
-  }
-  invocation.coldStart = lease.coldStart;
-  invocation.instance = lease.instance;
-  const server = lease.instance;
-  if (!isWebServer(server)) {
-    lease.release();
-    throw new FnError('INTERNAL', `function ${invocation.fn.config.name} is not served by the web runtime`);
-  }
-  const detach = server.attachRequestLog(invocation.log.user);
-  try {
-    return await next(invocation);
-  } finally {
-    detach();
-    invocation.memUsageBytes = server.alive ? server.memoryUsage() : invocation.memUsageBytes;
-    lease.release();
-  }
-};
-
-const exchangeStep: InvokeStep = async (invocation) => {
-  const started = performance.now();
-  try {
-    await (invocation as WebInvocation).exchange(invocation.instance as WebServer, invocation);
-  } finally {
-    invocation.durationMs = performance.now() - started;
-  }
-  return '';
-};
-
-export function createWebPipeline(deps: { store: Store; globalLimiter: ConcurrencyLimiter }): WebPipeline {
-  const phases: Wrapper[] = [recording(deps.store), concurrency(deps.globalLimiter), framing, webLease];
-  const run = phases.reduceRight<InvokeStep>((next, wrap) => wrap(next), exchangeStep);
-  return async ({ fn, requestId, signal, exchange }) => {
-    const invocation: WebInvocation = Object.assign(newInvocation({ requestId, fn, payload: '', mode: 'sync', signal }), { exchange });
-    await run(invocation);
-  };
-}
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 

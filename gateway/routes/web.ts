@@ -13,7 +13,8 @@ import type { ConcurrencyLimiter } from '../concurrency.ts';
 import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 import { apigwUpgradeTargets, type WebPassThrough } from './apigw.ts';
-import { createWebPipeline, httpExchange, upgradeExchange, writeRawError, type WebPipeline } from '../web-proxy.ts';
+import { createWebPipeline, type WebPipeline } from '../invoke/web-pipeline.ts';
+import { httpExchange, upgradeExchange, writeRawError } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
 
 export interface WebRoutes {
