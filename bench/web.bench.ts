@@ -2,6 +2,8 @@
  * `web`: web functions (`type: web`). Rows:
  *   a  wrk straight at the user's server: bench/fixtures/web/node/server.mjs (plain node:http hello)
  *   b  the same server as a web function behind fngate: `fngate serve bench/fixtures/web`, POST /web/web-node/
+ *   p  the same server behind a naive Node reverse proxy (bench/servers/web-naive-proxy.mjs: node:http +
+ *      http.request with a keep-alive agent, streamed, no framework): the baseline b must match (b/p ≥ 1)
  *   c  Node web function cold start: the first request to a function that has no instance yet
  *   d  Python web function cold start: likewise (bench/fixtures/web/python/server.py, http.server)
  * For c and d one fngate serves a generated manifest with a fresh copy of the function per sample; each
@@ -38,8 +40,10 @@ const COLD_SAMPLES = 10;
 /** Between cold samples: the previous instance's start-up tail (the bridge, the server's first GC) settles. */
 const COLD_GAP_MS = 200;
 const COLD_REQUEST_TIMEOUT_MS = 30_000;
-/** Target from the issue: passthrough keeps at least this share of the direct server's req/s. */
-const TARGET_RATIO = 0.5;
+/** Target from issue 12: passthrough serves at least as many req/s as the naive reverse proxy (b/p). */
+const TARGET_RATIO = 1.0;
+/** Target from issue 12: p99 of b at 50 connections. */
+const TARGET_P99_MS = 10;
 const INIT_REPORT = /Init Report RequestId: \S+ Coldstart:([\d.]+)ms PullCode:([\d.]+)ms InitRuntime:([\d.]+)ms InitFunction:([\d.]+)ms/;
 
 function helloCheck(status: number, text: string): string | undefined {
@@ -68,6 +72,21 @@ const passthroughRows: HttpRow[] = [
     server: (port) => ({
       command: process.execPath,
       args: [join(FIXTURES, 'node', 'server.mjs')],
+      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1' },
+      ready: { path: '/', body: EVENT_BODY, check: helloCheck },
+    }),
+    path: '/',
+    body: EVENT_BODY,
+  },
+  {
+    id: 'p',
+    label: 'same server behind a naive node:http reverse proxy',
+    description:
+      'node bench/servers/web-naive-proxy.mjs bench/fixtures/web/node/server.mjs: node:http server + http.request (keep-alive agent), ' +
+      'bodies piped both ways, no framework; the proxy starts the user server as its child, so both share the server CPU as in b.',
+    server: (port) => ({
+      command: process.execPath,
+      args: [join(BENCH_DIR, 'servers', 'web-naive-proxy.mjs'), join(FIXTURES, 'node', 'server.mjs')],
       env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1' },
       ready: { path: '/', body: EVENT_BODY, check: helloCheck },
     }),
@@ -219,7 +238,7 @@ function sandboxNote(): string {
   if (mode === 'none') return 'Web functions ran without a sandbox (FNGATE_WEB_SANDBOX=none): the server on a host port.';
   const probe = probeBwrap('bwrap');
   return probe.available
-    ? 'Web functions ran in bubblewrap sandboxes (own namespaces, port 9000; the gateway reaches the server through the bridge\'s Unix socket).'
+    ? 'Web functions ran in bubblewrap sandboxes (own namespaces, port 9000; the bridge hands the gateway connected sockets to the server, which it keeps alive and reuses).'
     : `bubblewrap is unavailable here (${probe.reason}): web functions ran without a sandbox, on a host port.`;
 }
 
@@ -236,9 +255,14 @@ export const webSubject = defineSubject({
     const passthrough = await measureHttpRows(ctx, passthroughRows);
     const cold = await coldRows(ctx);
     const rows = [...passthrough, ...cold];
-    const main = ratio(rows, 'b', 'a', 'rps', 'b/a req/s (through fngate vs direct)');
+    const main = ratio(rows, 'b', 'p', 'rps', 'b/p req/s (through fngate vs the naive reverse proxy)');
+    const p99 = headline(rows, 'b', 'p99Ms', 'b p99 latency at the run\'s connections');
     const ratios: Ratio[] = [
       main.value === null ? main : { ...main, note: `target ≥ ${TARGET_RATIO}×: ${main.value >= TARGET_RATIO ? 'met' : 'missed'}` },
+      p99.value === null ? p99 : { ...p99, note: `target ≤ ${TARGET_P99_MS} ms: ${p99.value <= TARGET_P99_MS ? 'met' : 'missed'}` },
+      ratio(rows, 'b', 'p', 'reqPerCpuS', 'b/p req per server CPU-s'),
+      ratio(rows, 'p', 'a', 'rps', 'p/a req/s (naive proxy vs direct)'),
+      ratio(rows, 'b', 'a', 'rps', 'b/a req/s (through fngate vs direct)'),
       ratio(rows, 'b', 'a', 'reqPerCpuS', 'b/a req per server CPU-s'),
       ratio(rows, 'b', 'a', 'p50Ms', 'b/a p50 latency'),
       ratio(rows, 'b', 'a', 'p99Ms', 'b/a p99 latency'),
@@ -260,7 +284,7 @@ export const webSubject = defineSubject({
       ratios,
       notes: [
         sandboxNote(),
-        'Rows a and b are wrk load (the header\'s parameters); in b the gateway and the user\'s server share the server CPU, in a the server has it alone. ' +
+        'Rows a, p and b are wrk load (the header\'s parameters), interleaved a p b a p b … with --rounds; in p and b the proxy (or gateway) and the user\'s server share the server CPU, in a the server has it alone. ' +
           'Server CPU counts the process group and all descendants (the sandboxed server runs in its own session).',
         `Rows c and d: ${COLD_SAMPLES} cold starts each after one discarded, the languages alternating, ${COLD_GAP_MS} ms apart, one fngate pinned to the server CPU; ` +
           'first response is timed by the client (on the load CPU) from sending the request to reading the whole answer; ' +

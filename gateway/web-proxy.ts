@@ -1,22 +1,15 @@
 /**
- * Passing HTTP requests and WebSocket upgrades through to a web function's own server (SPEC §4), as a
- * pipeline built from the event pipeline's wrappers: recording, concurrency (432), framing (START/END/
- * Report, Init Report), then a lease on an instance and the exchange itself. Bodies are piped both ways
- * with Node streams, so a large upload or download never sits in the gateway's memory.
+ * Passing HTTP requests and WebSocket upgrades through to a web function's own server (SPEC §4): the
+ * exchanges the web pipeline (invoke/web-pipeline.ts) runs on a leased instance. Bodies are piped both
+ * ways with Node streams, so a large upload or download never sits in the gateway's memory.
  */
 import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isWebServer, SCF_HEADER_PREFIX, scfHeaders, startupLogOf, type WebServer } from '../runtimes/web/index.ts';
-import type { Store } from '../store/types.ts';
-import type { ConcurrencyLimiter } from './concurrency.ts';
+import { SCF_HEADER_PREFIX, scfHeaders, type WebServer } from '../runtimes/web/index.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
-import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invoke/invocation.ts';
-import { concurrency, framing, logStartFailure, recording } from './invoke/wrappers.ts';
+import type { Exchange } from './invoke/web-pipeline.ts';
 import type { DeployedFunction } from './registry.ts';
 import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from './respond.ts';
-
-/** How long a failed exchange waits to learn whether the server died (439 and replace) or only hung up. */
-const SETTLE_MS = 300;
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus `expect` (the gateway already answered 100-continue). */
 const HOP_BY_HOP = new Set([
@@ -33,77 +26,16 @@ const HOP_BY_HOP = new Set([
 ]);
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
-/** One request's conversation with the server of the leased instance; resolves when it is over. */
-export type Exchange = (server: WebServer, invocation: Invocation) => Promise<void>;
-
-interface WebInvocation extends Invocation {
-  readonly exchange: Exchange;
-}
-
-export interface WebRequest {
-  fn: DeployedFunction;
-  requestId: string;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
-  exchange: Exchange;
-}
-
-export type WebPipeline = (request: WebRequest) => Promise<void>;
-
-/**
- * Like the event pipeline's instance lease, but many requests share one instance: its output goes to the
- * most recent request in flight. A failed start puts the bootstrap's output in this request's log.
- */
-const webLease: Wrapper = (next) => async (invocation) => {
-  let lease;
-  try {
-    lease = await invocation.fn.pool.acquire(invocation.signal);
-  } catch (error) {
-    for (const line of startupLogOf(error)) invocation.log.user(line);
-    logStartFailure(invocation.log, error);
-    throw error;
-  }
-  invocation.coldStart = lease.coldStart;
-  invocation.instance = lease.instance;
-  const server = lease.instance;
-  if (!isWebServer(server)) {
-    lease.release();
-    throw new FnError('INTERNAL', `function ${invocation.fn.config.name} is not served by the web runtime`);
-  }
-  const detach = server.attachRequestLog(invocation.log.user);
-  try {
-    return await next(invocation);
-  } finally {
-    detach();
-    invocation.memUsageBytes = server.alive ? server.memoryUsage() : invocation.memUsageBytes;
-    lease.release();
-  }
-};
-
-const exchangeStep: InvokeStep = async (invocation) => {
-  const started = performance.now();
-  try {
-    await (invocation as WebInvocation).exchange(invocation.instance as WebServer, invocation);
-  } finally {
-    invocation.durationMs = performance.now() - started;
-  }
-  return '';
-};
-
-export function createWebPipeline(deps: { store: Store; globalLimiter: ConcurrencyLimiter }): WebPipeline {
-  const phases: Wrapper[] = [recording(deps.store), concurrency(deps.globalLimiter), framing, webLease];
-  const run = phases.reduceRight<InvokeStep>((next, wrap) => wrap(next), exchangeStep);
-  return async ({ fn, requestId, signal, exchange }) => {
-    const invocation: WebInvocation = Object.assign(newInvocation({ requestId, fn, payload: '', mode: 'sync', signal }), { exchange });
-    await run(invocation);
-  };
-}
-
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+function connectionTokens(headers: IncomingHttpHeaders): ReadonlySet<string> {
+  // Most requests name no header in Connection (or send none): no set to build.
+  const value = headers.connection;
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS;
   return new Set(
-    String(headers.connection ?? '')
+    String(value)
       .toLowerCase()
       .split(',')
       .map((token) => token.trim())
@@ -111,8 +43,12 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
   );
 }
 
+const dropNothing = (): boolean => false;
+const REQUEST_ID_LOWER = REQUEST_ID_HEADER.toLowerCase();
+const isRequestId = (lower: string): boolean => lower === REQUEST_ID_LOWER;
+
 /** Raw header pairs without hop-by-hop headers (and those the Connection header names). */
-function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = () => false): string[] {
+function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = dropNothing): string[] {
   const named = connectionTokens(headers);
   const kept: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -121,6 +57,18 @@ function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (low
     kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
   return kept;
+}
+
+/** The X-Scf-* pairs of a function without the request id: built once per deployed function, not per request. */
+const platformPairs = new WeakMap<DeployedFunction, string[]>();
+
+function scfPairs(fn: DeployedFunction, requestId: string): string[] {
+  let pairs = platformPairs.get(fn);
+  if (!pairs) {
+    pairs = Object.entries(scfHeaders(fn.spec, '')).flatMap(([name, value]) => (name.toLowerCase() === REQUEST_ID_LOWER ? [] : [name, value]));
+    platformPairs.set(fn, pairs);
+  }
+  return [REQUEST_ID_HEADER, requestId, ...pairs];
 }
 
 /** What the user's server receives: the client's headers, X-Forwarded-*, and the X-Scf-* platform headers. */
@@ -132,7 +80,8 @@ function upstreamHeaders(
   extra: Record<string, string> = {},
 ): string[] {
   // Clients cannot pose as the platform: their X-Scf-* and X-Forwarded-Proto/Host are replaced.
-  const added = new Set(Object.keys(extra).map((name) => name.toLowerCase()));
+  const extraNames = Object.keys(extra);
+  const added = extraNames.length === 0 ? NO_TOKENS : new Set(extraNames.map((name) => name.toLowerCase()));
   const headers = endToEnd(
     incoming.rawHeaders,
     incoming.headers,
@@ -149,9 +98,8 @@ function upstreamHeaders(
     'X-Forwarded-Proto', tls ? 'https' : 'http',
     'X-Forwarded-Host', incoming.headers.host ?? '',
   );
-  for (const [name, value] of Object.entries(extra)) headers.push(name, value);
-  for (const [name, value] of Object.entries(scfHeaders(fn.spec, requestId))) headers.push(name, value);
-  return headers;
+  for (const name of extraNames) headers.push(name, extra[name]!);
+  return headers.concat(scfPairs(fn, requestId));
 }
 
 function timeoutError(fn: DeployedFunction): FnError {
@@ -160,7 +108,7 @@ function timeoutError(fn: DeployedFunction): FnError {
 
 /** An upstream connection failed: 439, and whether the server is gone decides if the instance is replaced. */
 async function upstreamError(server: WebServer, error: Error): Promise<FnError> {
-  const gone = await server.settle(SETTLE_MS);
+  const gone = await server.settle();
   return new FnError('USER_PROCESS_EXITED', gone ? server.endReason : `the web server closed the connection (${error.message})`);
 }
 
@@ -192,7 +140,7 @@ export function httpExchange(incoming: IncomingMessage, outgoing: ServerResponse
       const timer = setTimeout(() => finish(timeoutError(fn)), fn.config.timeoutMs);
       incoming.pipe(upstream);
       upstream.on('response', (response) => {
-        const headers = endToEnd(response.rawHeaders, response.headers, (lower) => lower === REQUEST_ID_HEADER.toLowerCase());
+        const headers = endToEnd(response.rawHeaders, response.headers, isRequestId);
         headers.push(REQUEST_ID_HEADER, requestId);
         outgoing.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
         response.pipe(outgoing);
@@ -247,8 +195,7 @@ export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head:
         method: incoming.method,
         path,
         headers: upstreamHeaders(incoming, fn, requestId, true, extraHeaders),
-        agent: false,
-      });
+      }, true);
       let upstreamSocket: Duplex | undefined;
       const finish = (error?: FnError): void => {
         if (done) return;

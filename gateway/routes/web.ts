@@ -13,7 +13,8 @@ import type { ConcurrencyLimiter } from '../concurrency.ts';
 import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 import { apigwUpgradeTargets, type WebPassThrough } from './apigw.ts';
-import { createWebPipeline, httpExchange, upgradeExchange, writeRawError, type WebPipeline } from '../web-proxy.ts';
+import { createWebPipeline, type WebPipeline } from '../invoke/web-pipeline.ts';
+import { httpExchange, upgradeExchange, writeRawError } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
 
 export interface WebRoutes {
@@ -54,12 +55,18 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
       if (!outgoing.writableFinished) controller.abort();
     };
     outgoing.once('close', onClose);
-    pipeline({ fn: target.fn, requestId, signal: controller.signal, exchange: httpExchange(incoming, outgoing, target.path, extraHeaders) })
-      .catch((error: unknown) => {
-        if (!outgoing.headersSent && !outgoing.destroyed) writeErrorResponse(outgoing, error, requestId);
-      })
-      .catch(() => outgoing.destroy())
-      .finally(() => outgoing.off('close', onClose));
+    // One settle handler each way: this runs on every request, so no chain of catch/finally promises.
+    pipeline({ fn: target.fn, requestId, signal: controller.signal, exchange: httpExchange(incoming, outgoing, target.path, extraHeaders) }).then(
+      () => outgoing.off('close', onClose),
+      (error: unknown) => {
+        outgoing.off('close', onClose);
+        try {
+          if (!outgoing.headersSent && !outgoing.destroyed) writeErrorResponse(outgoing, error, requestId);
+        } catch {
+          outgoing.destroy();
+        }
+      },
+    );
   };
 
   /** Serve the request if it is for a web function; false leaves it to the other routes. */

@@ -20,6 +20,7 @@ export { DEFAULT_PREWARM_SIZE, PrewarmPool, type PrewarmPoolOptions } from './pr
 export {
   FunctionProcess,
   SYSTEM_PATH,
+  exitText,
   processEnvironment,
   wrappedCommand,
   type ExitInfo,

@@ -11,7 +11,7 @@ import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { MemoryWatch, memoryLimitBytes } from './memory.ts';
 import type { ChannelHooks } from './pipe-channel.ts';
-import type { ExitInfo, FunctionProcess } from './process.ts';
+import { exitText, type ExitInfo, type FunctionProcess } from './process.ts';
 import type { LoadMessage } from './protocol.ts';
 import { RuntimeApiSession } from './runtime-api.ts';
 
@@ -209,7 +209,7 @@ export class SubprocessInstance implements Instance {
   #onExit(info: ExitInfo): void {
     this.#alive = false;
     this.#watch?.stop();
-    const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
+    const how = exitText(info);
     let error: FnError;
     const explained = info.error ? undefined : this.#options.explainExit?.(info, this.#process!);
     if (info.error) {

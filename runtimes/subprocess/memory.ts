@@ -83,7 +83,8 @@ export function readRss(pid: number): number {
   return Number.isFinite(resident) ? resident * systemPageSize() : 0;
 }
 
-function childrenOf(pid: number): number[] {
+/** The host pids of the direct children of `pid` (every thread's children). */
+export function childrenOf(pid: number): number[] {
   const children: number[] = [];
   try {
     for (const task of readdirSync(`/proc/${pid}/task`)) {

@@ -66,6 +66,11 @@ export function wrappedCommand(command: string, args: string[], options: { dataL
   return line;
 }
 
+/** How a process ended, for messages: `exited with code 1`, `was killed by SIGKILL`. */
+export function exitText(info: { code: number | null; signal: string | null }): string {
+  return info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
+}
+
 export class FunctionProcess {
   readonly pid: number;
   readonly tempDir: string;

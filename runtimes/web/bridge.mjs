@@ -1,18 +1,20 @@
 // The in-sandbox half of a web function instance, run by the host's node (plain JS: no tsx inside).
 //
-// Why it exists: the user's server listens on 127.0.0.1:9000 inside the instance's own network
-// namespace, which the gateway cannot reach. The bridge listens on a Unix socket in a folder shared with
-// the gateway and, for each accepted connection, connects to the port inside and pipes both ways.
-// It also starts `scf_bootstrap`, watches the port until it accepts connections, and reports on fd 3.
+// Why it exists: the user's server listens on port 9000 inside the instance's own network namespace,
+// which the gateway cannot reach. For each connection the gateway asks for, the bridge connects to the
+// port inside and hands the connected socket itself to the gateway (SCM_RIGHTS through Node's IPC
+// channel): the gateway then speaks HTTP straight to the server, and no process relays the bytes.
+// It also starts `scf_bootstrap`, watches the port until it accepts connections, and reports.
 //
-// Protocol on fd 3 (a socketpair, JSON lines):
-//   gateway → bridge, once: {socketPath, port, bootstrap, cwd, env, sandboxed}
+// Protocol on fd 3 (Node's IPC channel, JSON messages; runtimes/web/bridge-process.ts is the other half):
+//   gateway → bridge: {op:'start', port, bootstrap, cwd, env, sandboxed} once, then {op:'connect', id}
 //   bridge → gateway: {event:'spawned', pid} | {event:'listening', host, loopbackOnly}
-//                     | {event:'spawn-error', message}
-//                     | {event:'refused'} | {event:'exit', code, signal}
-// stdout/stderr belong to the user's process (function logs); the bridge never writes to them.
-import { spawn } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+//                     | {event:'spawn-error', message} | {event:'refused'} | {event:'exit', code, signal}
+//                     | {event:'connected', id} with the socket | {event:'connect-failed', id, message}
+// The channel's end means stop (or the gateway died). stdout/stderr belong to the user's process
+// (function logs); the bridge never writes to them.
+import { _forkChild, spawn } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 const PROBE_FAST_MS = 10;
@@ -24,29 +26,30 @@ const TARGET_HOSTS = ['127.0.0.1', '::1'];
 /** The bridge exits by this time even if its child could not be reaped. */
 const FORCED_EXIT_MS = 1000;
 
-const control = new net.Socket({ fd: 3, readable: true, writable: true });
+// Outside a sandbox node finds the channel through NODE_CHANNEL_FD; bwrap --clearenv drops that
+// variable, so the channel on fd 3 is opened the way node's own start-up does it.
+if (!process.send) _forkChild(3, 'json');
 let config;
 let child;
 let targetHost;
 let exiting = false;
 
-function send(message) {
-  if (!control.destroyed) control.write(`${JSON.stringify(message)}\n`);
+function send(message, socket, callback) {
+  if (process.connected) process.send(message, socket, undefined, callback);
+  else callback?.();
 }
 
 const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
 
 /**
- * End the bootstrap and exit. The bridge waits until it has reaped its child: a killed process whose
- * parent is already gone lingers as a zombie until the host's init collects it.
+ * End the bootstrap and exit, after `last` (if any) reached the gateway. The bridge waits until it has
+ * reaped its child: a killed process whose parent is already gone lingers as a zombie until the host's
+ * init collects it.
  */
-function finish(code) {
+function finish(code, last) {
   if (exiting) return;
   exiting = true;
-  try {
-    unlinkSync(config.socketPath);
-  } catch {}
-  const exit = () => control.end(() => process.exit(code));
+  const exit = () => send(last ?? { event: 'bye' }, undefined, () => process.exit(code));
   if (running()) {
     child.once('exit', exit);
     killBootstrap();
@@ -125,23 +128,16 @@ async function waitForListening() {
   return undefined;
 }
 
-function serve() {
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
-    const upstream = net.connect({ host: targetHost ?? TARGET_HOSTS[0], port: config.port, allowHalfOpen: true, noDelay: true });
-    upstream.once('connect', () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    upstream.once('error', (error) => {
-      if (error.code === 'ECONNREFUSED') send({ event: 'refused' });
-      client.destroy();
-    });
-    client.once('error', () => upstream.destroy());
-    client.once('close', () => upstream.destroy());
-    upstream.once('close', () => client.destroy());
+/** Connect to the user's server and hand the socket to the gateway, which then owns it. */
+function connect(id) {
+  const upstream = net.connect({ host: targetHost ?? TARGET_HOSTS[0], port: config.port, noDelay: true });
+  upstream.once('connect', () => {
+    send({ event: 'connected', id }, upstream);
   });
-  server.listen(config.socketPath);
-  return server;
+  upstream.once('error', (error) => {
+    if (error.code === 'ECONNREFUSED') send({ event: 'refused' });
+    send({ event: 'connect-failed', id, message: error.message });
+  });
 }
 
 /** Interpreter and arguments for a bootstrap without the execute bit (zip uploads lose it). */
@@ -173,7 +169,6 @@ function othersInSandbox() {
 }
 
 function start() {
-  serve();
   const [command, args] = commandFor(config.bootstrap);
   child = spawn(command, args, {
     cwd: config.cwd,
@@ -183,8 +178,7 @@ function start() {
   });
   child.once('spawn', () => send({ event: 'spawned', pid: child.pid }));
   child.once('error', (error) => {
-    send({ event: 'spawn-error', message: error.message });
-    finish(127);
+    finish(127, { event: 'spawn-error', message: error.message });
   });
   child.once('exit', (code, signal) => {
     // A bootstrap may start the server in the background and exit (`node app.js &`): inside a sandbox
@@ -195,8 +189,7 @@ function start() {
         setTimeout(check, ORPHAN_CHECK_MS);
         return;
       }
-      send({ event: 'exit', code, signal });
-      finish(code ?? 1);
+      finish(code ?? 1, { event: 'exit', code, signal });
     };
     check();
   });
@@ -207,17 +200,15 @@ function start() {
   });
 }
 
-let buffered = '';
-control.setEncoding('utf8');
-control.on('data', (chunk) => {
-  if (config) return;
-  buffered += chunk;
-  const newline = buffered.indexOf('\n');
-  if (newline < 0) return;
-  config = JSON.parse(buffered.slice(0, newline));
-  start();
+process.on('message', (message) => {
+  if (message?.op === 'connect' && config && !exiting) connect(message.id);
+  else if (message?.op === 'start' && !config) {
+    config = message;
+    start();
+  }
 });
 // The gateway holds the other end for the instance's whole life: its end means stop (or the gateway died).
-control.on('end', () => (config ? finish(137) : process.exit(1)));
-control.on('error', () => {});
+process.on('disconnect', () => (config ? finish(137) : process.exit(1)));
+// A send racing the gateway's close fails with EPIPE: the channel's end is handled by 'disconnect'.
+process.on('error', () => {});
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => finish(143));

@@ -1,38 +1,35 @@
 /**
  * One instance of a web function: the user's own HTTP server, started by `scf_bootstrap` inside a
- * bubblewrap sandbox (or, without namespaces, on a host port), reached over a Unix socket. `invoke` is the
- * image-style event path (POST /event-invoke); the gateway's web route proxies HTTP through `request`.
+ * bubblewrap sandbox (or, without namespaces, on a host port) by the bridge (bridge-process.ts). The
+ * gateway's web route proxies HTTP through `request`, over keep-alive connections the bridge hands over;
+ * `invoke` is the image-style event path (event-invoke.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import http, { type ClientRequest, type RequestOptions } from 'node:http';
-import net, { type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { FnError } from '../../gateway/errors.ts';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
 import { InstanceLog, type LogLine, type LogTarget } from '../instance-log.ts';
 import { crlfMessage, hasCrlfLineEndings } from '../subprocess/executable.ts';
+import { childrenOf, readTreeRss } from '../subprocess/memory.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
+import { BOOTSTRAP_FILE, BridgeProcess, hostPort, type WebHostSetup } from './bridge-process.ts';
 import { WEB_PORT, webEnvironment } from './environment.ts';
-import { scfHeaders } from './headers.ts';
-import type { Interpreter } from './interpreters.ts';
-import { descendantsRss, findDescendant } from './process-tree.ts';
-import { bwrapArgs, SANDBOX_BRIDGE, SANDBOX_SOCKET_DIR } from './sandbox.ts';
+import { invokeEvent } from './event-invoke.ts';
+import { SANDBOX_BRIDGE } from './sandbox.ts';
 
-export const BOOTSTRAP_FILE = 'scf_bootstrap';
-export const EVENT_INVOKE_PATH = '/event-invoke';
-const SOCKET_NAME = 'web.sock';
-/** SPEC §5: an /event-invoke answer over 6 MB is refused (407); reading stops just past it. */
-const MAX_EVENT_RESPONSE_BYTES = 6 * 1024 * 1024;
+export { BOOTSTRAP_FILE, type WebHostSetup } from './bridge-process.ts';
+export { EVENT_INVOKE_PATH } from './event-invoke.ts';
+
+/** How long a failed exchange waits to learn whether the server is gone (439 and replace) or only hung up. */
+export const SETTLE_MS = 300;
 /** How long a closing instance lets the bridge end the server before killing the process groups. */
 const GRACEFUL_STOP_MS = 1500;
 /** How long it then waits for the killed processes to be gone. */
 const KILL_WAIT_MS = 2000;
-/** How long a failed exchange waits to learn whether the server is gone. */
-const SETTLE_MS = 300;
 /** memoryUsage() walks /proc; the pool asks often, so the figure is reused for this long. */
 const MEMORY_CACHE_MS = 1000;
 /**
@@ -40,26 +37,15 @@ const MEMORY_CACHE_MS = 1000;
  * them (Node's default keepAliveTimeout is 5 s): reusing one the server is closing fails the request.
  */
 const FREE_SOCKET_TIMEOUT_MS = 4000;
-/** Longest partial line kept before it is logged anyway. */
-const MAX_PARTIAL_LINE = 16_384;
-
-/** What the adapter resolved once for all its instances. */
-export interface WebHostSetup {
-  sandbox: { bwrap: string; tmpSizeBytes: number | undefined } | undefined;
-  interpreters: Interpreter[];
-  /** Host folder holding one sub-folder (socket, fallback /tmp) per instance. */
-  runRoot: string;
-  bridgeScript: string;
-}
 
 /** The part of a web instance the gateway's web route uses. */
 export interface WebServer extends Instance {
-  /** An HTTP request to the user's server (over the instance's Unix socket). */
-  request(options: RequestOptions): ClientRequest;
+  /** An HTTP request to the user's server; `fresh` takes a connection of its own (upgrades), not a pooled one. */
+  request(options: RequestOptions, fresh?: boolean): ClientRequest;
   /** Route output to `target` while it is the most recent request in flight; returns the detach. */
   attachRequestLog(target: LogTarget): () => void;
   /** After a failed exchange: waits up to `ms` for the server to be known gone; true if it is. */
-  settle(ms: number): Promise<boolean>;
+  settle(ms?: number): Promise<boolean>;
   /** Why the server is gone, for error messages. */
   readonly endReason: string;
 }
@@ -75,62 +61,29 @@ export function startupLogOf(error: unknown): LogLine[] {
   return typeof error === 'object' && error !== null ? (startupOutput.get(error) ?? []) : [];
 }
 
-type BridgeEvent =
-  | { event: 'spawned'; pid: number }
-  | { event: 'listening'; host: string; loopbackOnly?: boolean }
-  | { event: 'spawn-error'; message: string }
-  | { event: 'refused' }
-  | { event: 'exit'; code: number | null; signal: string | null };
+/** An agent whose connections come from the bridge (already connected, inside the sandbox's network). */
+class BridgeAgent extends http.Agent {
+  readonly #bridge: BridgeProcess;
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
+  constructor(bridge: BridgeProcess, options: http.AgentOptions) {
+    super(options);
+    this.#bridge = bridge;
+  }
+
+  override createConnection(_options: http.ClientRequestArgs, callback?: (error: Error | null, socket: Duplex) => void): undefined {
+    // Node's Agent always passes the callback; the socket arrives through it.
+    this.#bridge.connect((error, socket) => callback?.(error, socket as Duplex));
+    return undefined;
+  }
 }
 
-function deferred<T>(): Deferred<T> {
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
 
-/** Splits a byte stream into lines; partial lines wait for their end (or get too long). */
-function pipeLines(stream: Readable, write: (line: string) => void): void {
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    partial += chunk;
-    const end = partial.lastIndexOf('\n');
-    if (end >= 0) {
-      write(partial.slice(0, end));
-      partial = partial.slice(end + 1);
-    }
-    if (partial.length > MAX_PARTIAL_LINE) {
-      write(partial);
-      partial = '';
-    }
-  });
-  stream.on('end', () => {
-    if (partial) write(partial);
-    partial = '';
-  });
-}
-
-/** 9000 when it is free on the host (unmodified apps work), else any free port (apps must read PORT). */
-function hostPort(): Promise<number> {
-  const tryListen = (port: number): Promise<number | undefined> =>
-    new Promise((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen({ port, host: '0.0.0.0', exclusive: true }, () => {
-        const bound = (server.address() as net.AddressInfo).port;
-        server.close(() => resolve(bound));
-      });
-    });
-  return tryListen(WEB_PORT).then((port) => port ?? tryListen(0).then((free) => free ?? 0));
-}
-
-const exitText = (code: number | null, signal: string | null): string =>
-  signal ? `was killed by ${signal}` : `exited with code ${code}`;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class WebInstance implements WebServer {
   readonly id = randomUUID();
@@ -143,19 +96,17 @@ export class WebInstance implements WebServer {
   #alive = false;
   #endReason = '';
   #dir: string | undefined;
-  #socketPath = '';
   #port = WEB_PORT;
-  #child: ChildProcess | undefined;
-  #control: Socket | undefined;
+  #bridge: BridgeProcess | undefined;
   #agent: http.Agent | undefined;
+  #freshAgent: http.Agent | undefined;
   #bootstrapPid: number | undefined;
   #bridgePid: number | undefined;
   #memory = { at: 0, bytes: 0 };
   #requestLogs: LogTarget[] = [];
-  #spawned = deferred<number>();
+  #spawnedAt = deferred<number>();
   #listening = deferred<void>();
   #failed = deferred<string>();
-  #exited = deferred<void>();
   #gone = deferred<void>();
   #closing: Promise<void> | undefined;
 
@@ -186,17 +137,14 @@ export class WebInstance implements WebServer {
       // Caught here with a message that names the cause, rather than as a bootstrap that never listens.
       if (await hasCrlfLineEndings(bootstrap)) throw new FnError('NOT_LISTENING', crlfMessage(BOOTSTRAP_FILE));
       await this.#spawn(setup);
-      const outcome = await Promise.race([
-        this.#listening.promise.then(() => 'listening'),
-        this.#failed.promise,
-      ]);
-      if (outcome === 'listening' && this.#child?.exitCode === null) {
-        const spawnedAt = await this.#spawned.promise;
+      const outcome = await Promise.race([this.#listening.promise.then(() => 'listening'), this.#failed.promise]);
+      if (outcome === 'listening' && !this.#bridge!.hasExited) {
+        const spawnedAt = await this.#spawnedAt.promise;
         this.#ready = true;
         this.#alive = true;
         return { pullCodeMs: 0, initRuntimeMs: spawnedAt - begin, initFunctionMs: performance.now() - spawnedAt };
       }
-      throw await this.#startError(outcome);
+      throw this.#startError(outcome);
     } catch (error) {
       await this.#collectStartupOutput(error);
       throw error;
@@ -205,66 +153,14 @@ export class WebInstance implements WebServer {
     }
   }
 
-  async invoke(request: InvokeRequest): Promise<string> {
-    if (!this.#alive) throw new FnError('USER_PROCESS_EXITED', this.endReason);
-    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const upstream = this.request({
-        method: 'POST',
-        path: EVENT_INVOKE_PATH,
-        headers: {
-          ...scfHeaders(this.#spec, request.requestId),
-          'Content-Type': 'application/json',
-          'Content-Length': String(Buffer.byteLength(request.payload)),
-        },
-      });
-      const onAbort = (): void => {
-        // The contract: an aborted invocation leaves the instance unusable; the pool replaces it.
-        this.#markGone('the invocation was aborted');
-        upstream.destroy();
-        reject(request.signal.reason);
-      };
-      if (request.signal.aborted) return onAbort();
-      request.signal.addEventListener('abort', onAbort, { once: true });
-      upstream.on('response', (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_EVENT_RESPONSE_BYTES) {
-            upstream.destroy();
-            reject(new FnError('RESPONSE_TOO_LARGE', `the function's response is over ${MAX_EVENT_RESPONSE_BYTES} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('end', () => {
-          request.signal.removeEventListener('abort', onAbort);
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-        });
-        response.on('error', () => undefined);
-      });
-      upstream.on('error', async () => {
-        request.signal.removeEventListener('abort', onAbort);
-        if (request.signal.aborted) return;
-        const gone = await this.settle(SETTLE_MS);
-        reject(new FnError('USER_PROCESS_EXITED', gone ? this.endReason : 'the web server closed the connection without answering /event-invoke'));
-      });
-      upstream.end(request.payload);
-    });
-    if (status < 200 || status > 299) {
-      throw new FnError('USER_CODE_EXCEPTION', body || `/event-invoke answered HTTP ${status}`);
-    }
-    // The result must be JSON text: a body that is not JSON becomes a JSON string.
-    try {
-      JSON.parse(body);
-      return body;
-    } catch {
-      return JSON.stringify(body);
-    }
+  invoke(request: InvokeRequest): Promise<string> {
+    if (!this.#alive) return Promise.reject(new FnError('USER_PROCESS_EXITED', this.endReason));
+    // The contract: an aborted invocation leaves the instance unusable; the pool replaces it.
+    return invokeEvent(this, this.#spec, request, () => this.#markGone('the invocation was aborted'));
   }
 
-  request(options: RequestOptions): ClientRequest {
-    return http.request({ ...options, socketPath: this.#socketPath, agent: options.agent ?? this.#agent });
+  request(options: RequestOptions, fresh = false): ClientRequest {
+    return http.request({ ...options, agent: fresh ? this.#freshAgent : this.#agent });
   }
 
   attachRequestLog(target: LogTarget): () => void {
@@ -281,24 +177,22 @@ export class WebInstance implements WebServer {
     };
   }
 
-  async settle(ms: number): Promise<boolean> {
+  async settle(ms = SETTLE_MS): Promise<boolean> {
     if (!this.#alive) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([this.#gone.promise, timeout]);
-    clearTimeout(timer);
+    await Promise.race([this.#gone.promise, sleep(ms)]);
     return !this.#alive;
   }
 
+  /** RSS of the user's processes: everything under the bridge (its own ~40 MB is not the function's). */
   memoryUsage(): number {
     const now = Date.now();
     if (now - this.#memory.at < MEMORY_CACHE_MS) return this.#memory.bytes;
-    const root = this.#child?.pid;
-    // Outside a sandbox the spawned process is the bridge; inside, bwrap is, and its argv names the bridge too.
+    const root = this.#bridge?.pid;
+    // Outside a sandbox the spawned process is the bridge; inside, bwrap is, and its argv names the bridge.
     if (root !== undefined && this.#bridgePid === undefined) {
       this.#bridgePid = this.#sandboxed ? findDescendant(root, SANDBOX_BRIDGE) : root;
     }
-    const bytes = this.#bridgePid === undefined ? 0 : descendantsRss(this.#bridgePid);
+    const bytes = this.#bridgePid === undefined ? 0 : childrenOf(this.#bridgePid).reduce((sum, pid) => sum + readTreeRss(pid), 0);
     this.#memory = { at: now, bytes };
     return bytes;
   }
@@ -308,6 +202,7 @@ export class WebInstance implements WebServer {
       this.#markGone(`the instance was closed (${reason})`);
       this.#failed.resolve('closed');
       this.#agent?.destroy();
+      this.#freshAgent?.destroy();
       await this.#stop();
       if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
     })();
@@ -315,26 +210,26 @@ export class WebInstance implements WebServer {
   }
 
   /**
-   * Ask the bridge to end the server (closing the control channel), so every process is reaped by its
-   * own parent; kill the process groups if that does not happen in time.
+   * Ask the bridge to end the server (closing its channel), so every process is reaped by its own
+   * parent; kill the process groups if that does not happen in time.
    */
   async #stop(): Promise<void> {
-    if (!this.#child) return;
-    this.#control?.end();
-    if (await this.#exitedWithin(GRACEFUL_STOP_MS)) return;
-    this.#kill();
-    await this.#exitedWithin(KILL_WAIT_MS);
-    this.#control?.destroy();
+    const bridge = this.#bridge;
+    if (!bridge) return;
+    bridge.stop();
+    if (await this.#closedWithin(bridge, GRACEFUL_STOP_MS)) return;
+    bridge.kill(this.#bootstrapPid);
+    await this.#closedWithin(bridge, KILL_WAIT_MS);
   }
 
-  async #exitedWithin(ms: number): Promise<boolean> {
+  async #closedWithin(bridge: BridgeProcess, ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const exited = await Promise.race([
-      this.#exited.promise.then(() => true),
+    const closed = await Promise.race([
+      bridge.closed.then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
     ]);
     clearTimeout(timer);
-    return exited;
+    return closed;
   }
 
   async #spawn(setup: WebHostSetup): Promise<void> {
@@ -343,107 +238,63 @@ export class WebInstance implements WebServer {
     this.#dir = join(setup.runRoot, this.id.slice(0, 8));
     const hostTmp = join(this.#dir, 'tmp');
     await mkdir(sandboxed ? this.#dir : hostTmp, { recursive: true });
-    this.#socketPath = join(this.#dir, SOCKET_NAME);
     const port = sandboxed ? WEB_PORT : await hostPort();
     this.#port = port;
-    const [runner] = setup.interpreters;
-    if (!runner) throw new FnError('INTERNAL', 'node was not found for the web bridge');
-    const bridgePath = ['/usr/local/bin', '/usr/bin', '/bin'].join(':');
-    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', 'pipe'];
-    const child = setup.sandbox
-      ? spawn(
-          setup.sandbox.bwrap,
-          bwrapArgs({
-            codeDir: this.#spec.codeDir,
-            layerDirs: this.#spec.layerDirs,
-            socketDir: this.#dir,
-            bridgeScript: setup.bridgeScript,
-            interpreters: setup.interpreters,
-            hostname: `scf-${this.id.slice(0, 8)}`,
-            tmpSizeBytes: setup.sandbox.tmpSizeBytes,
-            path: bridgePath,
-          }),
-          { stdio, detached: true },
-        )
-      : spawn(runner.binary, [setup.bridgeScript], { stdio, detached: true, cwd: this.#spec.codeDir, env: { PATH: bridgePath } });
-    this.#child = child;
-    this.#agent = new http.Agent({ keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS });
-    const write = (line: string): void => this.log.write(line);
-    pipeLines(child.stdout!, write);
-    pipeLines(child.stderr!, write);
-    child.once('error', (error) => {
-      this.#failed.resolve(`spawn:${error.message}`);
-      this.#markGone(`the sandbox could not start: ${error.message}`);
-      this.#exited.resolve();
-    });
-    child.once('exit', (code, signal) => {
-      this.#failed.resolve('exit');
-      if (!this.#endReason) this.#endReason = `the web server ${exitText(code, signal)}`;
-      if (this.#ready && this.#alive) this.log.write(`[fngate] ${this.endReason}`);
-      this.#markGone(this.#endReason);
-    });
-    child.once('close', () => this.#exited.resolve());
-    const control = child.stdio[3] as Socket;
-    this.#control = control;
-    control.on('error', () => undefined);
-    let buffered = '';
-    control.setEncoding('utf8');
-    control.on('data', (chunk: string) => {
-      buffered += chunk;
-      for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 1);
-        try {
-          this.#onBridgeEvent(JSON.parse(line) as BridgeEvent);
-        } catch {
-          // Not ours: the control channel only carries the bridge's JSON lines.
-        }
-      }
-    });
-    const tmpDir = sandboxed ? '/tmp' : hostTmp;
-    control.write(
-      `${JSON.stringify({
-        socketPath: sandboxed ? `${SANDBOX_SOCKET_DIR}/${SOCKET_NAME}` : this.#socketPath,
+    const codeDir = sandboxed ? SANDBOX_CODE_ROOT : this.#spec.codeDir;
+    const bridge = new BridgeProcess({
+      setup,
+      codeDir: this.#spec.codeDir,
+      layerDirs: this.#spec.layerDirs,
+      dir: this.#dir,
+      hostname: `scf-${this.id.slice(0, 8)}`,
+      start: {
         port,
-        bootstrap: join(sandboxed ? SANDBOX_CODE_ROOT : this.#spec.codeDir, BOOTSTRAP_FILE),
-        cwd: sandboxed ? SANDBOX_CODE_ROOT : this.#spec.codeDir,
-        env: webEnvironment(this.#spec, { sandboxed, port, tmpDir, interpreters: setup.interpreters }),
+        bootstrap: join(codeDir, BOOTSTRAP_FILE),
+        cwd: codeDir,
+        env: webEnvironment(this.#spec, { sandboxed, port, tmpDir: sandboxed ? '/tmp' : hostTmp, interpreters: setup.interpreters }),
         sandboxed,
-      })}\n`,
-    );
+      },
+      hooks: {
+        output: (line) => this.log.write(line),
+        spawned: (pid) => {
+          this.#bootstrapPid = pid;
+          this.#spawnedAt.resolve(performance.now());
+        },
+        listening: (host, loopbackOnly) => {
+          // Reachable here through the bridge, but not on SCF, which connects from outside the instance.
+          if (loopbackOnly) {
+            this.log.write(
+              `[fngate] warning: the web server listens on ${host}:${this.#port} only; SCF requires 0.0.0.0:${WEB_PORT} (or *:${WEB_PORT}) and will not reach it there`,
+            );
+          }
+          this.#listening.resolve();
+        },
+        bootstrapEnded: (reason) => {
+          this.#endReason = reason;
+          this.#failed.resolve('exit');
+        },
+        refused: () => {
+          // The process lives but no longer listens: the instance cannot serve and is replaced.
+          if (this.#ready) this.#markGone('the web server stopped listening on its port');
+        },
+        exited: (reason) => {
+          this.#failed.resolve('exit');
+          if (!this.#endReason) this.#endReason = reason;
+          if (this.#ready && this.#alive) this.log.write(`[fngate] ${this.endReason}`);
+          this.#markGone(this.#endReason);
+        },
+        spawnFailed: (message) => {
+          this.#failed.resolve(`spawn:${message}`);
+          this.#markGone(`the sandbox could not start: ${message}`);
+        },
+      },
+    });
+    this.#bridge = bridge;
+    this.#agent = new BridgeAgent(bridge, { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS });
+    this.#freshAgent = new BridgeAgent(bridge, { keepAlive: false });
   }
 
-  #onBridgeEvent(message: BridgeEvent): void {
-    switch (message.event) {
-      case 'spawned':
-        this.#bootstrapPid = message.pid;
-        this.#spawned.resolve(performance.now());
-        break;
-      case 'listening':
-        // Reachable here through the bridge, but not on SCF, which connects from outside the instance.
-        if (message.loopbackOnly) {
-          this.log.write(
-            `[fngate] warning: the web server listens on ${message.host}:${this.#port} only; SCF requires 0.0.0.0:${WEB_PORT} (or *:${WEB_PORT}) and will not reach it there`,
-          );
-        }
-        this.#listening.resolve();
-        break;
-      case 'spawn-error':
-        this.#endReason = `${BOOTSTRAP_FILE} could not be started: ${message.message}`;
-        this.#failed.resolve('exit');
-        break;
-      case 'refused':
-        // The process lives but no longer listens: the instance cannot serve and is replaced.
-        if (this.#ready) this.#markGone('the web server stopped listening on its port');
-        break;
-      case 'exit':
-        this.#endReason = `${BOOTSTRAP_FILE} ${exitText(message.code, message.signal)}`;
-        this.#failed.resolve('exit');
-        break;
-    }
-  }
-
-  async #startError(outcome: string): Promise<FnError> {
+  #startError(outcome: string): FnError {
     const port = this.#port;
     if (outcome === 'deadline') {
       return new FnError(
@@ -471,16 +322,18 @@ export class WebInstance implements WebServer {
     this.#alive = false;
     this.#gone.resolve();
   }
+}
 
-  #kill(): void {
-    // bwrap (or the bridge) leads its own process group; outside a sandbox the bootstrap leads another.
-    for (const pid of [this.#child?.pid, this.#sandboxed ? undefined : this.#bootstrapPid]) {
-      if (pid === undefined) continue;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+/** The host pid of the first process below `root` whose command line contains `marker`. */
+function findDescendant(root: number, marker: string): number | undefined {
+  const queue = childrenOf(root);
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) return pid;
+    } catch {
+      // Gone meanwhile.
     }
+    queue.push(...childrenOf(pid));
   }
+  return undefined;
 }

@@ -1,0 +1,79 @@
+/**
+ * The web pipeline (SPEC §4): the event pipeline's shared phases — recording, concurrency (432), framing
+ * (START/END/Report, Init Report) — then the web lease strategy (many requests share one instance) and
+ * the exchange with the user's server (web-proxy.ts) as the step.
+ */
+import { isWebServer, startupLogOf, type WebServer } from '../../runtimes/web/index.ts';
+import type { Store } from '../../store/types.ts';
+import type { ConcurrencyLimiter } from '../concurrency.ts';
+import { FnError } from '../errors.ts';
+import type { DeployedFunction } from '../registry.ts';
+import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invocation.ts';
+import { concurrency, framing, logStartFailure, recording } from './wrappers.ts';
+
+/** One request's conversation with the server of the leased instance; resolves when it is over. */
+export type Exchange = (server: WebServer, invocation: Invocation) => Promise<void>;
+
+interface WebInvocation extends Invocation {
+  readonly exchange: Exchange;
+}
+
+export interface WebRequest {
+  fn: DeployedFunction;
+  requestId: string;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  exchange: Exchange;
+}
+
+export type WebPipeline = (request: WebRequest) => Promise<void>;
+
+/**
+ * Like the event pipeline's instance lease, but many requests share one instance: its output goes to the
+ * most recent request in flight. A failed start puts the bootstrap's output in this request's log.
+ */
+const webLease: Wrapper = (next) => async (invocation) => {
+  let lease;
+  try {
+    lease = await invocation.fn.pool.acquire(invocation.signal);
+  } catch (error) {
+    for (const line of startupLogOf(error)) invocation.log.user(line);
+    logStartFailure(invocation.log, error);
+    throw error;
+  }
+  invocation.coldStart = lease.coldStart;
+  invocation.instance = lease.instance;
+  const server = lease.instance;
+  if (!isWebServer(server)) {
+    lease.release();
+    throw new FnError('INTERNAL', `function ${invocation.fn.config.name} is not served by the web runtime`);
+  }
+  const detach = server.attachRequestLog(invocation.log.user);
+  try {
+    return await next(invocation);
+  } finally {
+    detach();
+    invocation.memUsageBytes = server.alive ? server.memoryUsage() : invocation.memUsageBytes;
+    lease.release();
+  }
+};
+
+const exchangeStep: InvokeStep = async (invocation) => {
+  const started = performance.now();
+  try {
+    await (invocation as WebInvocation).exchange(invocation.instance as WebServer, invocation);
+  } finally {
+    invocation.durationMs = performance.now() - started;
+  }
+  return '';
+};
+
+export function createWebPipeline(deps: { store: Store; globalLimiter: ConcurrencyLimiter }): WebPipeline {
+  // The shared phases as pipeline.ts lists them, with webLease in instanceLease's place.
+  const phases: Wrapper[] = [recording(deps.store), concurrency(deps.globalLimiter), framing, webLease];
+  const run = phases.reduceRight<InvokeStep>((next, wrap) => wrap(next), exchangeStep);
+  return async ({ fn, requestId, signal, exchange }) => {
+    const invocation: WebInvocation = Object.assign(newInvocation({ requestId, fn, payload: '', mode: 'sync', signal }), { exchange });
+    await run(invocation);
+  };
+}

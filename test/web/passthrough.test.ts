@@ -1,0 +1,98 @@
+/**
+ * The passthrough hot path with connections handed over by the bridge (runtimes/web/bridge-process.ts):
+ * keep-alive reuse under concurrency, and a client that goes away mid-stream gives its slot back.
+ */
+import http from 'node:http';
+import t, { type Test } from 'tap';
+import { startTestGateway } from '../helpers/gateway.ts';
+import { NEEDS_SANDBOX, request, webFixture } from './helpers.ts';
+
+// One instance, one request at a time: a slot that is not given back shows as 432 on the next request.
+const gateway = await startTestGateway(t, {
+  functions: {
+    single: { src: webFixture('node'), runtime: 'Nodejs18.15', type: 'web', timeout: 30, reservedConcurrency: 1, instanceConcurrency: 1 },
+    shared: { src: webFixture('node'), runtime: 'Nodejs18.15', type: 'web', timeout: 30, instanceConcurrency: 50 },
+  },
+});
+
+const instances = async (name: string): Promise<Array<{ id: string }>> =>
+  (await request(gateway.url, `/functions/${name}/instances`)).json.instances;
+
+/** The next request to `single` is answered (not 432) by the same server process within `ms`. */
+async function servedAgain(t: Test, pid: number, ms = 3000): Promise<void> {
+  const deadline = performance.now() + ms;
+  let last = await request(gateway.url, '/web/single/after');
+  while (last.status === 432 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    last = await request(gateway.url, '/web/single/after');
+  }
+  t.equal(last.status, 200, last.text);
+  t.equal(last.json.pid, pid, 'the same server served it: the instance was kept');
+}
+
+t.test('keep-alive connections from the bridge carry many concurrent requests', NEEDS_SANDBOX, async (t) => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
+  const one = (i: number): Promise<{ status: number; body: any }> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${gateway.url}/web/shared/n/${i}?q=${i}`, { method: 'POST', agent, headers: { 'content-type': 'text/plain' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end(`body ${i}`);
+    });
+  for (let round = 0; round < 3; round++) {
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => one(round * 40 + i)));
+    t.same(answers.map((a) => a.status), answers.map(() => 200), `round ${round}: all 200`);
+    t.same(answers.map((a) => a.body.url), answers.map((_, i) => `/n/${round * 40 + i}?q=${round * 40 + i}`), 'each request reached the server with its own path');
+  }
+  agent.destroy();
+  t.equal((await instances('shared')).length, 1, 'one instance served them all');
+});
+
+t.test('a client that aborts a download mid-stream frees the instance', NEEDS_SANDBOX, async (t) => {
+  const warm = await request(gateway.url, '/web/single/warm');
+  t.equal(warm.status, 200);
+  const pid = warm.json.pid as number;
+  const received = await new Promise<number>((resolve, reject) => {
+    // 500 MB: far more than the pipes and socket buffers hold, so the server is still writing.
+    const req = http.get(`${gateway.url}/web/single/download?mb=500`, { agent: false }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > 1024 * 1024) {
+          req.destroy();
+          resolve(bytes);
+        }
+      });
+    });
+    req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+  });
+  t.ok(received > 1024 * 1024, 'the download was streaming when the client left');
+  await servedAgain(t, pid);
+  const state = await request(gateway.url, '/web/single/download-state');
+  t.equal(state.json.finished, false, 'the server stopped writing: its connection was cut too');
+});
+
+t.test('a client that aborts an upload mid-stream frees the instance', NEEDS_SANDBOX, async (t) => {
+  const pid = (await request(gateway.url, '/web/single/warm')).json.pid as number;
+  await new Promise<void>((resolve) => {
+    const req = http.request(`${gateway.url}/web/single/upload`, { method: 'POST', agent: false });
+    req.on('error', () => undefined);
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < 4 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      // Half way through a chunked body: the client goes away.
+      req.destroy();
+      resolve();
+    };
+    pump();
+  });
+  await servedAgain(t, pid);
+});
