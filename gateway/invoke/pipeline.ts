@@ -1,10 +1,28 @@
-/** The invoke pipeline: its phases, listed once, outermost first. */
+/**
+ * The invoke pipelines' phases, listed once, outermost first: the phases every invocation goes through,
+ * then a lease strategy (one instance per event invocation; shared instances for web functions) and the
+ * step that runs the call.
+ */
 import type { Store } from '../../store/types.ts';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
 import type { InvokeStep, Wrapper } from './invocation.ts';
 import { concurrency, execution, framing, instanceLease, recording } from './wrappers.ts';
 
-export function createPipeline(deps: { store: Store; globalLimiter: ConcurrencyLimiter }): InvokeStep {
-  const phases: Wrapper[] = [recording(deps.store), concurrency(deps.globalLimiter), framing, instanceLease];
-  return phases.reduceRight<InvokeStep>((next, wrap) => wrap(next), execution);
+export interface PipelineDeps {
+  store: Store;
+  globalLimiter: ConcurrencyLimiter;
+}
+
+/** Recording (records and logs), concurrency (432) and framing (START/END/Report, Init Report). */
+export function sharedPhases(deps: PipelineDeps): Wrapper[] {
+  return [recording(deps.store), concurrency(deps.globalLimiter), framing];
+}
+
+export function compose(phases: Wrapper[], step: InvokeStep): InvokeStep {
+  return phases.reduceRight<InvokeStep>((next, wrap) => wrap(next), step);
+}
+
+/** The event pipeline: the shared phases, one instance per invocation, the call under the timeout. */
+export function createPipeline(deps: PipelineDeps): InvokeStep {
+  return compose([...sharedPhases(deps), instanceLease], execution);
 }

@@ -3,13 +3,13 @@
  * (START/END/Report, Init Report) — then the web lease strategy (many requests share one instance) and
  * the exchange with the user's server (web-proxy.ts) as the step.
  */
+import type { CancelSignal } from '../../runtimes/cancellation.ts';
 import { isWebServer, startupLogOf, type WebServer } from '../../runtimes/web/index.ts';
-import type { Store } from '../../store/types.ts';
-import type { ConcurrencyLimiter } from '../concurrency.ts';
 import { FnError } from '../errors.ts';
 import type { DeployedFunction } from '../registry.ts';
 import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invocation.ts';
-import { concurrency, framing, logStartFailure, recording } from './wrappers.ts';
+import { compose, sharedPhases, type PipelineDeps } from './pipeline.ts';
+import { logStartFailure } from './wrappers.ts';
 
 /** One request's conversation with the server of the leased instance; resolves when it is over. */
 export type Exchange = (server: WebServer, invocation: Invocation) => Promise<void>;
@@ -22,7 +22,7 @@ export interface WebRequest {
   fn: DeployedFunction;
   requestId: string;
   /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   exchange: Exchange;
 }
 
@@ -68,10 +68,8 @@ const exchangeStep: InvokeStep = async (invocation) => {
   return '';
 };
 
-export function createWebPipeline(deps: { store: Store; globalLimiter: ConcurrencyLimiter }): WebPipeline {
-  // The shared phases as pipeline.ts lists them, with webLease in instanceLease's place.
-  const phases: Wrapper[] = [recording(deps.store), concurrency(deps.globalLimiter), framing, webLease];
-  const run = phases.reduceRight<InvokeStep>((next, wrap) => wrap(next), exchangeStep);
+export function createWebPipeline(deps: PipelineDeps): WebPipeline {
+  const run = compose([...sharedPhases(deps), webLease], exchangeStep);
   return async ({ fn, requestId, signal, exchange }) => {
     const invocation: WebInvocation = Object.assign(newInvocation({ requestId, fn, payload: '', mode: 'sync', signal }), { exchange });
     await run(invocation);

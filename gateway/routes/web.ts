@@ -4,6 +4,7 @@
  * that names a web function wins over every other route; WebSocket upgrades arrive through the node
  * server's 'upgrade' event instead of Hono.
  */
+import { Cancellation } from '../../runtimes/cancellation.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -50,9 +51,9 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     requestId: string,
     extraHeaders?: Record<string, string>,
   ): void => {
-    const controller = new AbortController();
+    const controller = new Cancellation();
     const onClose = (): void => {
-      if (!outgoing.writableFinished) controller.abort();
+      if (!outgoing.writableFinished) controller.abort(undefined);
     };
     outgoing.once('close', onClose);
     // One settle handler each way: this runs on every request, so no chain of catch/finally promises.
@@ -113,8 +114,8 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
       socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
-    const controller = new AbortController();
-    socket.once('close', () => controller.abort());
+    const controller = new Cancellation();
+    socket.once('close', () => controller.abort(undefined));
     pipeline({
       fn: target.fn,
       requestId,
