@@ -38,6 +38,14 @@ export interface SqliteStoreOptions {
    * @default 604800000 (7 days)
    */
   retentionMs?: number;
+  /**
+   * Once the database holds more than this many bytes of pages in use, the oldest log lines are deleted
+   * (a share at a time, checked every `sizeCheckIntervalMs`); freed pages are reused, so the file stops
+   * growing. `Infinity` keeps all. @default Infinity
+   */
+  logRetentionBytes?: number;
+  /** How often the size is checked. @default 60000 */
+  sizeCheckIntervalMs?: number;
   /** Longest a record waits in memory before it is written. @default 20 */
   flushIntervalMs?: number;
   /** Rows per write transaction (see BatchWriterOptions). @default 2000 */
@@ -58,6 +66,9 @@ export const DB_FILE_NAME = 'fngate.db';
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_PENDING_ROWS = 100_000;
+export const SIZE_CHECK_INTERVAL_MS = 60_000;
+/** Share of the log rows deleted per size check while over the cap. */
+const SIZE_PRUNE_SHARE = 0.2;
 
 const CONSOLE_LOGGER: StoreLogger = {
   warn: (obj, msg) => console.warn(msg, obj),
@@ -89,6 +100,10 @@ export class SqliteStore implements Store {
   #retentionMs: number;
   #maxPendingRows: number;
   #pruneTimer: NodeJS.Timeout | undefined;
+  #sizeTimer: NodeJS.Timeout | undefined;
+  #logRetentionBytes: number;
+  #sizeCheckIntervalMs: number;
+  #sizePruning = false;
   #closing: Promise<void> | undefined;
   #droppedRows = 0;
   #warnedClosed = false;
@@ -101,6 +116,8 @@ export class SqliteStore implements Store {
     this.#now = options.now ?? Date.now;
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#maxPendingRows = options.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
+    this.#logRetentionBytes = options.logRetentionBytes ?? Number.POSITIVE_INFINITY;
+    this.#sizeCheckIntervalMs = options.sizeCheckIntervalMs ?? SIZE_CHECK_INTERVAL_MS;
     this.queue = new QueueStore(writer, ro);
     this.#reads = {
       getRecord: ro.prepare(READ_STATEMENTS.getRecord),
@@ -230,6 +247,7 @@ export class SqliteStore implements Store {
 
   async #close(): Promise<void> {
     clearInterval(this.#pruneTimer);
+    clearInterval(this.#sizeTimer);
     try {
       await this.#writer.close();
     } finally {
@@ -244,10 +262,28 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Bytes of database pages in use (the file less its free pages): what retention by size bounds. */
+  usedBytes(): number {
+    const pages = Number(this.#ro.pragma('page_count', { simple: true })) - Number(this.#ro.pragma('freelist_count', { simple: true }));
+    return pages * Number(this.#ro.pragma('page_size', { simple: true }));
+  }
+
   #startRetention(): void {
+    if (Number.isFinite(this.#logRetentionBytes)) {
+      this.#sizeTimer = setInterval(() => this.#pruneBySize(), this.#sizeCheckIntervalMs).unref();
+    }
     if (!Number.isFinite(this.#retentionMs)) return;
     this.#pruneInBackground();
     this.#pruneTimer = setInterval(() => this.#pruneInBackground(), PRUNE_INTERVAL_MS).unref();
+  }
+
+  #pruneBySize(): void {
+    if (this.#sizePruning || this.#closing || this.usedBytes() <= this.#logRetentionBytes) return;
+    this.#sizePruning = true;
+    this.#writer
+      .run([['pruneOldestLogs', [[SIZE_PRUNE_SHARE]]]])
+      .catch((error: unknown) => this.#logger.error({ err: error }, 'store: retention by size failed'))
+      .finally(() => (this.#sizePruning = false));
   }
 
   #pruneInBackground(): void {
