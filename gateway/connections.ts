@@ -53,6 +53,9 @@ export function defaultMaxConnections(fdLimit = fileDescriptorLimit()): number {
   return Math.min(DEFAULT_MAX_CONNECTIONS, Math.max(MIN_CONNECTIONS, share));
 }
 
+/** What node:http answers a request head that is too slow; the first-request timer answers the same. */
+const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+
 /** The 503 a connection over the cap gets, whole, before anything of its request is read. */
 function overloadedResponse(limit: number): string {
   const error = new FnError('OVERLOADED', `the gateway holds ${limit} connections, its limit; retry shortly`);
@@ -91,7 +94,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): { re
       return;
     }
     state.open++;
-    const silent = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    const silent = setTimeout(() => socket.end(REQUEST_TIMEOUT_RESPONSE, () => socket.destroy()), limits.headersTimeoutMs);
     firstRequest.set(socket, silent);
     socket.once('close', () => {
       state.open--;
