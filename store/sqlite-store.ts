@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { BatchWriter, DEFAULT_BUSY_TIMEOUT_MS } from './batch-writer.ts';
 import { migrate } from './migrations.ts';
+import { describeOpenError, MOVE_ASIDE, StoreOpenError } from './open-error.ts';
 import { QUEUE_WRITE_STATEMENTS } from './queue-statements.ts';
 import { QueueStore } from './queue-store.ts';
 import {
@@ -69,6 +70,11 @@ export const DEFAULT_MAX_PENDING_ROWS = 100_000;
 export const SIZE_CHECK_INTERVAL_MS = 60_000;
 /** Share of the log rows deleted per size check while over the cap. */
 const SIZE_PRUNE_SHARE = 0.2;
+/** How long a checkWritable answer is reused. */
+export const WRITE_CHECK_TTL_MS = 1000;
+const PROBE_REQUEST_ID = 'fngate-write-probe';
+/** Over a page (4 KiB): the probe needs space the database does not have free yet. */
+const PROBE_TEXT = 'p'.repeat(8192);
 
 const CONSOLE_LOGGER: StoreLogger = {
   warn: (obj, msg) => console.warn(msg, obj),
@@ -104,6 +110,7 @@ export class SqliteStore implements Store {
   #logRetentionBytes: number;
   #sizeCheckIntervalMs: number;
   #sizePruning = false;
+  #writeCheck: { at: number; result: Promise<void> } | undefined;
   #closing: Promise<void> | undefined;
   #droppedRows = 0;
   #warnedClosed = false;
@@ -134,11 +141,19 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** Throws a StoreOpenError naming the file when the data dir cannot be used. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    const logger = options.logger ?? CONSOLE_LOGGER;
-    await mkdir(options.dataDir, { recursive: true });
     const dbPath = join(options.dataDir, DB_FILE_NAME);
-    const rw = new DatabaseConstructor(dbPath);
+    try {
+      await mkdir(options.dataDir, { recursive: true });
+      return await SqliteStore.#open(options, dbPath, new DatabaseConstructor(dbPath));
+    } catch (error) {
+      throw describeOpenError(error, dbPath, options.dataDir);
+    }
+  }
+
+  static async #open(options: SqliteStoreOptions, dbPath: string, rw: Database): Promise<SqliteStore> {
+    const logger = options.logger ?? CONSOLE_LOGGER;
     let ro: Database | undefined;
     try {
       rw.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
@@ -147,6 +162,9 @@ export class SqliteStore implements Store {
       const mode = rw.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') logger.warn({ mode, dbPath }, 'store: SQLite refused WAL mode; reads will wait on writes');
       rw.pragma('synchronous = NORMAL');
+      // A database with bad pages opens fine and loses records later: refuse it now, naming the file.
+      const check = rw.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new StoreOpenError(dbPath, `the database file is corrupt (quick_check: ${String(check)})`, MOVE_ASIDE);
       migrate(rw);
       ro = new DatabaseConstructor(dbPath, { readonly: true });
       ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
@@ -203,6 +221,20 @@ export class SqliteStore implements Store {
       return false;
     }
     return true;
+  }
+
+  checkWritable(): Promise<void> {
+    const now = Date.now();
+    if (this.#writeCheck === undefined || now - this.#writeCheck.at > WRITE_CHECK_TTL_MS) {
+      const result = this.#writer
+        .run([['insertProbe', [[PROBE_REQUEST_ID, now, PROBE_TEXT]]], ['deleteProbe', [[PROBE_REQUEST_ID]]]], { durable: true })
+        .then((outcome) => {
+          if (outcome.rejected > 0) throw new Error(outcome.firstError ?? 'the write was refused');
+        });
+      result.catch(() => undefined);
+      this.#writeCheck = { at: now, result };
+    }
+    return this.#writeCheck.result;
   }
 
   /** Rejects if a batch holding some of those rows failed its retry too (it was logged already). */
