@@ -19,6 +19,8 @@ export class StoreOpenError extends Error {
 /** What to do about a database that cannot be read as one. */
 export const MOVE_ASIDE = 'move it aside (or restore it from a backup) and start again; fngate creates a fresh database';
 
+const WRITABLE_FIX = 'check that the data dir is a writable folder of the user fngate runs as, or pass --data-dir';
+
 /** An error opening or checking the database at `dbPath`, named for the operator. */
 export function describeOpenError(error: unknown, dbPath: string, dataDir: string): StoreOpenError {
   if (error instanceof StoreOpenError) return error;
@@ -40,12 +42,14 @@ export function describeOpenError(error: unknown, dbPath: string, dataDir: strin
     case 'SQLITE_CANTOPEN':
     case 'SQLITE_PERM':
     case 'SQLITE_AUTH':
+      return new StoreOpenError(dbPath, `the database cannot be opened for writing (${code}: ${message})`, WRITABLE_FIX, cause);
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
     case 'ENOTDIR':
     case 'EEXIST':
-      return new StoreOpenError(dbPath, `the database cannot be opened for writing (${code}: ${message})`, 'check that the data dir is a writable folder of the user fngate runs as, or pass --data-dir', cause);
+      // Node's message names the code and the path already.
+      return new StoreOpenError(String((error as { path?: unknown }).path ?? dataDir), `the data dir cannot be used (${message})`, WRITABLE_FIX, cause);
     case 'ENOSPC':
       return new StoreOpenError(dataDir, 'the disk of the data dir is full', 'free space there (or pass --data-dir on another disk) and start again', cause);
     default:

@@ -163,8 +163,8 @@ export class SqliteStore implements Store {
       if (mode !== 'wal') logger.warn({ mode, dbPath }, 'store: SQLite refused WAL mode; reads will wait on writes');
       rw.pragma('synchronous = NORMAL');
       // A database with bad pages opens fine and loses records later: refuse it now, naming the file.
-      const check = rw.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new StoreOpenError(dbPath, `the database file is corrupt (quick_check: ${String(check)})`, MOVE_ASIDE);
+      const check = rw.pragma('quick_check(1)', { simple: true });
+      if (check !== 'ok') throw new StoreOpenError(dbPath, `the database file is corrupt (quick_check: ${String(check).replace(/\s+/g, ' ')})`, MOVE_ASIDE);
       migrate(rw);
       ro = new DatabaseConstructor(dbPath, { readonly: true });
       ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
