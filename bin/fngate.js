@@ -23,8 +23,11 @@ function builtEntry() {
 }
 
 if (!process.execArgv.includes('--no-node-snapshot')) {
+  // fd 3 is a pipe only this launcher writes to: however it dies (kill -9 too) the child reads its end
+  // and shuts down (gateway/cli/launcher-link.ts), so no server outlives its launcher and holds the port.
   const child = spawn(process.execPath, ['--no-node-snapshot', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: { ...process.env, FNGATE_LAUNCHER_FD: '3' },
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));

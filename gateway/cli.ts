@@ -5,11 +5,13 @@ import { paint } from './cli/color.ts';
 import { CliError, errorLine, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitWith } from './cli/fail.ts';
 import { DEFAULT_INIT_RUNTIME, initProject } from './cli/init.ts';
 import type { LoadOptions } from './cli/load.ts';
+import { StoreOpenError } from '../store/open-error.ts';
 import { ConfigError } from './config.ts';
 import { ErrorCodes } from './errors.ts';
 import { packageVersion } from './openapi.ts';
 import { INVOCATION_TYPE_HEADER } from './routes/invoke.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startGateway } from './server.ts';
+import { onLauncherExit } from './cli/launcher-link.ts';
 
 const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 
@@ -97,6 +99,9 @@ async function serveCommand(dir: string, options: { port: number; host: string; 
   try {
     gateway = await startGateway({ dir, port: options.port, host: options.host, dataDir: options.dataDir });
   } catch (error) {
+    if (error instanceof StoreOpenError) {
+      exitWith(new CliError(`cannot use the data dir: ${error.message}`, error.fix, EXIT_FAILED));
+    }
     if (error instanceof ConfigError) {
       exitWith(new CliError(`invalid configuration: ${error.message.split('\n').join('; ')}`, `fix it and run fngate serve ${dir} again`, EXIT_USAGE));
     }
@@ -109,16 +114,19 @@ async function serveCommand(dir: string, options: { port: number; host: string; 
   const names = gateway.config.functions.map((fn) => (fn.namespace === 'default' ? fn.name : `${fn.namespace}/${fn.name}`));
   process.stdout.write(`fngate ready on http://${options.host}:${gateway.port} (${gateway.url}) functions: ${names.join(', ') || '(none)'}\n`);
   let stopping = false;
+  // SIGTERM drains: no new connections, in-flight requests finish (up to drainSeconds), async attempts
+  // are re-queued for the next start, every instance ends; then exit 0.
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    gateway.close().then(
+    gateway.close({ drainMs: gateway.config.gateway.drainSeconds * 1000 }).then(
       () => process.exit(EXIT_OK),
       (error) => exitWith(new CliError(`error while stopping: ${String(error)}`, 'check the state in the data dir', EXIT_FAILED)),
     );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  onLauncherExit(stop);
 }
 
 async function invokeCommand(

@@ -143,23 +143,43 @@ export const functionSchema = z.strictObject({
   ...cloudOnly,
 });
 
+/** fngate.yml's `gateway` section when it is left out; also each key's default. */
+export const GATEWAY_DEFAULTS = {
+  concurrencyLimit: 1000,
+  idleInstanceSeconds: 600,
+  region: 'ap-guangzhou',
+  appId: '1250000000',
+  uin: '100000000001',
+  logRetentionDays: 7,
+  logRetentionMb: 1024,
+  headersTimeoutSeconds: 20,
+  requestTimeoutSeconds: 60,
+  keepAliveTimeoutSeconds: 5,
+  drainSeconds: 20,
+};
+
 export const gatewaySchema = z
   .strictObject({
-    concurrencyLimit: positiveInt.default(1000),
-    idleInstanceSeconds: z.number().positive().default(600),
-    region: z.string().default('ap-guangzhou'),
-    appId: z.string().default('1250000000'),
-    uin: z.string().default('100000000001'),
-    logRetentionDays: z.number().positive().default(7),
+    concurrencyLimit: positiveInt.default(GATEWAY_DEFAULTS.concurrencyLimit),
+    idleInstanceSeconds: z.number().positive().default(GATEWAY_DEFAULTS.idleInstanceSeconds),
+    region: z.string().default(GATEWAY_DEFAULTS.region),
+    appId: z.string().default(GATEWAY_DEFAULTS.appId),
+    uin: z.string().default(GATEWAY_DEFAULTS.uin),
+    logRetentionDays: z.number().positive().default(GATEWAY_DEFAULTS.logRetentionDays),
+    /** Logs are also pruned, oldest first, once they hold more than this many MB of text. */
+    logRetentionMb: z.number().positive().default(GATEWAY_DEFAULTS.logRetentionMb),
+    /** Open client connections; more get a 503. Default: most of the file descriptors `ulimit -n` allows. */
+    maxConnections: positiveInt.optional(),
+    /** A client must send its request head within this (slowloris). */
+    headersTimeoutSeconds: z.number().positive().default(GATEWAY_DEFAULTS.headersTimeoutSeconds),
+    /** …and its whole request, body included, within this. */
+    requestTimeoutSeconds: z.number().positive().default(GATEWAY_DEFAULTS.requestTimeoutSeconds),
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutSeconds: z.number().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutSeconds),
+    /** On SIGTERM, how long in-flight requests and async attempts may finish before they are cut. */
+    drainSeconds: z.number().nonnegative().default(GATEWAY_DEFAULTS.drainSeconds),
   })
-  .default({
-    concurrencyLimit: 1000,
-    idleInstanceSeconds: 600,
-    region: 'ap-guangzhou',
-    appId: '1250000000',
-    uin: '100000000001',
-    logRetentionDays: 7,
-  });
+  .default(GATEWAY_DEFAULTS);
 
 export const manifestSchema = z.strictObject({
   gateway: gatewaySchema,

@@ -42,6 +42,10 @@ export const ErrorCodes = {
   ASYNC_QUEUE_FULL: { status: 432, type: 'AsyncQueueFull' },
   /** 404: no async event (or dead letter) with that request ID. */
   ASYNC_EVENT_NOT_FOUND: { status: 404, type: 'AsyncEventNotFound' },
+  /** 503: the gateway holds as many connections as it allows (file descriptors), or it is shutting down. */
+  OVERLOADED: { status: 503, type: 'ServiceUnavailable' },
+  /** 503: the data dir cannot take writes (disk full, read-only, corrupt); nothing was accepted. */
+  STORE_UNAVAILABLE: { status: 503, type: 'StoreUnavailable' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

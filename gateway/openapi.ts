@@ -127,6 +127,8 @@ const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   INTERNAL: 'an internal error of fngate',
   ASYNC_QUEUE_FULL: 'the async queue of "hello" holds 100000 events already',
   ASYNC_EVENT_NOT_FOUND: `no async event with request ID ${EXAMPLE_REQUEST_ID}`,
+  OVERLOADED: 'the gateway holds 10000 connections, its limit; retry shortly',
+  STORE_UNAVAILABLE: 'the event could not be stored: database or disk is full (data dir /srv/fngate/.fngate); free space there and retry',
 };
 
 function errorExample(code: ErrorCode): z.input<typeof ScfErrorSchema> {

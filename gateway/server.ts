@@ -18,6 +18,7 @@ import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
 import { prepareCode } from './code.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
+import { defaultMaxConnections, limitConnections, TIMEOUT_CHECK_INTERVAL_MS, type ConnectionLimits } from './connections.ts';
 import { configFromManifest, loadConfig, type GatewayConfig } from './config.ts';
 import { createPipeline } from './invoke/pipeline.ts';
 import { initReportLine } from './invoke/log-frame.ts';
@@ -29,6 +30,7 @@ import type { GatewayServices } from './services.ts';
 export const DEFAULT_PORT = 9000;
 export const DEFAULT_HOST = '0.0.0.0';
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MB = 1024 * 1024;
 
 export interface GatewayOptions {
   /**
@@ -40,7 +42,7 @@ export interface GatewayOptions {
   functions?: Record<string, unknown>;
   /** Inline layers: fngate.yml's `layers` section (name → version → folder), with `functions`. */
   layers?: Record<string, Record<string, string>>;
-  /** Gateway limits, over fngate.yml's `gateway` section: concurrencyLimit, idleInstanceSeconds, logRetentionDays. */
+  /** Gateway limits, over fngate.yml's `gateway` section (concurrencyLimit, maxConnections, drainSeconds …). */
   limits?: GatewayLimits;
   /** Where the SQLite store lives (when no `store` is given) and zipped code is unpacked. @default `<dir>/.fngate` */
   dataDir?: string;
@@ -59,7 +61,15 @@ export interface GatewayOptions {
 /** What the gateway needs of a store: records and logs (the Store contract) and the durable async queue. */
 export type GatewayStore = Store & { readonly queue: QueueStore };
 
-export type GatewayLimits = Partial<Pick<GatewayConfig['gateway'], 'concurrencyLimit' | 'idleInstanceSeconds' | 'logRetentionDays'>>;
+export type GatewayLimits = Partial<Omit<GatewayConfig['gateway'], 'region' | 'appId' | 'uin'>>;
+
+export interface CloseOptions {
+  /**
+   * Drain first: stop accepting connections, let in-flight requests finish for up to this many ms, closing
+   * each connection once idle; then cut what is left. @default 0 (cut at once)
+   */
+  drainMs?: number;
+}
 
 /** A gateway made by createGateway: every way in, none of them listening until `listen`. */
 export interface EmbeddedGateway {
@@ -76,7 +86,7 @@ export interface EmbeddedGateway {
   /** Listens on `port` (0: a free one) and `host`; resolves once listening. */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops listening, ends every instance, closes the store (unless it was given). Idempotent. */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export interface Gateway {
@@ -84,7 +94,7 @@ export interface Gateway {
   port: number;
   services: GatewayServices;
   config: GatewayConfig;
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /** The configuration an options object describes: inline functions, or the manifest in `dir`. */
@@ -106,7 +116,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   // Also where zipped code is unpacked, when a store is given.
   const dataDir = options.dataDir ?? join(config.root, '.fngate');
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, logger }));
+  const store =
+    options.store ??
+    (await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, logRetentionBytes: config.gateway.logRetentionMb * MB, logger }));
   // [web] FNGATE_WEB_SANDBOX = auto (default) | bwrap | none: how web function instances are isolated.
   const adapters = createAdapters({
     web: {
@@ -144,16 +156,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   const servers = new Set<Server>();
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> =>
+  const close = (closeOptions: CloseOptions = {}): Promise<void> =>
     (closing ??= (async () => {
-      await Promise.all(
-        [...servers].map((listening) => {
-          const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
-          // Keep-alive sockets (load generators, clients) must not hold shutdown open.
-          listening.closeAllConnections();
-          return closed;
-        }),
-      );
+      await Promise.all([...servers].map((listening) => drainServer(listening, closeOptions.drainMs ?? 0)));
       servers.clear();
       web.close(); // [web] upgraded (WebSocket) connections are outside closeAllConnections
       await asyncService.close(); // [async] running attempts finish (or are re-queued) before instances go
@@ -174,7 +179,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   const listen = async (port = DEFAULT_PORT, host = DEFAULT_HOST): Promise<{ url: string; port: number }> => {
     if (closing) throw new Error('the gateway is closed');
     const server = await new Promise<Server>((resolve, reject) => {
-      const created = createServer(listener);
+      const created = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, listener);
+      limitConnections(created, connectionLimits(config.gateway));
       created.once('error', reject);
       created.on('upgrade', web.upgrade); // [web] WebSocket upgrades to web functions
       created.listen(port, host, () => resolve(created));
@@ -193,6 +199,36 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     upgrade: web.upgrade,
     listen,
     close,
+  };
+}
+
+/** Drain polls for connections that went idle this often. */
+const DRAIN_POLL_MS = 50;
+
+/**
+ * Stops accepting at once; closes each connection as soon as it is idle (a response sent, nothing read);
+ * after `drainMs` cuts the rest. Keep-alive sockets (load generators, clients) must not hold shutdown open.
+ */
+function drainServer(server: Server, drainMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  if (drainMs <= 0) {
+    server.closeAllConnections();
+    return closed;
+  }
+  const poll = setInterval(() => server.closeIdleConnections(), DRAIN_POLL_MS);
+  const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
+  return closed.finally(() => {
+    clearInterval(poll);
+    clearTimeout(deadline);
+  });
+}
+
+function connectionLimits(gateway: GatewayConfig['gateway']): ConnectionLimits {
+  return {
+    maxConnections: gateway.maxConnections ?? defaultMaxConnections(),
+    headersTimeoutMs: gateway.headersTimeoutSeconds * 1000,
+    requestTimeoutMs: gateway.requestTimeoutSeconds * 1000,
+    keepAliveTimeoutMs: gateway.keepAliveTimeoutSeconds * 1000,
   };
 }
 

@@ -17,6 +17,7 @@ export {
   openStore,
   type SqliteStoreOptions,
 } from './sqlite-store.ts';
+export { StoreOpenError } from './open-error.ts';
 export { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 export { QueueStore, type AsyncEventQuery, type DeadLetterQuery } from './queue-store.ts';
 export {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { BatchWriter, DEFAULT_BUSY_TIMEOUT_MS } from './batch-writer.ts';
 import { migrate } from './migrations.ts';
+import { describeOpenError, MOVE_ASIDE, StoreOpenError } from './open-error.ts';
 import { QUEUE_WRITE_STATEMENTS } from './queue-statements.ts';
 import { QueueStore } from './queue-store.ts';
 import {
@@ -38,6 +39,14 @@ export interface SqliteStoreOptions {
    * @default 604800000 (7 days)
    */
   retentionMs?: number;
+  /**
+   * Once the database holds more than this many bytes of pages in use, the oldest log lines are deleted
+   * (a share at a time, checked every `sizeCheckIntervalMs`); freed pages are reused, so the file stops
+   * growing. `Infinity` keeps all. @default Infinity
+   */
+  logRetentionBytes?: number;
+  /** How often the size is checked. @default 60000 */
+  sizeCheckIntervalMs?: number;
   /** Longest a record waits in memory before it is written. @default 20 */
   flushIntervalMs?: number;
   /** Rows per write transaction (see BatchWriterOptions). @default 2000 */
@@ -58,6 +67,14 @@ export const DB_FILE_NAME = 'fngate.db';
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_PENDING_ROWS = 100_000;
+export const SIZE_CHECK_INTERVAL_MS = 60_000;
+/** Share of the log rows deleted per size check while over the cap. */
+const SIZE_PRUNE_SHARE = 0.2;
+/** How long a checkWritable answer is reused. */
+export const WRITE_CHECK_TTL_MS = 1000;
+const PROBE_REQUEST_ID = 'fngate-write-probe';
+/** Over a page (4 KiB): the probe needs space the database does not have free yet. */
+const PROBE_TEXT = 'p'.repeat(8192);
 
 const CONSOLE_LOGGER: StoreLogger = {
   warn: (obj, msg) => console.warn(msg, obj),
@@ -89,6 +106,11 @@ export class SqliteStore implements Store {
   #retentionMs: number;
   #maxPendingRows: number;
   #pruneTimer: NodeJS.Timeout | undefined;
+  #sizeTimer: NodeJS.Timeout | undefined;
+  #logRetentionBytes: number;
+  #sizeCheckIntervalMs: number;
+  #sizePruning = false;
+  #writeCheck: { at: number; result: Promise<void> } | undefined;
   #closing: Promise<void> | undefined;
   #droppedRows = 0;
   #warnedClosed = false;
@@ -101,6 +123,8 @@ export class SqliteStore implements Store {
     this.#now = options.now ?? Date.now;
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#maxPendingRows = options.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
+    this.#logRetentionBytes = options.logRetentionBytes ?? Number.POSITIVE_INFINITY;
+    this.#sizeCheckIntervalMs = options.sizeCheckIntervalMs ?? SIZE_CHECK_INTERVAL_MS;
     this.queue = new QueueStore(writer, ro);
     this.#reads = {
       getRecord: ro.prepare(READ_STATEMENTS.getRecord),
@@ -117,11 +141,19 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** Throws a StoreOpenError naming the file when the data dir cannot be used. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    const logger = options.logger ?? CONSOLE_LOGGER;
-    await mkdir(options.dataDir, { recursive: true });
     const dbPath = join(options.dataDir, DB_FILE_NAME);
-    const rw = new DatabaseConstructor(dbPath);
+    try {
+      await mkdir(options.dataDir, { recursive: true });
+      return await SqliteStore.#open(options, dbPath, new DatabaseConstructor(dbPath));
+    } catch (error) {
+      throw describeOpenError(error, dbPath, options.dataDir);
+    }
+  }
+
+  static async #open(options: SqliteStoreOptions, dbPath: string, rw: Database): Promise<SqliteStore> {
+    const logger = options.logger ?? CONSOLE_LOGGER;
     let ro: Database | undefined;
     try {
       rw.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
@@ -130,6 +162,9 @@ export class SqliteStore implements Store {
       const mode = rw.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') logger.warn({ mode, dbPath }, 'store: SQLite refused WAL mode; reads will wait on writes');
       rw.pragma('synchronous = NORMAL');
+      // A database with bad pages opens fine and loses records later: refuse it now, naming the file.
+      const check = rw.pragma('quick_check(1)', { simple: true });
+      if (check !== 'ok') throw new StoreOpenError(dbPath, `the database file is corrupt (quick_check: ${String(check).replace(/\s+/g, ' ')})`, MOVE_ASIDE);
       migrate(rw);
       ro = new DatabaseConstructor(dbPath, { readonly: true });
       ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
@@ -188,6 +223,20 @@ export class SqliteStore implements Store {
     return true;
   }
 
+  checkWritable(): Promise<void> {
+    const now = Date.now();
+    if (this.#writeCheck === undefined || now - this.#writeCheck.at > WRITE_CHECK_TTL_MS) {
+      const result = this.#writer
+        .run([['insertProbe', [[PROBE_REQUEST_ID, now, PROBE_TEXT]]], ['deleteProbe', [[PROBE_REQUEST_ID]]]], { durable: true })
+        .then((outcome) => {
+          if (outcome.rejected > 0) throw new Error(outcome.firstError ?? 'the write was refused');
+        });
+      result.catch(() => undefined);
+      this.#writeCheck = { at: now, result };
+    }
+    return this.#writeCheck.result;
+  }
+
   /** Rejects if a batch holding some of those rows failed its retry too (it was logged already). */
   flush(): Promise<void> {
     return this.#writer.commit();
@@ -230,6 +279,7 @@ export class SqliteStore implements Store {
 
   async #close(): Promise<void> {
     clearInterval(this.#pruneTimer);
+    clearInterval(this.#sizeTimer);
     try {
       await this.#writer.close();
     } finally {
@@ -244,10 +294,28 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Bytes of database pages in use (the file less its free pages): what retention by size bounds. */
+  usedBytes(): number {
+    const pages = Number(this.#ro.pragma('page_count', { simple: true })) - Number(this.#ro.pragma('freelist_count', { simple: true }));
+    return pages * Number(this.#ro.pragma('page_size', { simple: true }));
+  }
+
   #startRetention(): void {
+    if (Number.isFinite(this.#logRetentionBytes)) {
+      this.#sizeTimer = setInterval(() => this.#pruneBySize(), this.#sizeCheckIntervalMs).unref();
+    }
     if (!Number.isFinite(this.#retentionMs)) return;
     this.#pruneInBackground();
     this.#pruneTimer = setInterval(() => this.#pruneInBackground(), PRUNE_INTERVAL_MS).unref();
+  }
+
+  #pruneBySize(): void {
+    if (this.#sizePruning || this.#closing || this.usedBytes() <= this.#logRetentionBytes) return;
+    this.#sizePruning = true;
+    this.#writer
+      .run([['pruneOldestLogs', [[SIZE_PRUNE_SHARE]]]])
+      .catch((error: unknown) => this.#logger.error({ err: error }, 'store: retention by size failed'))
+      .finally(() => (this.#sizePruning = false));
   }
 
   #pruneInBackground(): void {

@@ -18,6 +18,11 @@ export const WRITE_STATEMENTS = {
   insertLog: `INSERT INTO logs (request_id, namespace, function_name, time, line) VALUES (?, ?, ?, ?, ?)`,
   pruneInvocations: `DELETE FROM invocations WHERE started_at < ?`,
   pruneLogs: `DELETE FROM logs WHERE time < ?`,
+  /** checkWritable: a row large enough to need a fresh page, deleted in the same transaction. */
+  insertProbe: `INSERT INTO logs (request_id, namespace, function_name, time, line) VALUES (?, '', '', ?, ?)`,
+  deleteProbe: `DELETE FROM logs WHERE request_id = ? AND namespace = ''`,
+  /** The oldest share (0..1) of the log rows, by id: retention by size deletes these until under the cap. */
+  pruneOldestLogs: `DELETE FROM logs WHERE id <= (SELECT min(id) + CAST((max(id) - min(id) + 1) * ? AS INTEGER) FROM logs)`,
 } as const;
 
 export type WriteStatementName = keyof typeof WRITE_STATEMENTS;

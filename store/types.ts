@@ -65,6 +65,11 @@ export interface Store {
   getLogs(query: LogQuery): StoredLogLine[];
   getRecord(requestId: string): InvocationRecord | undefined;
   listRecords(query: RecordQuery): InvocationRecord[];
+  /**
+   * Resolves when the store takes a durable write now; rejects (disk full, read-only, I/O error) when
+   * it cannot. A real write, cached briefly: `/healthz` asks it on every call.
+   */
+  checkWritable(): Promise<void>;
   /** Delete records and logs older than `olderThan` (epoch ms); returns rows removed. */
   prune(olderThan: number): number;
   close(): Promise<void>;

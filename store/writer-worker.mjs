@@ -39,7 +39,7 @@ const runGroups = db.transaction((groups) => {
         // A row the schema refuses (constraint, bad binding) fails alone: SQLite rolls back that
         // statement and the transaction goes on, so one bad row cannot sink a batch. If SQLite ended the
         // transaction itself (I/O error, disk full), the whole batch fails and the caller retries it.
-        if (!db.inTransaction) throw error;
+        if (!db.inTransaction || isStoreFault(error)) throw error;
         rejected++;
         firstError ??= error instanceof Error ? error.message : String(error);
       }
@@ -48,7 +48,31 @@ const runGroups = db.transaction((groups) => {
   return { changes, rejected, firstError };
 });
 
+/** Errors of the database or its disk, not of one row: the batch fails and the caller hears why. */
+function isStoreFault(error) {
+  const code = String(error?.code ?? '');
+  return /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PERM)/.test(code);
+}
+
+/**
+ * better-sqlite3's SqliteError reaches the parent thread as `{ code }` alone (structured clone drops its
+ * message): rethrow a plain Error whose message carries both.
+ */
+function portable(error) {
+  if (!(error instanceof Error)) return error;
+  const code = error.code;
+  return new Error(code && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message);
+}
+
 export function writeBatch(task) {
+  try {
+    return runTask(task);
+  } catch (error) {
+    throw portable(error);
+  }
+}
+
+function runTask(task) {
   if (!task.durable) return runGroups(task.groups);
   // Accepted async events must survive a power cut before fngate answers 202: in WAL mode FULL fsyncs
   // the WAL at this commit (and with it every frame appended before). The setting is per connection

@@ -384,7 +384,11 @@ export class AsyncDispatcher {
     for (const event of accepted) this.#addNew(event, now);
     this.#schedulePump();
     if (accepted.length < events.length) {
-      throw new FnError('INTERNAL', `the event could not be stored: ${(failure as Error).message}`, { cause: failure });
+      // A failed commit says why (disk full, read-only …); rows refused one by one leave no error.
+      const why = failure instanceof Error ? failure.message : failure === undefined ? 'the database refused the row' : String(failure);
+      throw new FnError('STORE_UNAVAILABLE', `the event could not be stored: ${why}; nothing was accepted: free space in the data dir (or fix its permissions) and retry`, {
+        cause: failure,
+      });
     }
   }
 

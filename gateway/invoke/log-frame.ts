@@ -1,11 +1,12 @@
 /**
  * SPEC §6 framing of one invocation's log: START, user lines `<ISO time> <requestId> <text>`, END,
- * Report, and `Init Report` on cold starts.
+ * Report, and `Init Report` on cold starts. User output is capped as it streams in: the head is kept,
+ * the rest only counted, and a marker before END says how much was dropped.
  */
-import type { LogLine } from '../../runtimes/instance-log.ts';
+import { MAX_LOG_BYTES_PER_INVOCATION, type LogLine } from '../../runtimes/instance-log.ts';
 import type { ColdStartPhases, StoredLogLine } from '../../store/types.ts';
 
-/** Lines kept per invocation; beyond it output is counted, not stored, so a chatty loop cannot exhaust memory. */
+/** Lines kept per invocation: each is a row, so many tiny lines are capped as well as many bytes. */
 export const MAX_LOG_LINES_PER_INVOCATION = 10_000;
 /** Longest user line kept; longer ones are cut with a marker. */
 export const MAX_LOG_LINE_CHARS = 16_384;
@@ -16,7 +17,10 @@ const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(2);
 export class InvocationLogFrame {
   readonly lines: StoredLogLine[] = [];
   readonly #requestId: string;
-  #dropped = 0;
+  #userLines = 0;
+  #keptBytes = 0;
+  #droppedLines = 0;
+  #droppedBytes = 0;
 
   constructor(requestId: string) {
     this.#requestId = requestId;
@@ -28,18 +32,36 @@ export class InvocationLogFrame {
 
   /** Bound to the instance's log while the invocation runs. */
   readonly user = (line: LogLine): void => {
-    if (this.lines.length >= MAX_LOG_LINES_PER_INVOCATION) {
-      this.#dropped++;
+    if (line.dropped) {
+      this.#droppedLines += line.dropped.lines;
+      this.#droppedBytes += line.dropped.bytes;
       return;
     }
     const text = line.text.length > MAX_LOG_LINE_CHARS ? `${line.text.slice(0, MAX_LOG_LINE_CHARS)}…[truncated]` : line.text;
+    const bytes = Buffer.byteLength(text) + 1;
+    // Once one line is dropped every later one is too: the stored log is a head, never a head with holes.
+    if (this.#droppedLines > 0 || this.#userLines >= MAX_LOG_LINES_PER_INVOCATION || this.#keptBytes + bytes > MAX_LOG_BYTES_PER_INVOCATION) {
+      this.#droppedLines++;
+      this.#droppedBytes += text === line.text ? bytes : Buffer.byteLength(line.text) + 1;
+      return;
+    }
+    this.#userLines++;
+    this.#keptBytes += bytes;
     this.#push(line.time, `${new Date(line.time).toISOString()} ${this.#requestId} ${text}`);
   };
 
+  /** User output bytes (lines and their newlines) dropped by the cap so far. */
+  get droppedBytes(): number {
+    return this.#droppedBytes;
+  }
+
   end(report: { durationMs: number; memoryMb: number; memUsageBytes: number; coldStart?: ColdStartPhases }): void {
     const now = Date.now();
-    if (this.#dropped > 0) {
-      this.#push(now, `${new Date(now).toISOString()} ${this.#requestId} [fngate] ${this.#dropped} log lines dropped (over ${MAX_LOG_LINES_PER_INVOCATION})`);
+    if (this.#droppedLines > 0) {
+      this.#push(
+        now,
+        `${new Date(now).toISOString()} ${this.#requestId} [fngate] log truncated: ${this.#droppedBytes} bytes (${this.#droppedLines} lines) dropped over the per-invocation cap of ${MAX_LOG_BYTES_PER_INVOCATION} bytes / ${MAX_LOG_LINES_PER_INVOCATION} lines`,
+      );
     }
     this.#push(now, `END RequestId: ${this.#requestId}`);
     this.#push(

@@ -17,7 +17,8 @@ export const DispatchKind = { TIMER: 0, FETCH_DONE: 1, FETCH_FAILED: 2, SERVICE:
 
 /** The per-instance side of the bridge. */
 export interface InstanceHooks {
-  log(text: string, time: number): void;
+  /** One console write; `droppedBytes`/`droppedLines`: output the isolate only counted (over its budget). */
+  log(text: string, time: number, droppedBytes?: number, droppedLines?: number): void;
   timerStart(id: number, delayMs: number, kind: number): void;
   timerClear(id: number): void;
   fetchStart(id: number, request: FetchRequestData): void;
@@ -83,7 +84,9 @@ function sharedCallbacks(): HostObject {
 export function createHostObject(hooks: InstanceHooks, resolver: FunctionModules): HostObject {
   return {
     ...sharedCallbacks(),
-    log: new ivm.Callback((text: string, time: number) => hooks.log(text, time), { ignored: true }),
+    log: new ivm.Callback((text: string, time: number, droppedBytes?: number, droppedLines?: number) => hooks.log(text, time, droppedBytes, droppedLines), {
+      ignored: true,
+    }),
     timerStart: new ivm.Callback((id: number, delay: number, kind: number) => hooks.timerStart(id, delay, kind), { ignored: true }),
     timerClear: new ivm.Callback((id: number) => hooks.timerClear(id), { ignored: true }),
     fetchStart: new ivm.Callback(

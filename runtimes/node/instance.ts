@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import ivm from 'isolated-vm';
 import { FnError, type ErrorCode } from '../../gateway/errors.ts';
 import { functionEnvironment, scfContext } from '../env.ts';
-import { InstanceLog } from '../instance-log.ts';
+import { InstanceLog, MAX_LOG_BYTES_PER_INVOCATION } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
@@ -219,6 +219,7 @@ export class NodeInstance implements Instance {
     const { request_id: _, ...context } = scfContext(spec, '', env);
     return {
       env,
+      logBudget: MAX_LOG_BYTES_PER_INVOCATION,
       codeDir: CODE_ROOT,
       nodeVersion: process.version,
       arch: process.arch,
@@ -233,7 +234,8 @@ export class NodeInstance implements Instance {
 
   #hooks(): InstanceHooks {
     return {
-      log: (text: string, time: number) => this.log.write(text, time),
+      log: (text: string, time: number, droppedBytes?: number, droppedLines?: number) =>
+        droppedLines ? this.log.dropped(droppedBytes ?? 0, droppedLines, time) : this.log.write(text, time),
       timerStart: (id: number, delayMs: number, kind: number) => {
         if (this.#disposed === undefined) this.#timers.start(id, delayMs, kind);
       },

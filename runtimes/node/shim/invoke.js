@@ -102,6 +102,7 @@ const check = (function check() {
   }
   if (internal.pending === 0 || invocation.context.callbackWaitsForEmptyEventLoop === false || invocation.crashed === true) {
     current = null;
+    internal.resetLogBudget();
     invocation.resolve(invocation.outcome);
   }
 });
@@ -179,6 +180,7 @@ const invoke = (function invoke(requestId, payload, deadline) {
   return new ShimPromise((resolve) => {
     const invocation = new Invocation(requestId, deadline, resolve);
     current = invocation;
+    internal.resetLogBudget();
     const context = makeContext(invocation);
     invocation.context = context;
     let returned;
