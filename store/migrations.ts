@@ -102,6 +102,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'framing rendered from the record',
+    // When a sync invocation's START/END/Report lines were framed (epoch ms); NULL when they are stored as
+    // log lines instead (older rows, async attempts) or the invocation never got as far as framing.
+    // store/framed-log.ts renders the lines at read time: one row per invocation instead of four or more.
+    sql: `
+      ALTER TABLE invocations ADD COLUMN frame_start INTEGER;
+      ALTER TABLE invocations ADD COLUMN frame_end INTEGER;
+      -- the framed invocations of a function by when they ended: the frame lines of its latest log
+      CREATE INDEX invocations_framed ON invocations (namespace, function_name, frame_end) WHERE frame_end IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { BatchWriter, DEFAULT_BUSY_TIMEOUT_MS } from './batch-writer.ts';
+import { mergeFramedLog } from './framed-log.ts';
 import { migrate } from './migrations.ts';
 import { describeOpenError, MOVE_ASIDE, StoreOpenError } from './open-error.ts';
 import { QUEUE_WRITE_STATEMENTS } from './queue-statements.ts';
@@ -91,6 +92,7 @@ interface Reads {
   listRecords: Statement<[string, string, number], InvocationColumns>;
   logsByFunction: Statement<[string, string, number], LogColumns>;
   logsByRequest: Statement<[string, string, string, number], LogColumns>;
+  framedByFunction: Statement<[string, string, number], InvocationColumns>;
 }
 
 export class SqliteStore implements Store {
@@ -131,6 +133,7 @@ export class SqliteStore implements Store {
       listRecords: ro.prepare(READ_STATEMENTS.listRecords),
       logsByFunction: ro.prepare(READ_STATEMENTS.logsByFunction),
       logsByRequest: ro.prepare(READ_STATEMENTS.logsByRequest),
+      framedByFunction: ro.prepare(READ_STATEMENTS.framedByFunction),
     };
     const pruneInvocations = rw.prepare<[number]>(WRITE_STATEMENTS.pruneInvocations);
     const pruneLogs = rw.prepare<[number]>(WRITE_STATEMENTS.pruneLogs);
@@ -245,11 +248,19 @@ export class SqliteStore implements Store {
   getLogs(query: LogQuery): StoredLogLine[] {
     const limit = clampLimit(query.limit);
     if (limit === 0) return [];
+    const { namespace, functionName, requestId } = query;
     const rows =
-      query.requestId === undefined
-        ? this.#reads.logsByFunction.all(query.namespace, query.functionName, limit)
-        : this.#reads.logsByRequest.all(query.requestId, query.namespace, query.functionName, limit);
-    return rows.reverse().map(toStoredLogLine);
+      requestId === undefined
+        ? this.#reads.logsByFunction.all(namespace, functionName, limit)
+        : this.#reads.logsByRequest.all(requestId, namespace, functionName, limit);
+    // Sync invocations' frame lines are rendered from their records (store/framed-log.ts).
+    let framed: InvocationColumns[];
+    if (requestId === undefined) framed = this.#reads.framedByFunction.all(namespace, functionName, limit);
+    else {
+      const record = this.#reads.getRecord.get(requestId);
+      framed = record !== undefined && record.namespace === namespace && record.function_name === functionName ? [record] : [];
+    }
+    return mergeFramedLog(rows.reverse().map(toStoredLogLine), framed.reverse().map(toInvocationRecord), limit);
   }
 
   getRecord(requestId: string): InvocationRecord | undefined {

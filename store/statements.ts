@@ -13,8 +13,8 @@ export const WRITE_STATEMENTS = {
   // REPLACE: an async event retried under the same request ID keeps its latest attempt.
   insertInvocation: `INSERT OR REPLACE INTO invocations (request_id, namespace, function_name, version, mode,
       started_at, duration_ms, billed_ms, memory_mb, mem_usage_bytes, status_code, error_message,
-      cold_start_ms, pull_code_ms, init_runtime_ms, init_function_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      cold_start_ms, pull_code_ms, init_runtime_ms, init_function_ms, frame_start, frame_end)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   insertLog: `INSERT INTO logs (request_id, namespace, function_name, time, line) VALUES (?, ?, ?, ?, ?)`,
   pruneInvocations: `DELETE FROM invocations WHERE started_at < ?`,
   pruneLogs: `DELETE FROM logs WHERE time < ?`,
@@ -36,6 +36,8 @@ export const READ_STATEMENTS = {
     ORDER BY time DESC, id DESC LIMIT ?`,
   // The unary + keeps SQLite (without ANALYZE statistics) from choosing logs_by_function, which would
   // walk every line of the function instead of the few of this request.
+  framedByFunction: `SELECT * FROM invocations WHERE namespace = ? AND function_name = ? AND frame_end IS NOT NULL
+    ORDER BY frame_end DESC, rowid DESC LIMIT ?`,
   logsByRequest: `SELECT request_id, time, line FROM logs
     WHERE request_id = ? AND +namespace = ? AND +function_name = ? ORDER BY time DESC, id DESC LIMIT ?`,
 } as const;
@@ -60,6 +62,8 @@ export function invocationRow(record: InvocationRecord): Row {
     cold?.pullCodeMs ?? null,
     cold?.initRuntimeMs ?? null,
     cold?.initFunctionMs ?? null,
+    record.frame?.startedAt ?? null,
+    record.frame?.endedAt ?? null,
   ];
 }
 
@@ -86,6 +90,8 @@ export interface InvocationColumns {
   pull_code_ms: number | null;
   init_runtime_ms: number | null;
   init_function_ms: number | null;
+  frame_start: number | null;
+  frame_end: number | null;
 }
 
 export interface LogColumns {
@@ -118,6 +124,7 @@ export function toInvocationRecord(row: InvocationColumns): InvocationRecord {
             initRuntimeMs: row.init_runtime_ms ?? 0,
             initFunctionMs: row.init_function_ms ?? 0,
           },
+    frame: row.frame_start === null || row.frame_end === null ? undefined : { startedAt: row.frame_start, endedAt: row.frame_end },
   };
 }
 

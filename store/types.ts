@@ -31,6 +31,17 @@ export interface InvocationRecord {
   errorMessage: string | undefined;
   /** Present on cold starts. */
   coldStart: ColdStartPhases | undefined;
+  /**
+   * When START and END were framed (epoch ms). Set: the store renders START/END/Report (and Init Report)
+   * from this record when the log is read, and the log lines given with it are the user's lines only.
+   * Unset: the given lines are the whole framed log (store/framed-log.ts).
+   */
+  frame?: InvocationFrame;
+}
+
+export interface InvocationFrame {
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface StoredLogLine {

@@ -36,7 +36,7 @@ export function newInvocation(fields: {
   return {
     ...fields,
     signal: fields.signal,
-    log: new InvocationLogFrame(fields.requestId),
+    log: new InvocationLogFrame(fields.requestId, { linesForFrame: fields.mode === 'async' }),
     startedAt: Date.now(),
     durationMs: 0,
     memUsageBytes: 0,

@@ -2,32 +2,49 @@
  * SPEC §6 framing of one invocation's log: START, user lines `<ISO time> <requestId> <text>`, END,
  * Report, and `Init Report` on cold starts. User output is capped as it streams in: the head is kept,
  * the rest only counted, and a marker before END says how much was dropped.
+ *
+ * A sync invocation keeps only its user lines and the frame's times: the store renders START/END/Report
+ * from its record when the log is read (store/framed-log.ts), so the warm path writes one row. Async
+ * attempts keep every line: retries share a request ID and each attempt's frame stays in the log.
  */
 import { MAX_LOG_BYTES_PER_INVOCATION, type LogLine } from '../../runtimes/instance-log.ts';
-import type { ColdStartPhases, StoredLogLine } from '../../store/types.ts';
+import { endLine, initReportLine, reportLine, startLine } from '../../store/framed-log.ts';
+import type { ColdStartPhases, InvocationFrame, StoredLogLine } from '../../store/types.ts';
+
+export { initReportLine };
 
 /** Lines kept per invocation: each is a row, so many tiny lines are capped as well as many bytes. */
 export const MAX_LOG_LINES_PER_INVOCATION = 10_000;
 /** Longest user line kept; longer ones are cut with a marker. */
 export const MAX_LOG_LINE_CHARS = 16_384;
 
-const ms = (value: number): string => value.toFixed(2);
-const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(2);
-
 export class InvocationLogFrame {
   readonly lines: StoredLogLine[] = [];
   readonly #requestId: string;
+  /** Render START/END/Report as lines now (async attempts) instead of from the record at read time. */
+  readonly #linesForFrame: boolean;
+  #startedAt: number | undefined;
+  #endedAt: number | undefined;
   #userLines = 0;
   #keptBytes = 0;
   #droppedLines = 0;
   #droppedBytes = 0;
 
-  constructor(requestId: string) {
+  constructor(requestId: string, options: { linesForFrame: boolean }) {
     this.#requestId = requestId;
+    this.#linesForFrame = options.linesForFrame;
   }
 
   start(): void {
-    this.#push(Date.now(), `START RequestId: ${this.#requestId}`);
+    const now = Date.now();
+    this.#startedAt = now;
+    if (this.#linesForFrame) this.#push(now, startLine(this.#requestId));
+  }
+
+  /** When START and END were framed, for the store to render them; undefined when they are lines. */
+  get frame(): InvocationFrame | undefined {
+    if (this.#linesForFrame || this.#startedAt === undefined || this.#endedAt === undefined) return undefined;
+    return { startedAt: this.#startedAt, endedAt: this.#endedAt };
   }
 
   /** Bound to the instance's log while the invocation runs. */
@@ -63,20 +80,14 @@ export class InvocationLogFrame {
         `${new Date(now).toISOString()} ${this.#requestId} [fngate] log truncated: ${this.#droppedBytes} bytes (${this.#droppedLines} lines) dropped over the per-invocation cap of ${MAX_LOG_BYTES_PER_INVOCATION} bytes / ${MAX_LOG_LINES_PER_INVOCATION} lines`,
       );
     }
-    this.#push(now, `END RequestId: ${this.#requestId}`);
-    this.#push(
-      now,
-      `Report RequestId: ${this.#requestId} Duration:${ms(report.durationMs)}ms Memory:${report.memoryMb}MB MemUsage:${mb(report.memUsageBytes)}MB`,
-    );
+    this.#endedAt = now;
+    if (!this.#linesForFrame) return;
+    this.#push(now, endLine(this.#requestId));
+    this.#push(now, reportLine(this.#requestId, report));
     if (report.coldStart) this.#push(now, initReportLine('Init Report', this.#requestId, report.coldStart));
   }
 
   #push(time: number, line: string): void {
     this.lines.push({ requestId: this.#requestId, time, line });
   }
-}
-
-/** `Init Report` (cold start of a request) and `Provisioned Report` (a provisioned instance) share this shape. */
-export function initReportLine(kind: 'Init Report' | 'Provisioned Report', requestId: string, phases: ColdStartPhases): string {
-  return `${kind} RequestId: ${requestId} Coldstart:${ms(phases.coldStartMs)}ms PullCode:${ms(phases.pullCodeMs)}ms InitRuntime:${ms(phases.initRuntimeMs)}ms InitFunction:${ms(phases.initFunctionMs)}ms`;
 }

@@ -39,6 +39,7 @@ export const recording = (store: Store): Wrapper => (next) => async (invocation)
         statusCode,
         errorMessage,
         coldStart,
+        frame: invocation.log.frame,
       },
       invocation.log.lines,
     );

@@ -3,11 +3,12 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { DB_FILE_NAME, MIGRATIONS, openStore } from '../../store/index.ts';
 import { framedLines, makeRecord, RecordingLogger } from './helpers.ts';
-import { runStoreCases } from './store.cases.ts';
+import { runFramedLogCases, runStoreCases } from './store.cases.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 runStoreCases(t, (dataDir) => openStore({ dataDir, logger: new RecordingLogger() }));
+runFramedLogCases(t, (dataDir) => openStore({ dataDir, logger: new RecordingLogger() }));
 
 t.test('a batch of 5,000 records is committed by flush()', async (t) => {
   const store = await openStore({ dataDir: t.testdir(), logger: new RecordingLogger() });

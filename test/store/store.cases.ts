@@ -122,3 +122,47 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
     t.same(reopened.getLogs({ namespace: 'default', functionName: record.functionName, limit: 100 }), framedLines(record));
   });
 }
+
+/**
+ * A sync invocation's frame is rendered from its record at read time (store/framed-log.ts); the log a
+ * reader gets must be the one the same invocation framed as lines would have stored.
+ */
+export function runFramedLogCases(tap: Tap, makeStore: (dataDir: string) => Promise<Store>): void {
+  tap.test('store: frames rendered from records read back as the framed lines, interleaved in time order', async (t) => {
+    const { InvocationLogFrame } = await import('../../gateway/invoke/log-frame.ts');
+    const store = await makeStore(t.testdir());
+    t.teardown(() => store.close());
+    const base = Date.now();
+    const asLines: Array<ReturnType<typeof store.getLogs>> = [];
+    const cold = { coldStartMs: 12.5, pullCodeMs: 0, initRuntimeMs: 2.25, initFunctionMs: 10.25 };
+    for (const [i, coldStart] of [undefined, cold, undefined].entries()) {
+      const record = makeRecord({ startedAt: base + i * 10, coldStart, durationMs: 1.5 + i });
+      const report = { durationMs: record.durationMs, memoryMb: record.memoryMb, memUsageBytes: record.memUsageBytes, coldStart };
+      const rendered = new InvocationLogFrame(record.requestId, { linesForFrame: false });
+      const stored = new InvocationLogFrame(record.requestId, { linesForFrame: true });
+      for (const frame of [rendered, stored]) {
+        frame.start();
+        frame.user({ time: Date.now(), text: `hello ${i}` });
+        frame.user({ time: Date.now(), text: `bye ${i}` });
+        frame.end(report);
+      }
+      t.ok(rendered.frame, 'a sync frame has its times');
+      t.equal(rendered.lines.length, 2, 'only the user lines are rows');
+      store.recordInvocation({ ...record, frame: rendered.frame }, rendered.lines);
+      asLines.push(stored.lines);
+      // One invocation of another function in between must not show up.
+      store.recordInvocation({ ...makeRecord({ functionName: 'other' }), frame: rendered.frame }, []);
+    }
+    await store.flush();
+    // The two frames were made a moment apart: compare the lines; times only for their order.
+    const texts = (lines: ReturnType<typeof store.getLogs>): string[] => lines.map(({ line }) => line);
+    const all = asLines.flat();
+    const whole = store.getLogs({ namespace: 'default', functionName: 'hello', limit: 100 });
+    t.same(texts(whole), texts(all), 'the whole log, in order');
+    t.ok(whole.every((line, i) => i === 0 || line.time >= whole[i - 1]!.time), 'times never go back');
+    t.same(texts(store.getLogs({ namespace: 'default', functionName: 'hello', limit: 5 })), texts(all.slice(-5)), 'the last lines');
+    const second = asLines[1]!;
+    t.same(texts(store.getLogs({ namespace: 'default', functionName: 'hello', requestId: second[0]!.requestId, limit: 100 })), texts(second), 'one request, Init Report included');
+    t.match(second.at(-1)!.line, /^Init Report RequestId: /);
+  });
+}
