@@ -7,9 +7,9 @@ import { DEFAULT_INIT_RUNTIME, initProject } from './cli/init.ts';
 import type { LoadOptions } from './cli/load.ts';
 import { ConfigError } from './config.ts';
 import { ErrorCodes } from './errors.ts';
-import { packageVersion } from './openapi.ts';
-import { INVOCATION_TYPE_HEADER } from './routes/invoke.ts';
+import { INVOCATION_TYPE_HEADER } from './invoke-api.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startGateway } from './server.ts';
+import { packageVersion } from './version.ts';
 
 const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 

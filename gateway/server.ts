@@ -13,7 +13,6 @@ import { createAdapters } from '../runtimes/index.ts';
 import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
 import { openStore, type QueueStore, type Store } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
-import { createApp } from './app.ts';
 import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
 import { prepareCode } from './code.ts';
@@ -161,16 +160,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
       await adapters.close();
       if (ownsStore) await store.close();
     })());
-  let app: Hono;
   try {
     await registry.deploy(config.functions);
     asyncService.start(); // [async]
-    app = createApp(services, { web }); // [web]
   } catch (error) {
     await close();
     throw error;
   }
-  const listener = gatewayListener({ app, services, web });
+  // The Hono app (every route but the listener's fast paths, with its OpenAPI schemas) is loaded on
+  // first use or right after listening: start-up does not pay for it (gateway/listener.ts).
+  let app: Promise<Hono> | undefined;
+  const loadApp = (): Promise<Hono> =>
+    (app ??= import('./app.ts').then(({ createApp }) => createApp(services, { web }))); // [web]
+  const { listener, preload } = gatewayListener({ app: loadApp, services, web });
   const listen = async (port = DEFAULT_PORT, host = DEFAULT_HOST): Promise<{ url: string; port: number }> => {
     if (closing) throw new Error('the gateway is closed');
     const server = await new Promise<Server>((resolve, reject) => {
@@ -180,6 +182,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
       created.listen(port, host, () => resolve(created));
     });
     servers.add(server);
+    preload();
     const bound = (server.address() as AddressInfo).port;
     const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     return { url: `http://${shownHost}:${bound}`, port: bound };
@@ -188,7 +191,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     services,
     config,
     invoke: (name, event, invokeOptions) => invokeFunction(services, name, event, invokeOptions),
-    fetch: async (request: Request) => app.fetch(request),
+    fetch: async (request: Request) => (await loadApp()).fetch(request),
     listener,
     upgrade: web.upgrade,
     listen,

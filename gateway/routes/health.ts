@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { apiApp, jsonResponse, openapiRoute, z } from '../openapi.ts';
+import { HEALTH_PATH, healthOf } from '../health.ts';
 import type { GatewayServices } from '../services.ts';
 
 const HealthSchema = z
@@ -16,18 +17,13 @@ export function healthRoutes(services: GatewayServices): OpenAPIHono {
     app,
     {
       method: 'get',
-      path: '/healthz',
+      path: HEALTH_PATH,
       operationId: 'getHealth',
       tags: ['health'],
       summary: 'Liveness: the gateway answers and how many functions it serves',
       responses: { 200: jsonResponse('The gateway is up', HealthSchema, { status: 'ok', uptimeMs: 51234, functions: 4 }) },
     },
-    (c) =>
-      c.json({
-        status: 'ok',
-        uptimeMs: Date.now() - services.startedAt,
-        functions: services.registry.list().length,
-      }),
+    (c) => c.json(healthOf(services)),
   );
   return app;
 }
