@@ -151,6 +151,8 @@ export const gatewaySchema = z
     appId: z.string().default('1250000000'),
     uin: z.string().default('100000000001'),
     logRetentionDays: z.number().positive().default(7),
+    /** How accepted async events are committed: normal (crash-safe) or full (fsynced, power-cut-safe). */
+    asyncAcceptSync: z.enum(['normal', 'full']).default('normal'),
   })
   .default({
     concurrencyLimit: 1000,
@@ -159,6 +161,7 @@ export const gatewaySchema = z
     appId: '1250000000',
     uin: '100000000001',
     logRetentionDays: 7,
+    asyncAcceptSync: 'normal',
   });
 
 export const manifestSchema = z.strictObject({

@@ -105,7 +105,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   // Also where zipped code is unpacked, when a store is given.
   const dataDir = options.dataDir ?? join(config.root, '.fngate');
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, logger }));
+  const store = options.store ?? (await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, acceptSync: config.gateway.asyncAcceptSync, logger }));
   // [web] FNGATE_WEB_SANDBOX = auto (default) | bwrap | none: how web function instances are isolated.
   const adapters = createAdapters({
     web: {
