@@ -4,8 +4,10 @@
  * request ID that got a 202 must reach a final state. Delivery is at-least-once: an event running at
  * the kill runs again once its lease has passed.
  *
- * The first run executes slowly (500 ms per event, 4 at a time), so at the kill most accepted events
- * are queued and a few are running under a lease; the restart runs them fast.
+ * The first run executes slowly (2 s per event, 4 at a time), so at the kill most accepted events
+ * are queued and a few are running under a lease; the restart runs them fast. The attempts are long so
+ * their claims stay visible for a while: accepts commit without an fsync by default, and on a loaded
+ * machine a claim and the attempt's end can otherwise be committed a millisecond apart.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +33,7 @@ t.test('SIGKILL under load loses no accepted event', async (t) => {
         echo: { src: fixture('env-sleep'), runtime: 'Nodejs18.15', reservedConcurrency, environment: { variables: { SLEEP_MS: sleepMs } } },
       },
     });
-  writeFileSync(join(root, 'fngate.yml'), manifest(500, 4));
+  writeFileSync(join(root, 'fngate.yml'), manifest(2000, 4));
   const children: ChildProcess[] = [];
   t.teardown(async () => {
     await Promise.all(children.map(stopChild));
