@@ -39,7 +39,7 @@ export interface GatewayOptions {
   functions?: Record<string, unknown>;
   /** Inline layers: fngate.yml's `layers` section (name → version → folder), with `functions`. */
   layers?: Record<string, Record<string, string>>;
-  /** Gateway limits, over fngate.yml's `gateway` section: concurrencyLimit, idleInstanceSeconds, logRetentionDays. */
+  /** Gateway limits, over fngate.yml's `gateway` section: concurrencyLimit, idleInstanceSeconds, logRetentionDays, asyncAcceptSync. */
   limits?: GatewayLimits;
   /** Where the SQLite store lives (when no `store` is given) and zipped code is unpacked. @default `<dir>/.fngate` */
   dataDir?: string;
@@ -58,7 +58,7 @@ export interface GatewayOptions {
 /** What the gateway needs of a store: records and logs (the Store contract) and the durable async queue. */
 export type GatewayStore = Store & { readonly queue: QueueStore };
 
-export type GatewayLimits = Partial<Pick<GatewayConfig['gateway'], 'concurrencyLimit' | 'idleInstanceSeconds' | 'logRetentionDays'>>;
+export type GatewayLimits = Partial<Pick<GatewayConfig['gateway'], 'concurrencyLimit' | 'idleInstanceSeconds' | 'logRetentionDays' | 'asyncAcceptSync'>>;
 
 /** A gateway made by createGateway: every way in, none of them listening until `listen`. */
 export interface EmbeddedGateway {
