@@ -8,10 +8,10 @@ import type { LoadOptions } from './cli/load.ts';
 import { StoreOpenError } from '../store/open-error.ts';
 import { ConfigError } from './config.ts';
 import { ErrorCodes } from './errors.ts';
-import { packageVersion } from './openapi.ts';
-import { INVOCATION_TYPE_HEADER } from './routes/invoke.ts';
+import { INVOCATION_TYPE_HEADER } from './invoke-api.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startGateway } from './server.ts';
 import { onLauncherExit } from './cli/launcher-link.ts';
+import { packageVersion } from './version.ts';
 
 const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 

@@ -4,7 +4,6 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { unzipSync } from 'fflate';
 import type { FunctionConfig } from './config.ts';
 import { FnError } from './errors.ts';
 
@@ -13,6 +12,8 @@ export async function prepareCode(config: FunctionConfig, dataDir: string): Prom
   const target = join(dataDir, 'code', config.namespace, config.name);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
+  // Loaded on use: most projects have folders, and start-up should not pay for the unzipper.
+  const { unzipSync } = await import('fflate');
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(readFileSync(config.src));

@@ -1,9 +1,29 @@
 /**
  * The fngate.yml schema (../shared/CONFIG.md): per-function keys are serverless-cloud-framework's scf
  * `inputs`, plus fngate's own keys. Strict objects, so an unknown key or a wrong type is reported with
- * its path; cloud-only keys are listed separately and ignored with a warning.
+ * its path; cloud-only keys are listed separately and ignored with a warning. Written with the plain
+ * checks of config-check.ts (not zod: start-up time, see there).
  */
-import { z } from 'zod';
+import {
+  array,
+  boolean,
+  either,
+  INVALID,
+  isMap,
+  number,
+  numeric,
+  object,
+  oneOf,
+  optional,
+  pipe,
+  record,
+  string,
+  then,
+  unknown,
+  withDefault,
+  type Check,
+  type Issue,
+} from './config-check.ts';
 
 export const FUNCTION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/;
 
@@ -13,135 +33,197 @@ export const CLOUD_ONLY_KEYS = [
   'asyncRunEnable', 'traceEnable', 'installDependency', 'ignoreTriggers', 'l5Enable', 'image', 'msgTTL',
 ] as const;
 
-const positiveInt = z.number().int().positive();
-const nonNegativeInt = z.number().int().nonnegative();
-/** A number that may come as a numeric string, as a serverless.yml `${env:X}` variable gives it. */
-const numeric = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value), schema);
+const positiveInt = number({ int: true, positive: true });
+const nonNegativeInt = number({ int: true, min: 0 });
+const optionalString = optional(string());
+const optionalBoolean = optional(boolean);
+const optionalUnknown = optional(unknown);
+const upper = (text: string): string => text.toUpperCase();
 
-const apigwParam = z.looseObject({
-  name: z.string().min(1),
-  position: z.string().transform((p) => p.toUpperCase()).pipe(z.enum(['PATH', 'QUERY', 'HEADER'])),
-  required: z.boolean().optional(),
-  type: z.string().optional(),
-  defaultValue: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
-  desc: z.string().optional(),
-});
+const apigwParam = object(
+  {
+    name: string({ min: 1 }),
+    position: pipe(then(string(), upper), oneOf(['PATH', 'QUERY', 'HEADER'] as const)),
+    required: optionalBoolean,
+    type: optionalString,
+    defaultValue: optional(then(either<string | number | boolean>('expected string, number or boolean', string(), number(), boolean), String)),
+    desc: optionalString,
+  },
+  { strict: false },
+);
 
 /** The scf component's `endpoints` item; paths may start with `=` (exact) or `^~` (preferred prefix). */
-const apigwEndpoint = z.strictObject({
-  path: z.string().regex(/^(=|\^~)?\//, 'must start with /, =/ or ^~/'),
-  method: z.string().default('ANY').transform((m) => m.toUpperCase()),
-  function: z
-    .looseObject({ isIntegratedResponse: z.boolean().default(false), functionQualifier: z.string().optional() })
-    .default({ isIntegratedResponse: false }),
-  /** Seconds: API gateway's backend timeout, shown to the function as the `endpoint-timeout` header. */
-  serviceTimeout: numeric(z.number().positive()).default(15),
-  /** Every request body reaches the function base64-encoded. */
-  isBase64Encoded: z.boolean().default(false),
-  param: z.array(apigwParam).default([]),
-  // Cloud API gateway settings that have no local meaning.
-  protocol: z.string().optional(),
-  description: z.string().optional(),
-  enableCORS: z.boolean().optional(),
-  responseType: z.string().optional(),
-  apiName: z.string().optional(),
-  apiId: z.string().optional(),
-  authType: z.string().optional(),
-  auth: z.unknown().optional(),
-  usagePlan: z.unknown().optional(),
-  app: z.unknown().optional(),
-  isBase64Trigger: z.boolean().optional(),
-  base64EncodedTriggerRules: z.unknown().optional(),
-});
+const apigwEndpoint = object(
+  {
+    path: string({ pattern: /^(=|\^~)?\//, patternMessage: 'must start with /, =/ or ^~/' }),
+    method: withDefault(then(string(), upper), 'ANY'),
+    function: withDefault(
+      object({ isIntegratedResponse: withDefault(boolean, false), functionQualifier: optionalString }, { strict: false }),
+      { isIntegratedResponse: false, functionQualifier: undefined },
+    ),
+    /** Seconds: API gateway's backend timeout, shown to the function as the `endpoint-timeout` header. */
+    serviceTimeout: withDefault(numeric(number({ positive: true })), 15),
+    /** Every request body reaches the function base64-encoded. */
+    isBase64Encoded: withDefault(boolean, false),
+    param: withDefault(array(apigwParam), []),
+    // Cloud API gateway settings that have no local meaning.
+    protocol: optionalString,
+    description: optionalString,
+    enableCORS: optionalBoolean,
+    responseType: optionalString,
+    apiName: optionalString,
+    apiId: optionalString,
+    authType: optionalString,
+    auth: optionalUnknown,
+    usagePlan: optionalUnknown,
+    app: optionalUnknown,
+    isBase64Trigger: optionalBoolean,
+    base64EncodedTriggerRules: optionalUnknown,
+  },
+  { strict: true },
+);
 
-const apigwEvent = z.strictObject({
-  apigw: z.looseObject({
-    name: z.string().optional(),
-    parameters: z.looseObject({
-      serviceName: z.string().optional(),
-      serviceId: z.string().optional(),
-      environment: z.string().optional(),
-      protocols: z.array(z.string()).optional(),
-      endpoints: z.array(apigwEndpoint).min(1),
-    }),
-  }),
-});
+const apigwEvent = object(
+  {
+    apigw: object(
+      {
+        name: optionalString,
+        parameters: object(
+          {
+            serviceName: optionalString,
+            serviceId: optionalString,
+            environment: optionalString,
+            protocols: optional(array(string())),
+            endpoints: array(apigwEndpoint, { min: 1 }),
+          },
+          { strict: false },
+        ),
+      },
+      { strict: false },
+    ),
+  },
+  { strict: true },
+);
 
-const timerEvent = z.strictObject({
-  timer: z.strictObject({
-    name: z.string().min(1),
-    parameters: z.strictObject({
-      cronExpression: z.string().min(1),
-      enable: z.boolean().default(true),
-      argument: z.string().optional(),
-    }),
-  }),
-});
+const timerEvent = object(
+  {
+    timer: object(
+      {
+        name: string({ min: 1 }),
+        parameters: object(
+          { cronExpression: string({ min: 1 }), enable: withDefault(boolean, true), argument: optionalString },
+          { strict: true },
+        ),
+      },
+      { strict: true },
+    ),
+  },
+  { strict: true },
+);
 
-const cmqEvent = z.strictObject({
-  cmq: z.looseObject({
-    name: z.string().optional(),
-    parameters: z.looseObject({ name: z.string().min(1), enable: z.boolean().default(true) }),
-  }),
-});
+const cmqEvent = object(
+  {
+    cmq: object(
+      {
+        name: optionalString,
+        parameters: object({ name: string({ min: 1 }), enable: withDefault(boolean, true) }, { strict: false }),
+      },
+      { strict: false },
+    ),
+  },
+  { strict: true },
+);
 
-const ckafkaEvent = z.strictObject({
-  ckafka: z.looseObject({
-    name: z.string().optional(),
-    parameters: z.looseObject({
-      name: z.string().optional(),
-      topic: z.string().min(1),
-      maxMsgNum: positiveInt.max(10000).default(100),
-      retry: z.number().int().optional(),
-      enable: z.boolean().default(true),
-    }),
-  }),
-});
+const ckafkaEvent = object(
+  {
+    ckafka: object(
+      {
+        name: optionalString,
+        parameters: object(
+          {
+            name: optionalString,
+            topic: string({ min: 1 }),
+            maxMsgNum: withDefault(number({ int: true, positive: true, max: 10000 }), 100),
+            retry: optional(number({ int: true })),
+            enable: withDefault(boolean, true),
+          },
+          { strict: false },
+        ),
+      },
+      { strict: false },
+    ),
+  },
+  { strict: true },
+);
 
-export const eventSchema = z.union([apigwEvent, timerEvent, cmqEvent, ckafkaEvent]);
+export type EventInput =
+  | CheckedOf<typeof apigwEvent> | CheckedOf<typeof timerEvent> | CheckedOf<typeof cmqEvent> | CheckedOf<typeof ckafkaEvent>;
+type CheckedOf<C> = C extends Check<infer T> ? T : never;
 
-const layerRef = z.strictObject({ name: z.string().min(1), version: z.union([positiveInt, z.string()]) });
+const EVENT_KINDS: Record<string, Check<EventInput>> = { apigw: apigwEvent, timer: timerEvent, cmq: cmqEvent, ckafka: ckafkaEvent };
 
-const srcSchema = z.union([
-  z.string().min(1),
-  z.looseObject({ src: z.string().min(1), exclude: z.array(z.string()).optional() }),
-]);
+/** One trigger: a map with one key naming its kind, checked by that kind's shape. */
+export const eventSchema: Check<EventInput> = (value, path, issues) => {
+  const kind = isMap(value) ? Object.keys(value).find((key) => key in EVENT_KINDS) : undefined;
+  if (kind === undefined) {
+    issues.push({ path, message: `an event is a map with one of the keys ${Object.keys(EVENT_KINDS).join(', ')}` });
+    return INVALID;
+  }
+  return EVENT_KINDS[kind]!(value, path, issues);
+};
 
-const cloudOnly = Object.fromEntries(CLOUD_ONLY_KEYS.map((key) => [key, z.unknown().optional()]));
+const layerRef = object(
+  { name: string({ min: 1 }), version: either<number | string>('expected a positive integer or a string', positiveInt, string()) },
+  { strict: true },
+);
 
-export const functionSchema = z.strictObject({
-  name: z.string().optional(),
-  description: z.string().optional(),
-  namespace: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/).default('default'),
-  src: srcSchema.optional(),
-  handler: z.string().min(1).optional(),
-  runtime: z.string().min(1).default('Nodejs18.15'),
-  type: z.enum(['event', 'web']).default('event'),
-  memorySize: numeric(positiveInt.min(64).max(32768)).default(128),
-  timeout: numeric(z.number().positive().max(86400)).default(3),
-  initTimeout: numeric(z.number().positive().max(300)).optional(),
-  environment: z
-    .strictObject({ variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}) })
-    .default({ variables: {} }),
-  layers: z.array(layerRef).max(5).default([]),
-  events: z.array(eventSchema).default([]),
-  // fngate extensions.
-  reservedConcurrency: numeric(nonNegativeInt.max(100000)).default(100),
-  provisionedConcurrency: numeric(nonNegativeInt).default(0),
-  instanceConcurrency: numeric(positiveInt.max(1000)).optional(),
-  retryNum: nonNegativeInt.max(10).default(2),
-  maxEventAge: positiveInt.max(21600).default(21600),
-  maxPendingEvents: positiveInt.default(100000),
-  handlerStyle: z.enum(['scf', 'functiongraph']).default('scf'),
-  initializer: z.string().optional(),
-  /** Node.js event functions: isolated-vm isolates (default) or a real Node.js child process per instance. */
-  nodeRuntime: z.enum(['isolate', 'process']).optional(),
-  /** Image-style event function: events are POSTed to /event-invoke of the function's own server. */
-  eventInvoke: z.enum(['handler', 'http']).default('handler'),
-  domains: z.array(z.string().min(1)).default([]),
-  ...cloudOnly,
-});
+const srcSchema = either<string | { src: string; exclude?: string[] }>(
+  'expected a path, or a map with src (and exclude)',
+  string({ min: 1 }),
+  object({ src: string({ min: 1 }), exclude: optional(array(string())) }, { strict: false }),
+);
+
+const cloudOnly = Object.fromEntries(CLOUD_ONLY_KEYS.map((key) => [key, optionalUnknown])) as Record<(typeof CLOUD_ONLY_KEYS)[number], typeof optionalUnknown>;
+
+export const functionSchema = object(
+  {
+    name: optionalString,
+    description: optionalString,
+    namespace: withDefault(string({ pattern: /^[A-Za-z0-9_-]{1,30}$/, patternMessage: 'must be 1-30 letters, digits, _ or -' }), 'default'),
+    src: optional(srcSchema),
+    handler: optional(string({ min: 1 })),
+    runtime: withDefault(string({ min: 1 }), 'Nodejs18.15'),
+    type: withDefault(oneOf(['event', 'web'] as const), 'event'),
+    memorySize: withDefault(numeric(number({ int: true, positive: true, min: 64, max: 32768 })), 128),
+    timeout: withDefault(numeric(number({ positive: true, max: 86400 })), 3),
+    initTimeout: optional(numeric(number({ positive: true, max: 300 }))),
+    environment: withDefault(
+      object(
+        { variables: withDefault(record(either<string | number | boolean>('expected string, number or boolean', string(), number(), boolean)), {}) },
+        { strict: true },
+      ),
+      () => ({ variables: {} }),
+    ),
+    layers: withDefault(array(layerRef, { max: 5 }), []),
+    events: withDefault(array(eventSchema), []),
+    // fngate extensions.
+    reservedConcurrency: withDefault(numeric(number({ int: true, min: 0, max: 100000 })), 100),
+    provisionedConcurrency: withDefault(numeric(nonNegativeInt), 0),
+    instanceConcurrency: optional(numeric(number({ int: true, positive: true, max: 1000 }))),
+    retryNum: withDefault(number({ int: true, min: 0, max: 10 }), 2),
+    maxEventAge: withDefault(number({ int: true, positive: true, max: 21600 }), 21600),
+    maxPendingEvents: withDefault(positiveInt, 100000),
+    handlerStyle: withDefault(oneOf(['scf', 'functiongraph'] as const), 'scf'),
+    initializer: optionalString,
+    /** Node.js event functions: isolated-vm isolates (default) or a real Node.js child process per instance. */
+    nodeRuntime: optional(oneOf(['isolate', 'process'] as const)),
+    /** Image-style event function: events are POSTed to /event-invoke of the function's own server. */
+    eventInvoke: withDefault(oneOf(['handler', 'http'] as const), 'handler'),
+    domains: withDefault(array(string({ min: 1 })), []),
+    ...cloudOnly,
+  },
+  { strict: true },
+);
 
 /** fngate.yml's `gateway` section when it is left out; also each key's default. */
 export const GATEWAY_DEFAULTS = {
@@ -152,41 +234,58 @@ export const GATEWAY_DEFAULTS = {
   uin: '100000000001',
   logRetentionDays: 7,
   logRetentionMb: 1024,
+  maxConnections: undefined as number | undefined,
   headersTimeoutSeconds: 20,
   requestTimeoutSeconds: 60,
   keepAliveTimeoutSeconds: 5,
   drainSeconds: 20,
+  /**
+   * How an accepted async event is committed before its 202: full (the WAL is fsynced: it survives a
+   * power cut) or normal (it survives any crash of fngate, not the machine's).
+   */
+  asyncAcceptSync: 'full' as 'normal' | 'full',
 };
 
-export const gatewaySchema = z
-  .strictObject({
-    concurrencyLimit: positiveInt.default(GATEWAY_DEFAULTS.concurrencyLimit),
-    idleInstanceSeconds: z.number().positive().default(GATEWAY_DEFAULTS.idleInstanceSeconds),
-    region: z.string().default(GATEWAY_DEFAULTS.region),
-    appId: z.string().default(GATEWAY_DEFAULTS.appId),
-    uin: z.string().default(GATEWAY_DEFAULTS.uin),
-    logRetentionDays: z.number().positive().default(GATEWAY_DEFAULTS.logRetentionDays),
+export const gatewaySchema = object(
+  {
+    concurrencyLimit: withDefault(positiveInt, GATEWAY_DEFAULTS.concurrencyLimit),
+    idleInstanceSeconds: withDefault(number({ positive: true }), GATEWAY_DEFAULTS.idleInstanceSeconds),
+    region: withDefault(string(), GATEWAY_DEFAULTS.region),
+    appId: withDefault(string(), GATEWAY_DEFAULTS.appId),
+    uin: withDefault(string(), GATEWAY_DEFAULTS.uin),
+    logRetentionDays: withDefault(number({ positive: true }), GATEWAY_DEFAULTS.logRetentionDays),
     /** Logs are also pruned, oldest first, once they hold more than this many MB of text. */
-    logRetentionMb: z.number().positive().default(GATEWAY_DEFAULTS.logRetentionMb),
+    logRetentionMb: withDefault(number({ positive: true }), GATEWAY_DEFAULTS.logRetentionMb),
     /** Open client connections; more get a 503. Default: most of the file descriptors `ulimit -n` allows. */
-    maxConnections: positiveInt.optional(),
+    maxConnections: optional(positiveInt),
     /** A client must send its request head within this (slowloris). */
-    headersTimeoutSeconds: z.number().positive().default(GATEWAY_DEFAULTS.headersTimeoutSeconds),
+    headersTimeoutSeconds: withDefault(number({ positive: true }), GATEWAY_DEFAULTS.headersTimeoutSeconds),
     /** …and its whole request, body included, within this. */
-    requestTimeoutSeconds: z.number().positive().default(GATEWAY_DEFAULTS.requestTimeoutSeconds),
+    requestTimeoutSeconds: withDefault(number({ positive: true }), GATEWAY_DEFAULTS.requestTimeoutSeconds),
     /** An idle keep-alive connection is closed after this. */
-    keepAliveTimeoutSeconds: z.number().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutSeconds),
+    keepAliveTimeoutSeconds: withDefault(number({ positive: true }), GATEWAY_DEFAULTS.keepAliveTimeoutSeconds),
     /** On SIGTERM, how long in-flight requests and async attempts may finish before they are cut. */
-    drainSeconds: z.number().nonnegative().default(GATEWAY_DEFAULTS.drainSeconds),
-  })
-  .default(GATEWAY_DEFAULTS);
+    drainSeconds: withDefault(number({ min: 0 }), GATEWAY_DEFAULTS.drainSeconds),
+    asyncAcceptSync: withDefault(oneOf(['normal', 'full'] as const), GATEWAY_DEFAULTS.asyncAcceptSync),
+  },
+  { strict: true },
+);
 
-export const manifestSchema = z.strictObject({
-  gateway: gatewaySchema,
-  functions: z.record(z.string(), z.unknown()).default({}),
-  layers: z.record(z.string(), z.record(z.string(), z.string())).default({}),
-});
+export const manifestSchema = object(
+  {
+    gateway: withDefault(gatewaySchema, GATEWAY_DEFAULTS),
+    functions: withDefault(record(unknown), {}),
+    layers: withDefault(record(record(string())), {}),
+  },
+  { strict: true },
+);
 
-export type FunctionInput = z.output<typeof functionSchema>;
-export type GatewayInput = z.output<typeof gatewaySchema>;
-export type EventInput = z.output<typeof eventSchema>;
+export type FunctionInput = CheckedOf<typeof functionSchema>;
+export type GatewayInput = CheckedOf<typeof gatewaySchema>;
+
+/** Check `value` against `schema`: its checked value, or the issues (each with its key path). */
+export function parseWith<T>(schema: Check<T>, value: unknown): { success: true; data: T } | { success: false; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const data = schema(value, [], issues);
+  return data === INVALID || issues.length > 0 ? { success: false, issues } : { success: true, data };
+}

@@ -6,12 +6,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type { Issue } from './config-check.ts';
 import {
   CLOUD_ONLY_KEYS,
   FUNCTION_NAME_PATTERN,
   functionSchema,
   manifestSchema,
+  parseWith,
   type EventInput,
   type GatewayInput,
 } from './config-schema.ts';
@@ -97,8 +98,8 @@ export function runtimeKindOf(runtime: string): RuntimeKind | undefined {
   return RUNTIME_KINDS.find(([pattern]) => pattern.test(runtime))?.[1];
 }
 
-function formatIssues(where: string, error: z.ZodError): string {
-  return error.issues
+function formatIssues(where: string, issues: readonly Issue[]): string {
+  return issues
     .map((issue) => {
       const key = issue.path.join('.') || '(root)';
       return `${where}: key "${key}": ${issue.message}`;
@@ -147,8 +148,8 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): G
  * source in error messages; `manifestWarnings` are those reading the manifest produced.
  */
 export function configFromManifest(document: unknown, root: string, file: string, manifestWarnings: readonly string[] = []): GatewayConfig {
-  const parsed = manifestSchema.safeParse(document ?? {});
-  if (!parsed.success) throw new ConfigError(formatIssues(file, parsed.error));
+  const parsed = parseWith(manifestSchema, document ?? {});
+  if (!parsed.success) throw new ConfigError(formatIssues(file, parsed.issues));
   const manifest = parsed.data;
   const warnings: string[] = [...manifestWarnings];
   const errors: string[] = [];
@@ -157,9 +158,9 @@ export function configFromManifest(document: unknown, root: string, file: string
 
   for (const [key, raw] of Object.entries(manifest.functions)) {
     const where = `${file}: function "${key}"`;
-    const result = functionSchema.safeParse(raw ?? {});
+    const result = parseWith(functionSchema, raw ?? {});
     if (!result.success) {
-      errors.push(formatIssues(where, result.error));
+      errors.push(formatIssues(where, result.issues));
       continue;
     }
     const input = result.data;

@@ -1,15 +1,18 @@
 /**
- * The node request listener of the gateway. The two hot paths — invokes and web-function traffic — are
- * served straight from node's request and response; every other route goes through the Hono app.
+ * The node request listener of the gateway. The hot paths — invokes, web-function traffic and the
+ * health check — are served straight from node's request and response; every other route goes through
+ * the Hono app.
  * Why: on this machine @hono/node-server's Request/Response bridging costs about as much CPU as the rest
  * of an invoke (bare Hono answers ~3.8k req/s where a plain node:http hello answers ~11k), and the
  * invoke path is the one load tests hammer. The Hono route of the same API stays (invoke-api.ts serves
  * both), so embedding `createApp(...).fetch` behaves the same.
+ * The Hono app (with its OpenAPI schemas) is loaded when the first request needs it, or soon after the
+ * gateway is ready (`preload`): start-up does not wait for it.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { readNodeBody } from './body.ts';
+import { HEALTH_PATH, healthOf } from './health.ts';
 import { INVOCATION_TYPE_HEADER, invokeApi } from './invoke-api.ts';
 import { writeErrorResponse, writeJsonResponse } from './respond.ts';
 import type { WebRoutes } from './routes/web.ts';
@@ -18,16 +21,50 @@ import type { GatewayServices } from './services.ts';
 /** `/functions/{name}/invoke` with an optional query; the name is one path segment. */
 const INVOKE_URL = /^\/functions\/([^/?]+)\/invoke(?:\?(.*))?$/;
 
-export function gatewayListener(deps: { app: Hono; services: GatewayServices; web: WebRoutes }): RequestListener {
-  const hono = getRequestListener(deps.app.fetch);
-  return (request, response) => {
+export interface GatewayListener {
+  listener: RequestListener;
+  /** Load the Hono app now, in the background (called once the gateway listens). */
+  preload(): void;
+}
+
+export function gatewayListener(deps: { app: () => Promise<Hono>; services: GatewayServices; web: WebRoutes }): GatewayListener {
+  let hono: Promise<RequestListener> | undefined;
+  const honoListener = (): Promise<RequestListener> =>
+    (hono ??= Promise.all([import('@hono/node-server'), deps.app()]).then(([{ getRequestListener }, app]) => getRequestListener(app.fetch)));
+  const listener: RequestListener = (request, response) => {
     if (deps.web.serve(request, response)) return;
-    const match = request.method === 'POST' ? INVOKE_URL.exec(request.url ?? '') : null;
-    if (match) {
-      serveInvoke(deps.services, request, response, match[1]!, match[2]);
+    const url = request.url ?? '';
+    if (request.method === 'POST') {
+      const match = INVOKE_URL.exec(url);
+      if (match) {
+        serveInvoke(deps.services, request, response, match[1]!, match[2]);
+        return;
+      }
+    } else if (request.method === 'GET' && url === HEALTH_PATH) {
+      healthOf(deps.services).then(
+        ({ status, body }) => {
+          const text = JSON.stringify(body);
+          response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+          response.end(text);
+        },
+        () => response.destroy(),
+      );
       return;
     }
-    void hono(request, response);
+    honoListener().then(
+      (serve) => serve(request, response),
+      (error: unknown) => {
+        deps.services.logger.error({ err: error }, 'the HTTP API failed to load');
+        if (!response.headersSent) writeErrorResponse(response, error, '');
+      },
+    );
+  };
+  return {
+    listener,
+    preload: () => {
+      // After the ready line and the first turns of the event loop: never in start-up's way.
+      setTimeout(() => void honoListener().catch(() => {}), 0).unref();
+    },
   };
 }
 

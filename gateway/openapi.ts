@@ -4,12 +4,10 @@
  * and every status it answers, each with an example) and registers them through `openapiRoute` below.
  * Validation failures answer as every other error does: the SCF error object, 436 INVALID_PARAMETER.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ErrorCodes, FnError, type ErrorCode } from './errors.ts';
+import { packageVersion } from './version.ts';
 import { errorResponse, ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from './respond.ts';
 
 export { z };
@@ -182,22 +180,6 @@ export function limitParam(max: number, fallback: number) {
     .max(max, { error: message })
     .default(fallback)
     .openapi({ description: `Most entries to return (default ${fallback})`, example: Math.min(fallback, 10) });
-}
-
-/** fngate's version, from the package.json beside the sources or the build (dist/ is one folder deeper). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'fngate' && manifest.version) return manifest.version;
-    } catch {
-      // not here: one folder up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return '0.0.0';
-    dir = parent;
-  }
 }
 
 const DocumentSchema = z

@@ -46,7 +46,7 @@ export class FunctionRegistry {
     const deployed: DeployedFunction[] = [];
     for (const config of configs) {
       // [web] type web / eventInvoke http pick the web adapter, which may cap instances (no namespaces: 1).
-      const placed = this.#options.adapters.forFunction(config);
+      const placed = await this.#options.adapters.forFunction(config);
       if (!placed) throw new FnError('INVALID_PARAMETER', `function ${config.name}: runtime ${config.runtime} is not available`);
       const { adapter } = placed;
       const maxInstances = Math.min(config.reservedConcurrency, placed.maxInstances);

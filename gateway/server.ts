@@ -13,7 +13,6 @@ import { createAdapters } from '../runtimes/index.ts';
 import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
 import { openStore, type QueueStore, type Store } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
-import { createApp } from './app.ts';
 import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
 import { prepareCode } from './code.ts';
@@ -42,7 +41,7 @@ export interface GatewayOptions {
   functions?: Record<string, unknown>;
   /** Inline layers: fngate.yml's `layers` section (name → version → folder), with `functions`. */
   layers?: Record<string, Record<string, string>>;
-  /** Gateway limits, over fngate.yml's `gateway` section (concurrencyLimit, maxConnections, drainSeconds …). */
+  /** Gateway limits, over fngate.yml's `gateway` section (concurrencyLimit, maxConnections, drainSeconds, asyncAcceptSync …). */
   limits?: GatewayLimits;
   /** Where the SQLite store lives (when no `store` is given) and zipped code is unpacked. @default `<dir>/.fngate` */
   dataDir?: string;
@@ -118,7 +117,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   const ownsStore = options.store === undefined;
   const store =
     options.store ??
-    (await openStore({ dataDir, retentionMs: config.gateway.logRetentionDays * DAY_MS, logRetentionBytes: config.gateway.logRetentionMb * MB, logger }));
+    (await openStore({
+      dataDir,
+      retentionMs: config.gateway.logRetentionDays * DAY_MS,
+      logRetentionBytes: config.gateway.logRetentionMb * MB,
+      acceptSync: config.gateway.asyncAcceptSync,
+      logger,
+    }));
   // [web] FNGATE_WEB_SANDBOX = auto (default) | bwrap | none: how web function instances are isolated.
   const adapters = createAdapters({
     web: {
@@ -166,16 +171,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
       await adapters.close();
       if (ownsStore) await store.close();
     })());
-  let app: Hono;
   try {
     await registry.deploy(config.functions);
     asyncService.start(); // [async]
-    app = createApp(services, { web }); // [web]
   } catch (error) {
     await close();
     throw error;
   }
-  const listener = gatewayListener({ app, services, web });
+  // The Hono app (every route but the listener's fast paths, with its OpenAPI schemas) is loaded on
+  // first use or right after listening: start-up does not pay for it (gateway/listener.ts).
+  let app: Promise<Hono> | undefined;
+  const loadApp = (): Promise<Hono> =>
+    (app ??= import('./app.ts').then(({ createApp }) => createApp(services, { web }))); // [web]
+  const { listener, preload } = gatewayListener({ app: loadApp, services, web });
   const listen = async (port = DEFAULT_PORT, host = DEFAULT_HOST): Promise<{ url: string; port: number }> => {
     if (closing) throw new Error('the gateway is closed');
     const server = await new Promise<Server>((resolve, reject) => {
@@ -186,6 +194,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
       created.listen(port, host, () => resolve(created));
     });
     servers.add(server);
+    preload();
     const bound = (server.address() as AddressInfo).port;
     const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     return { url: `http://${shownHost}:${bound}`, port: bound };
@@ -194,7 +203,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     services,
     config,
     invoke: (name, event, invokeOptions) => invokeFunction(services, name, event, invokeOptions),
-    fetch: async (request: Request) => app.fetch(request),
+    fetch: async (request: Request) => (await loadApp()).fetch(request),
     listener,
     upgrade: web.upgrade,
     listen,

@@ -1,18 +1,12 @@
 /**
  * The runtime adapters fngate knows, by runtime kind. Adapters for kinds whose toolchain is absent
- * are still listed; starting an instance reports what to install.
+ * are still listed; starting an instance reports what to install. Each adapter's module is loaded when
+ * the first function of its kind is deployed: a gateway of Node.js functions never loads the Java or
+ * web runtime, and start-up pays only for what it serves.
  */
 import type { FunctionConfig, NodeRuntimeMode, RuntimeKind } from '../gateway/config.ts';
 import type { RuntimeAdapter } from './runtime.ts';
-import { customRuntime } from './custom/adapter.ts';
-import { goRuntime } from './go/adapter.ts';
-import { javaRuntime } from './java/adapter.ts';
-import { nodeRuntime } from './node/adapter.ts';
-import { nodeProcessRuntime } from './node-process/adapter.ts';
-import { phpRuntime } from './php/adapter.ts';
-import { pythonRuntime } from './python/adapter.ts';
-// [web] web functions and image-style event functions run the user's own server, whatever the runtime.
-import { WebRuntime, type WebRuntimeOptions } from './web/index.ts';
+import type { WebRuntime, WebRuntimeOptions } from './web/index.ts';
 
 export type { RuntimeAdapter } from './runtime.ts';
 
@@ -23,12 +17,11 @@ export interface PlacedAdapter {
 }
 
 export interface AdapterSet {
-  get(kind: RuntimeKind): RuntimeAdapter | undefined;
   /**
    * The adapter that serves `config`: [web] the web runtime for `type: web` / `eventInvoke: http`; for
-   * Node.js the one its `nodeRuntime` names; else by kind.
+   * Node.js the one its `nodeRuntime` names; else by kind. Loads the adapter's module on first use.
    */
-  forFunction(config: Pick<FunctionConfig, 'type' | 'eventInvoke' | 'runtimeKind' | 'nodeRuntime'>): PlacedAdapter | undefined;
+  forFunction(config: Pick<FunctionConfig, 'type' | 'eventInvoke' | 'runtimeKind' | 'nodeRuntime'>): Promise<PlacedAdapter | undefined>;
   close(): Promise<void>;
 }
 
@@ -37,33 +30,50 @@ export interface AdapterSetOptions {
   web?: WebRuntimeOptions;
 }
 
+type AdapterName = RuntimeKind | 'node-process';
+
+/** How each adapter is made, by the module that holds it. */
+const LOADERS: Record<AdapterName, () => Promise<RuntimeAdapter>> = {
+  nodejs: async () => (await import('./node/adapter.ts')).nodeRuntime,
+  'node-process': async () => (await import('./node-process/adapter.ts')).nodeProcessRuntime(),
+  python: async () => (await import('./python/adapter.ts')).pythonRuntime(),
+  php: async () => (await import('./php/adapter.ts')).phpRuntime(),
+  go: async () => (await import('./go/adapter.ts')).goRuntime(),
+  java: async () => (await import('./java/adapter.ts')).javaRuntime(),
+  custom: async () => (await import('./custom/adapter.ts')).customRuntime(),
+};
+
+/** The two ways to run a Node.js event function (fngate.yml `nodeRuntime`). */
+const NODE_MODES: Record<NodeRuntimeMode, AdapterName> = { isolate: 'nodejs', process: 'node-process' };
+
 export function createAdapters(options: AdapterSetOptions = {}): AdapterSet {
-  const adapters = new Map<RuntimeKind, RuntimeAdapter>([
-    ['nodejs', nodeRuntime],
-    ['python', pythonRuntime()],
-    ['php', phpRuntime()],
-    ['go', goRuntime()],
-    ['java', javaRuntime()],
-    ['custom', customRuntime()],
-  ]);
-  // The two ways to run a Node.js event function (fngate.yml `nodeRuntime`); `get('nodejs')` is the default.
-  const nodeModes: Record<NodeRuntimeMode, RuntimeAdapter> = { isolate: nodeRuntime, process: nodeProcessRuntime() };
-  const web = new WebRuntime(options.web); // [web]
-  const get = (kind: RuntimeKind): RuntimeAdapter | undefined => adapters.get(kind);
+  const loaded = new Map<AdapterName, Promise<RuntimeAdapter>>();
+  const adapter = (name: AdapterName): Promise<RuntimeAdapter> => {
+    let made = loaded.get(name);
+    if (made === undefined) {
+      made = LOADERS[name]();
+      loaded.set(name, made);
+    }
+    return made;
+  };
+  let web: Promise<WebRuntime> | undefined; // [web]
   return {
-    get,
-    // [web] begin
-    forFunction: (config) => {
+    forFunction: async (config) => {
+      // [web] begin
       if (config.type === 'web' || config.eventInvoke === 'http') {
-        web.warm();
-        return { adapter: web, maxInstances: web.maxInstances };
+        web ??= import('./web/index.ts').then(({ WebRuntime }) => new WebRuntime(options.web));
+        const runtime = await web;
+        runtime.warm();
+        return { adapter: runtime, maxInstances: runtime.maxInstances };
       }
-      const adapter = config.runtimeKind === 'nodejs' ? nodeModes[config.nodeRuntime] : get(config.runtimeKind);
-      return adapter && { adapter, maxInstances: Infinity };
+      // [web] end
+      const name = config.runtimeKind === 'nodejs' ? NODE_MODES[config.nodeRuntime] : config.runtimeKind;
+      if (!(name in LOADERS)) return undefined;
+      return { adapter: await adapter(name), maxInstances: Infinity };
     },
-    // [web] end
     close: async () => {
-      await Promise.allSettled([...new Set([...adapters.values(), ...Object.values(nodeModes), web])].map((adapter) => adapter.close?.()));
+      const made = await Promise.allSettled([...loaded.values(), ...(web ? [web] : [])]);
+      await Promise.allSettled(made.map((result) => (result.status === 'fulfilled' ? result.value.close?.() : undefined)));
     },
   };
 }

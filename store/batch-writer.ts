@@ -6,10 +6,10 @@
  * the next one, so the commit rate adapts to load (group commit).
  *
  * Every batch has a `done` promise, settled when its transaction commits or finally fails. That is the
- * hook for async events: push the event row as `durable`, then await `commit()` before answering 202.
- * A transaction holding a durable row runs with `synchronous = FULL` (the WAL is fsynced at its commit);
- * the others keep NORMAL (fsync at checkpoints only), so records and logs never pay an fsync, and all
- * the accepts that queued behind one fsync share the next one (group commit).
+ * hook for async events: push the event row, then await `commit()` before answering 202 (all the
+ * accepts that queued behind one transaction share the next one: group commit). A transaction holding a
+ * `durable` row (accepts with `asyncAcceptSync: full`) runs with `synchronous = FULL`, so the WAL is
+ * fsynced at its commit; the others keep NORMAL (fsync at checkpoints only).
  * The writer never drops a pushed row by itself; drop policy for logs/records lives in the store.
  */
 import { fileURLToPath } from 'node:url';

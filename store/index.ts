@@ -10,6 +10,8 @@ export type {
 } from './types.ts';
 export {
   DB_FILE_NAME,
+  DEFAULT_ACCEPT_SYNC,
+  type AcceptSync,
   DEFAULT_MAX_PENDING_ROWS,
   DEFAULT_RETENTION_MS,
   PRUNE_INTERVAL_MS,

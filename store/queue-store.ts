@@ -4,9 +4,12 @@
  * they batch with records and logs; reads use the store's read-only connection.
  *
  * Durability (what fsyncs when):
- * - `insert` pushes the event rows as durable and awaits the commit: the transaction holding them runs
- *   with synchronous = FULL, so the WAL is fsynced before the caller answers 202. Accepts that arrive
- *   while a transaction is in flight are merged into the next one and share its fsync (group commit).
+ * - `insert` pushes the event rows and awaits the commit of the transaction holding them, so the caller
+ *   answers 202 only once the event is in SQLite. Accepts that arrive while a transaction is in flight
+ *   are merged into the next one (group commit). With `fsync` (the store's `acceptSync: 'full'`) that
+ *   transaction runs with synchronous = FULL and the WAL is fsynced first (one fsync per group);
+ *   otherwise it is committed to the WAL file without an fsync (synchronous = NORMAL): safe from a crash
+ *   of fngate, not from a power cut.
  * - `update` (claims, results, retries, dead letters) is not fsynced: a crash of fngate keeps it (WAL
  *   frames are in the OS), a power cut may lose the last ones, and the event then runs again —
  *   at-least-once, never lost, because its insert was fsynced.
@@ -59,10 +62,12 @@ interface Reads {
 export class QueueStore {
   #writer: BatchWriter;
   #reads: Reads;
+  #fsync: boolean;
 
   /** Made by the SQLite store over its own writer and read-only connection (`SqliteStore.queue`). */
-  constructor(writer: BatchWriter, ro: Database) {
+  constructor(writer: BatchWriter, ro: Database, options: { fsync: boolean }) {
     this.#writer = writer;
+    this.#fsync = options.fsync;
     this.#reads = Object.fromEntries(
       Object.entries(QUEUE_READ_STATEMENTS).map(([name, sql]) => [name, ro.prepare(sql)]),
     ) as unknown as Reads;
@@ -70,11 +75,12 @@ export class QueueStore {
 
   /**
    * Insert new events (and move topic offsets) durably: resolves once the transaction holding them is
-   * fsynced. Rejects if it failed; some of the rows may still have committed (see `exists`).
+   * committed (and fsynced, with `fsync`). Rejects if it failed; some of the rows may still have
+   * committed (see `exists`).
    */
   async insert(events: readonly NewAsyncEvent[], topicOffsets: ReadonlyArray<[topic: string, next: number]> = []): Promise<void> {
-    for (const event of events) this.#writer.push('insertAsyncEvent', insertEventRow(event), true);
-    for (const offset of topicOffsets) this.#writer.push('setTopicOffset', offset, true);
+    for (const event of events) this.#writer.push('insertAsyncEvent', insertEventRow(event), this.#fsync);
+    for (const offset of topicOffsets) this.#writer.push('setTopicOffset', offset, this.#fsync);
     await this.#writer.commit();
   }
 

@@ -58,13 +58,26 @@ export interface SqliteStoreOptions {
    * @default 100000
    */
   maxPendingRows?: number;
+  /**
+   * How an accepted async event is committed before its 202 (both wait for the commit; accepts that
+   * arrive together share one transaction). `normal`: WAL with synchronous=NORMAL, the event is in the
+   * WAL file when the commit returns: kill -9 or a crash of fngate never loses it, a power cut or an OS
+   * crash may lose the accepts since the last checkpoint. `full`: synchronous=FULL, the WAL is fsynced
+   * at that commit, so it survives a power cut too, at one fsync per group of accepts.
+   * @default 'normal'
+   */
+  acceptSync?: AcceptSync;
   /** @default warnings and errors to the console */
   logger?: StoreLogger;
   /** The clock retention is measured against. @default Date.now */
   now?: () => number;
 }
 
+/** SQLite's `synchronous` setting for the transactions that hold accepted async events. */
+export type AcceptSync = 'normal' | 'full';
+
 export const DB_FILE_NAME = 'fngate.db';
+export const DEFAULT_ACCEPT_SYNC: AcceptSync = 'full';
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_PENDING_ROWS = 100_000;
@@ -127,7 +140,7 @@ export class SqliteStore implements Store {
     this.#maxPendingRows = options.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
     this.#logRetentionBytes = options.logRetentionBytes ?? Number.POSITIVE_INFINITY;
     this.#sizeCheckIntervalMs = options.sizeCheckIntervalMs ?? SIZE_CHECK_INTERVAL_MS;
-    this.queue = new QueueStore(writer, ro);
+    this.queue = new QueueStore(writer, ro, { fsync: (options.acceptSync ?? DEFAULT_ACCEPT_SYNC) === 'full' });
     this.#reads = {
       getRecord: ro.prepare(READ_STATEMENTS.getRecord),
       listRecords: ro.prepare(READ_STATEMENTS.listRecords),

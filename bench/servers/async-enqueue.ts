@@ -1,6 +1,6 @@
 /**
  * Row g of the `async` benchmark: the durable accept path without HTTP. `concurrency` callers each
- * loop `AsyncDispatcher.enqueue` of one event (fsynced, group commit) into a function that never runs,
+ * loop `AsyncDispatcher.enqueue` of one event (committed before it resolves, group commit) into a function that never runs,
  * for `durationS` seconds; the figures go to `outFile` as JSON.
  *
  *   node --import tsx bench/servers/async-enqueue.ts <outFile> <dataDir> <durationS> <concurrency>

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { apiApp, jsonResponse, openapiRoute, z } from '../openapi.ts';
+import { HEALTH_PATH, healthOf } from '../health.ts';
 import type { GatewayServices } from '../services.ts';
 
 const HealthSchema = z
@@ -17,7 +18,7 @@ export function healthRoutes(services: GatewayServices): OpenAPIHono {
     app,
     {
       method: 'get',
-      path: '/healthz',
+      path: HEALTH_PATH,
       operationId: 'getHealth',
       tags: ['health'],
       summary: 'Liveness: the gateway answers, its store takes writes, and how many functions it serves',
@@ -32,14 +33,8 @@ export function healthRoutes(services: GatewayServices): OpenAPIHono {
       },
     },
     async (c) => {
-      const facts = { uptimeMs: Date.now() - services.startedAt, functions: services.registry.list().length };
-      try {
-        // A real write (cached for a second): a full or read-only data dir must not look healthy.
-        await services.store.checkWritable();
-      } catch (error) {
-        return c.json({ status: 'unhealthy' as const, ...facts, store: error instanceof Error ? error.message : String(error) }, 503);
-      }
-      return c.json({ status: 'ok' as const, ...facts }, 200);
+      const { status, body } = await healthOf(services);
+      return c.json(body, status);
     },
   );
   return app;

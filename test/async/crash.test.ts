@@ -4,74 +4,25 @@
  * request ID that got a 202 must reach a final state. Delivery is at-least-once: an event running at
  * the kill runs again once its lease has passed.
  *
- * The first run executes slowly (500 ms per event, 4 at a time), so at the kill most accepted events
- * are queued and a few are running under a lease; the restart runs them fast.
+ * The first run executes slowly (2 s per event, 4 at a time), so at the kill most accepted events
+ * are queued and a few are running under a lease; the restart runs them fast. The attempts are long so
+ * their claims stay visible for a while: accepts commit without an fsync by default, and on a loaded
+ * machine a claim and the attempt's end can otherwise be committed a millisecond apart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { stringify } from 'yaml';
+import { killGroup, startChild, stopChild } from './child.ts';
 import { AsyncClient, fixture, FINAL_STATUSES } from './client.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/fngate.js', import.meta.url));
 /** Events sent in the first run; the kill comes once KILL_AFTER of them were accepted. */
 const SEND = 9_000;
 const KILL_AFTER = 5_000;
 const CONCURRENCY = 64;
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-function startChild(dir: string, dataDir: string): Promise<Child> {
-  // detached: the child leads a process group, so a kill reaches the re-executed node (bin/fngate.js
-  // starts itself again with --no-node-snapshot) and everything it started.
-  const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway not ready in 60 s:\n${output}`)), 60_000);
-    const onData = (): void => {
-      const match = /fngate ready on .*\((http:\/\/[^)]+)\)/.exec(output);
-      if (!match) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({ process: child, url: match[1]!, output: () => output });
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code} before it was ready:\n${output}`));
-    });
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  killGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 t.test('SIGKILL under load loses no accepted event', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'fngate-crash-'));
@@ -82,7 +33,7 @@ t.test('SIGKILL under load loses no accepted event', async (t) => {
         echo: { src: fixture('env-sleep'), runtime: 'Nodejs18.15', reservedConcurrency, environment: { variables: { SLEEP_MS: sleepMs } } },
       },
     });
-  writeFileSync(join(root, 'fngate.yml'), manifest(500, 4));
+  writeFileSync(join(root, 'fngate.yml'), manifest(2000, 4));
   const children: ChildProcess[] = [];
   t.teardown(async () => {
     await Promise.all(children.map(stopChild));
