@@ -14,6 +14,7 @@ import { functionEnvironment, scfContext } from '../env.ts';
 import { InstanceLog, MAX_LOG_BYTES_PER_INVOCATION } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
+import { DispatchGate } from './dispatch-gate.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { HOST_SERVICES } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
@@ -53,6 +54,8 @@ interface DescribedError {
 }
 
 let instanceCount = 0;
+/** Calls into the isolates of every instance share isolated-vm's thread pool (dispatch-gate.ts). */
+const ISOLATE_CALLS = new DispatchGate();
 
 export class NodeInstance implements Instance {
   readonly id: string;
@@ -148,7 +151,8 @@ export class NodeInstance implements Instance {
       if (this.#request === request) this.#dispose('aborted');
     });
     // The warm path: one call into the isolate, strings in and out, handlers bound once per instance.
-    return invokeRef.apply(undefined, [request.requestId, request.payload, request.deadline], PROMISE_RESULT).then(this.#onOutcome, this.#onFailure);
+    const args: [string, string, number] = [request.requestId, request.payload, request.deadline];
+    return ISOLATE_CALLS.run(() => invokeRef.apply(undefined, args, PROMISE_RESULT)).then(this.#onOutcome, this.#onFailure);
   }
 
   memoryUsage(): number {
