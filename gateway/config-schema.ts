@@ -139,6 +139,8 @@ export const functionSchema = z.strictObject({
   nodeRuntime: z.enum(['isolate', 'process']).optional(),
   /** Image-style event function: events are POSTed to /event-invoke of the function's own server. */
   eventInvoke: z.enum(['handler', 'http']).default('handler'),
+  /** `POST /functions/{name}/invoke`: open (an SCF function URL with auth type NONE) or needing the API credentials. */
+  invokeAuth: z.enum(['none', 'token']).default('none'),
   domains: z.array(z.string().min(1)).default([]),
   ...cloudOnly,
 });

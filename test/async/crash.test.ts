@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { AsyncClient, fixture, FINAL_STATUSES } from './client.ts';
+import { TEST_CREDENTIALS } from '../helpers/gateway.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/fngate.js', import.meta.url));
 /** Events sent in the first run; the kill comes once KILL_AFTER of them were accepted. */
@@ -35,6 +36,8 @@ function startChild(dir: string, dataDir: string): Promise<Child> {
   const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // The token AsyncClient presents (management routes need credentials).
+    env: { ...process.env, FNGATE_API_TOKEN: TEST_CREDENTIALS.apiToken },
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
