@@ -5,7 +5,7 @@ import { paint } from './cli/color.ts';
 import { CliError, errorLine, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitWith } from './cli/fail.ts';
 import { DEFAULT_INIT_RUNTIME, initProject } from './cli/init.ts';
 import type { LoadOptions } from './cli/load.ts';
-import { ENV_API_TOKEN, ENV_SECRET_KEY, readClientToken } from './auth/file-store.ts';
+import { CredentialsError, ENV_API_TOKEN, ENV_SECRET_KEY, readClientToken } from './auth/file-store.ts';
 import { ConfigError } from './config.ts';
 import { ErrorCodes } from './errors.ts';
 import { packageVersion } from './openapi.ts';
@@ -117,6 +117,7 @@ async function serveCommand(dir: string, options: { port: number; host: string; 
     if (error instanceof ConfigError) {
       exitWith(new CliError(`invalid configuration: ${error.message.split('\n').join('; ')}`, `fix it and run fngate serve ${dir} again`, EXIT_USAGE));
     }
+    if (error instanceof CredentialsError) exitWith(new CliError(`cannot set up the API credentials: ${error.message}`, `fix it and run fngate serve ${dir} again`, EXIT_USAGE));
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       exitWith(new CliError(`cannot listen on ${options.host}:${options.port} (${code})`, 'stop what listens there, or pass --port <another> (0 picks a free one)', EXIT_USAGE));

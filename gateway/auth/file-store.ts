@@ -16,6 +16,11 @@ export const ENV_SECRET_KEY = 'FNGATE_SECRET_KEY';
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
+/** Credentials that cannot be used as set up (half a key pair, an unreadable file): the message says what to do. */
+export class CredentialsError extends Error {
+  override name = 'CredentialsError';
+}
+
 /** What `credentials.json` holds: only the parts the environment did not give. */
 interface CredentialsFile {
   apiToken?: string;
@@ -37,7 +42,7 @@ function envKeyPair(env: NodeJS.ProcessEnv): KeyPair | undefined {
   const secretId = env[ENV_SECRET_ID] || undefined;
   const secretKey = env[ENV_SECRET_KEY] || undefined;
   if ((secretId === undefined) !== (secretKey === undefined)) {
-    throw new Error(`set both ${ENV_SECRET_ID} and ${ENV_SECRET_KEY}, or neither (then a key pair is generated into the data dir)`);
+    throw new CredentialsError(`set both ${ENV_SECRET_ID} and ${ENV_SECRET_KEY}, or neither (then a key pair is generated into the data dir)`);
   }
   return secretId && secretKey ? { secretId, secretKey } : undefined;
 }
@@ -53,7 +58,7 @@ function readFile(path: string): CredentialsFile | undefined {
   try {
     return JSON.parse(text) as CredentialsFile;
   } catch {
-    throw new Error(`${path} is not valid JSON: delete it to have new credentials generated`);
+    throw new CredentialsError(`${path} is not valid JSON: delete it to have new credentials generated`);
   }
 }
 
