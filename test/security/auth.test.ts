@@ -231,3 +231,14 @@ for (const name of ['prober', 'proberProcess']) {
     t.equal(purge.json.status, 401, 'nor can it purge dead letters');
   });
 }
+
+t.test('spellings of a management path do not slip past the check', async (t) => {
+  for (const path of ['/functions/locked/', '//functions/locked', '/%66unctions/locked', '/functions/%6Cocked', '/functions/locked?namespace=default', '/functions/locked#x']) {
+    const response = await fetch(`${gateway.url}${path}`);
+    const text = await response.text();
+    t.ok(response.status === 401 || response.status === 404, `${path}: ${response.status}`);
+    t.notMatch(text, ENV_SECRET, `${path}: no environment value`);
+  }
+  const head = await fetch(`${gateway.url}/functions/locked`, { method: 'HEAD' });
+  t.equal(head.status, 401, 'HEAD is checked like GET');
+});
