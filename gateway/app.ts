@@ -2,6 +2,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
+import { managementGuard, routeMatcher } from './auth/guard.ts';
 import { errorResponse } from './respond.ts';
 import { apigwRoutes, type WebPassThrough } from './routes/apigw.ts';
 import { asyncEventRoutes } from './routes/async-events.ts'; // [async]
@@ -21,12 +22,15 @@ export function createApp(services: GatewayServices, options: AppOptions = {}): 
   // The REST routes are described at GET /openapi.json (openapi.ts); user-configured routes are not.
   const app = new OpenAPIHono<BlankEnv>();
   if (options.web) app.use('*', options.web.middleware); // [web]
+  // Management routes need credentials (gateway/auth/); invoking, health, the OpenAPI description, web
+  // functions and configured API gateway endpoints are open (invoke per function: invokeAuth).
+  const management = [functionRoutes(services), asyncEventRoutes(services), topicRoutes(services)]; // [async]
+  const isManagement = routeMatcher(management);
+  app.use('*', managementGuard(services.auth, isManagement));
   app.route('/', healthRoutes(services));
   app.route('/', invokeRoutes(services));
-  app.route('/', functionRoutes(services));
-  app.route('/', asyncEventRoutes(services)); // [async]
-  app.route('/', topicRoutes(services)); // [async]
-  addOpenApiRoute(app);
+  for (const routes of management) app.route('/', routes);
+  addOpenApiRoute(app, isManagement);
   // Configured API gateway endpoints come after the built-in routes, which they cannot shadow.
   app.route('/', apigwRoutes(services, { webPassThrough: options.web?.passThrough }));
   app.notFound((c) =>

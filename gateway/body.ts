@@ -14,9 +14,20 @@ export const MAX_ASYNC_PAYLOAD_BYTES = 128 * 1024;
 export async function readBody(c: Context, limit: number): Promise<Buffer> {
   const declared = Number(c.req.header('content-length') ?? Number.NaN);
   if (declared > limit) throw tooLarge(limit);
+  const read = readBodies.get(c.req.raw);
+  if (read !== undefined) {
+    if (read.length > limit) throw tooLarge(limit);
+    return read;
+  }
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return incoming ? readIncoming(incoming, limit) : readWebBody(c.req.raw, limit);
+  const body = await (incoming ? readIncoming(incoming, limit) : readWebBody(c.req.raw, limit));
+  // A middleware that needed the body (a TC3 signature covers it) leaves it for the handler.
+  readBodies.set(c.req.raw, body);
+  return body;
 }
+
+/** Bodies already read, by request: a request's body stream can be read only once. */
+const readBodies = new WeakMap<Request, Buffer>();
 
 /** The body of a node request, refusing more than `limit` bytes (406) as soon as that is known. */
 export function readNodeBody(incoming: IncomingMessage, limit: number): Promise<Buffer> {

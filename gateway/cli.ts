@@ -6,6 +6,7 @@ import { CliError, errorLine, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE,
 import { DEFAULT_INIT_RUNTIME, initProject } from './cli/init.ts';
 import type { LoadOptions } from './cli/load.ts';
 import { StoreOpenError } from '../store/open-error.ts';
+import { CredentialsError, ENV_API_TOKEN, ENV_SECRET_KEY, readClientToken } from './auth/file-store.ts';
 import { ConfigError } from './config.ts';
 import { ErrorCodes } from './errors.ts';
 import { INVOCATION_TYPE_HEADER } from './invoke-api.ts';
@@ -14,6 +15,20 @@ import { onLauncherExit } from './cli/launcher-link.ts';
 import { packageVersion } from './version.ts';
 
 const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
+/** Where the client commands look for the gateway's credentials: `fngate serve .`'s data dir. */
+const DEFAULT_CLIENT_DATA_DIR = '.fngate';
+const DATA_DIR_HELP = `the gateway's data dir, where its API token is (default ${DEFAULT_CLIENT_DATA_DIR}; ${ENV_API_TOKEN} wins)`;
+
+/** The API token from FNGATE_API_TOKEN or the data dir, when either has one. */
+function clientToken(dataDir: string | undefined): string | undefined {
+  return readClientToken(process.env, dataDir ?? DEFAULT_CLIENT_DATA_DIR);
+}
+
+/** `Authorization: Bearer <token>`, when there is a token. */
+function authHeaders(dataDir: string | undefined): Record<string, string> {
+  const token = clientToken(dataDir);
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -89,6 +104,8 @@ function statusFix(status: number, name: string, url: string, requestId: string)
       return `raise memorySize in fngate.yml; the logs: ${logs}`;
     case ErrorCodes.INVALID_PARAMETER.status:
       return 'check the options against fngate invoke --help';
+    case ErrorCodes.AUTH_MISSING.status:
+      return `set ${ENV_API_TOKEN}, or pass --data-dir <the gateway's data dir> (it holds credentials.json)`;
     default:
       return `the function's logs: ${logs}`;
   }
@@ -105,6 +122,7 @@ async function serveCommand(dir: string, options: { port: number; host: string; 
     if (error instanceof ConfigError) {
       exitWith(new CliError(`invalid configuration: ${error.message.split('\n').join('; ')}`, `fix it and run fngate serve ${dir} again`, EXIT_USAGE));
     }
+    if (error instanceof CredentialsError) exitWith(new CliError(`cannot set up the API credentials: ${error.message}`, `fix it and run fngate serve ${dir} again`, EXIT_USAGE));
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       exitWith(new CliError(`cannot listen on ${options.host}:${options.port} (${code})`, 'stop what listens there, or pass --port <another> (0 picks a free one)', EXIT_USAGE));
@@ -112,6 +130,9 @@ async function serveCommand(dir: string, options: { port: number; host: string; 
     throw error;
   }
   const names = gateway.config.functions.map((fn) => (fn.namespace === 'default' ? fn.name : `${fn.namespace}/${fn.name}`));
+  // Children (function processes) must not inherit the secrets; the gateway holds them in memory.
+  delete process.env[ENV_API_TOKEN];
+  delete process.env[ENV_SECRET_KEY];
   process.stdout.write(`fngate ready on http://${options.host}:${gateway.port} (${gateway.url}) functions: ${names.join(', ') || '(none)'}\n`);
   let stopping = false;
   // SIGTERM drains: no new connections, in-flight requests finish (up to drainSeconds), async attempts
@@ -131,7 +152,7 @@ async function serveCommand(dir: string, options: { port: number; host: string; 
 
 async function invokeCommand(
   name: string,
-  options: { event?: string; qualifier?: string; namespace?: string; url: string; type: string },
+  options: { event?: string; qualifier?: string; namespace?: string; url: string; type: string; dataDir?: string },
 ): Promise<void> {
   if (options.type !== 'RequestResponse' && options.type !== 'Event') {
     throw new CliError(`--type ${options.type} is not an invocation type`, 'pass --type RequestResponse (sync) or --type Event (async)', EXIT_USAGE);
@@ -142,7 +163,7 @@ async function invokeCommand(
   if (options.namespace) query.set('namespace', options.namespace);
   const response = await request(options.url, `/functions/${encodeURIComponent(name)}/invoke?${query}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [INVOCATION_TYPE_HEADER]: options.type },
+    headers: { 'content-type': 'application/json', [INVOCATION_TYPE_HEADER]: options.type, ...authHeaders(options.dataDir) },
     body,
   });
   const text = await response.text();
@@ -165,12 +186,12 @@ async function invokeCommand(
   }
 }
 
-async function logsCommand(name: string, options: { requestId?: string; namespace?: string; limit?: string; url: string }): Promise<void> {
+async function logsCommand(name: string, options: { requestId?: string; namespace?: string; limit?: string; url: string; dataDir?: string }): Promise<void> {
   const query = new URLSearchParams();
   if (options.requestId) query.set('requestId', options.requestId);
   if (options.namespace) query.set('namespace', options.namespace);
   if (options.limit) query.set('limit', options.limit);
-  const response = await request(options.url, `/functions/${encodeURIComponent(name)}/logs?${query}`);
+  const response = await request(options.url, `/functions/${encodeURIComponent(name)}/logs?${query}`, { headers: authHeaders(options.dataDir) });
   const body = (await response.json().catch(() => ({}))) as { lines?: Array<{ line: string }>; errorMessage?: string };
   if (!response.ok) {
     const fix = response.status === ErrorCodes.INVALID_PARAMETER.status ? 'check the options against fngate logs --help' : statusFix(response.status, name, options.url, '-');
@@ -205,7 +226,7 @@ function parseDuration(value: string): number {
 
 async function loadCommand(
   name: string,
-  options: Omit<LoadOptions, 'durationS' | 'type'> & { duration: number; type: string },
+  options: Omit<LoadOptions, 'durationS' | 'type' | 'token'> & { duration: number; type: string; dataDir?: string },
 ): Promise<void> {
   if (options.type !== 'RequestResponse' && options.type !== 'Event') {
     throw new CliError('--type must be RequestResponse or Event', 'pass --type RequestResponse (sync) or --type Event (async)', EXIT_USAGE);
@@ -216,7 +237,9 @@ async function loadCommand(
   // Loaded on use: autocannon is heavy, and `serve` starts faster without it.
   const { LoadError, runLoad } = await import('./cli/load.ts');
   try {
-    await runLoad(name, { ...options, durationS: options.duration, type: options.type as LoadOptions['type'] });
+    // --serve: the run's own gateway, whose token runLoad reads from its data dir.
+    const token = options.serve !== undefined ? undefined : clientToken(options.dataDir);
+    await runLoad(name, { ...options, token, durationS: options.duration, type: options.type as LoadOptions['type'] });
   } catch (error) {
     if (error instanceof LoadError) {
       const [what, fix] = error.message.includes('; ') ? error.message.split(/; (.*)/s) : [error.message, 'see fngate load --help'];
@@ -271,9 +294,9 @@ export async function main(argv: string[]): Promise<void> {
     .description('serve the functions of a project folder (fngate.yml or serverless.yml)')
     .argument('[dir]', 'project folder', '.')
     .option('--port <port>', 'port to listen on', parsePort, DEFAULT_PORT)
-    .option('--host <host>', 'address to listen on', DEFAULT_HOST)
+    .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--data-dir <dir>', 'where state lives (default: <dir>/.fngate)')
-    .addHelpText('after', examples('fngate serve examples', 'fngate serve . --port 8080 --host 127.0.0.1', `curl ${DEFAULT_URL}/openapi.json    # the REST API it serves`))
+    .addHelpText('after', examples('fngate serve examples', 'fngate serve . --port 8080 --host 0.0.0.0         # reachable from other machines', `curl ${DEFAULT_URL}/openapi.json    # the REST API it serves`))
     .action(serveCommand);
   configure(program.command('invoke'), 'fngate invoke')
     .description('invoke a function and print its result (exit 1 on an error status)')
@@ -283,6 +306,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--namespace <namespace>', 'namespace', 'default')
     .option('--type <type>', 'RequestResponse (sync) or Event (async)', 'RequestResponse')
     .option('--url <url>', 'gateway URL', parseUrl, DEFAULT_URL)
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .addHelpText(
       'after',
       examples(
@@ -300,7 +324,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--namespace <namespace>', 'namespace', 'default')
     .option('--limit <n>', 'most recent lines')
     .option('--url <url>', 'gateway URL', parseUrl, DEFAULT_URL)
-    .addHelpText('after', examples('fngate logs hello', 'fngate logs hello --request-id 6c1b7f2e-3a8d-4c1e-9a55-2f0d8e4b7c10', 'fngate logs hello --limit 50'))
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .addHelpText('after', examples('fngate logs hello', 'fngate logs hello --data-dir examples/.fngate    # the gateway of fngate serve examples', 'fngate logs hello --request-id 6c1b7f2e-3a8d-4c1e-9a55-2f0d8e4b7c10', 'fngate logs hello --limit 50'))
     .action(logsCommand);
   configure(program.command('load'), 'fngate load')
     .description("load-test a function's invocation path and report throughput, latency, status codes and cold starts")
@@ -316,6 +341,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--namespace <namespace>', 'namespace')
     .option('--type <type>', 'RequestResponse (sync) or Event (async)', 'RequestResponse')
     .option('--json', 'print one JSON object instead of the report', false)
+    .option('--data-dir <dir>', `with --url: ${DATA_DIR_HELP}`)
     .addHelpText(
       'after',
       examples('fngate load hello --serve examples --duration 10s', 'fngate load hello --connections 100 --requests 20000', 'fngate load hello --rate 500 --duration 1m --json'),

@@ -219,6 +219,8 @@ export const functionSchema = object(
     nodeRuntime: optional(oneOf(['isolate', 'process'] as const)),
     /** Image-style event function: events are POSTed to /event-invoke of the function's own server. */
     eventInvoke: withDefault(oneOf(['handler', 'http'] as const), 'handler'),
+    /** `POST /functions/{name}/invoke`: open (an SCF function URL with auth type NONE) or needing the API credentials. */
+    invokeAuth: withDefault(oneOf(['none', 'token'] as const), 'none'),
     domains: withDefault(array(string({ min: 1 })), []),
     ...cloudOnly,
   },

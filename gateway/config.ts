@@ -61,6 +61,8 @@ export interface FunctionConfig {
   /** Node.js event functions only; `isolate` for every other function. */
   nodeRuntime: NodeRuntimeMode;
   eventInvoke: 'handler' | 'http';
+  /** `token`: invoking needs the credentials the management routes need; `none`: open (SCF auth type NONE). */
+  invokeAuth: 'none' | 'token';
   /** Absolute code folder or .zip. */
   src: string;
   layers: Array<{ name: string; version: string; dir: string }>;
@@ -227,6 +229,7 @@ export function configFromManifest(document: unknown, root: string, file: string
       initializer: input.initializer,
       nodeRuntime: input.nodeRuntime ?? DEFAULT_NODE_RUNTIME,
       eventInvoke: input.eventInvoke,
+      invokeAuth: input.invokeAuth,
       src,
       layers,
       memoryMb: input.memorySize,

@@ -46,6 +46,7 @@ export async function invokeFunction(services: GatewayServices, name: string, ev
     namespace: options.namespace,
     qualifier: options.qualifier,
     invocationType: options.type,
+    caller: 'trusted',
     readBody: async (limit) => {
       if (payload.length > limit) throw tooLarge(limit);
       return payload;

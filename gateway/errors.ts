@@ -46,6 +46,17 @@ export const ErrorCodes = {
   OVERLOADED: { status: 503, type: 'ServiceUnavailable' },
   /** 503: the data dir cannot take writes (disk full, read-only, corrupt); nothing was accepted. */
   STORE_UNAVAILABLE: { status: 503, type: 'StoreUnavailable' },
+  // 401s: the types are TencentCloud API 3.0's AuthFailure codes, so the API 3.0 transport answers with them as they are.
+  /** 401: no credentials, or an Authorization header that is neither a Bearer token nor a well-formed TC3-HMAC-SHA256 signature. */
+  AUTH_MISSING: { status: 401, type: 'AuthFailure.InvalidAuthorization' },
+  /** 401: a Bearer token that is not the gateway's API token. */
+  AUTH_TOKEN_INVALID: { status: 401, type: 'AuthFailure.TokenFailure' },
+  /** 401: a TC3 signature by a SecretId the gateway does not know. */
+  AUTH_SECRET_ID_NOT_FOUND: { status: 401, type: 'AuthFailure.SecretIdNotFound' },
+  /** 401: a TC3 signature whose X-TC-Timestamp is more than 5 minutes from the gateway's clock. */
+  AUTH_SIGNATURE_EXPIRED: { status: 401, type: 'AuthFailure.SignatureExpire' },
+  /** 401: a TC3 signature that does not match the request. */
+  AUTH_SIGNATURE_FAILURE: { status: 401, type: 'AuthFailure.SignatureFailure' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

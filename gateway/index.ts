@@ -10,6 +10,8 @@ export type { InvokeOptions } from './embed-invoke.ts';
 export { ConfigError } from './config.ts';
 export type { FunctionConfig, GatewayConfig } from './config.ts';
 export { ErrorCodes, FnError } from './errors.ts';
+export { StaticCredentialStore } from './auth/store.ts';
+export type { CredentialStore, Credentials, KeyPair } from './auth/store.ts';
 export type { ErrorCode } from './errors.ts';
 export { openStore } from '../store/index.ts';
 export type { Store } from '../store/index.ts';

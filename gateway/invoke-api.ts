@@ -3,6 +3,7 @@
  * request listener's fast path both answer through here, so their behaviour cannot drift apart.
  */
 import { randomUUID } from 'node:crypto';
+import type { SignedRequest } from './auth/tc3.ts';
 import { MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, validateEventJson } from './body.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
 import { newInvocation } from './invoke/invocation.ts';
@@ -19,6 +20,11 @@ export interface InvokeInput {
   invocationType: string | undefined;
   /** The body, refusing more than `limit` bytes with 406. */
   readBody(limit: number): Promise<Buffer>;
+  /**
+   * Who calls, for functions with `invokeAuth: token`: the HTTP request (its credentials are checked against
+   * the body read), or `trusted` for in-process callers (the embedding API), which hold the gateway itself.
+   */
+  caller: Omit<SignedRequest, 'body'> | 'trusted';
 }
 
 export interface InvokeAnswer {
@@ -45,6 +51,10 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
     const namespace = input.namespace || DEFAULT_NAMESPACE;
     const qualifier = input.qualifier || LATEST;
     const fn = services.registry.lookup(namespace, input.name, qualifier);
+    if (fn.config.invokeAuth === 'token' && input.caller !== 'trusted') {
+      const failure = services.auth.check({ ...input.caller, body });
+      if (failure) throw failure;
+    }
     if (async) {
       // Committed durably before the answer (gateway/async/README.md).
       await services.async.dispatcher.enqueue([

@@ -83,6 +83,14 @@ function serveInvoke(services: GatewayServices, request: IncomingMessage, respon
     qualifier: query.get('qualifier') ?? undefined,
     invocationType: Array.isArray(header) ? header[0] : header,
     readBody: (limit) => readNodeBody(request, limit),
+    caller: {
+      method: request.method ?? 'POST',
+      target: request.url ?? '',
+      header: (name) => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      },
+    },
   })
     .then((answer) => writeJsonResponse(response, answer.status, answer.body, answer.requestId, answer.errorType))
     .catch((error: unknown) => {

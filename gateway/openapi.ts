@@ -127,6 +127,11 @@ const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   ASYNC_EVENT_NOT_FOUND: `no async event with request ID ${EXAMPLE_REQUEST_ID}`,
   OVERLOADED: 'the gateway holds 10000 connections, its limit; retry shortly',
   STORE_UNAVAILABLE: 'the event could not be stored: database or disk is full (data dir /srv/fngate/.fngate); free space there and retry',
+  AUTH_MISSING: 'this route needs Authorization: Bearer <token> or a TC3-HMAC-SHA256 signature',
+  AUTH_TOKEN_INVALID: 'the Bearer token is not the API token',
+  AUTH_SECRET_ID_NOT_FOUND: 'no key pair with SecretId AKIDexample',
+  AUTH_SIGNATURE_EXPIRED: 'the signature timestamp is more than 300 s from the gateway clock',
+  AUTH_SIGNATURE_FAILURE: 'the TC3-HMAC-SHA256 signature does not match the request',
 };
 
 function errorExample(code: ErrorCode): z.input<typeof ScfErrorSchema> {
@@ -187,8 +192,34 @@ const DocumentSchema = z
   .passthrough()
   .openapi('OpenAPIDocument');
 
-/** `GET /openapi.json` on the root app: the description of every route registered on it so far and later. */
-export function addOpenApiRoute(app: OpenAPIHono): void {
+/** The security schemes of the management routes (gateway/auth/). */
+const SECURITY_SCHEMES = {
+  bearerAuth: { type: 'http', scheme: 'bearer', description: 'The API token: FNGATE_API_TOKEN, or apiToken in <data dir>/credentials.json' },
+  tc3: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: 'A TencentCloud API 3.0 TC3-HMAC-SHA256 signature by a key pair (FNGATE_SECRET_ID / FNGATE_SECRET_KEY, or in credentials.json)',
+  },
+} as const;
+
+/** Marks the operations `needsAuth` names as needing one of the schemes above. */
+function withSecurity(document: { paths?: Record<string, Record<string, unknown>>; components?: Record<string, unknown> }, needsAuth: (method: string, path: string) => boolean): void {
+  document.components = { ...document.components, securitySchemes: SECURITY_SCHEMES };
+  for (const [path, operations] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(operations)) {
+      if (operation && typeof operation === 'object' && needsAuth(method.toUpperCase(), path)) {
+        (operation as { security?: unknown }).security = [{ bearerAuth: [] }, { tc3: [] }];
+      }
+    }
+  }
+}
+
+/**
+ * `GET /openapi.json` on the root app: the description of every route registered on it so far and later.
+ * Open without credentials: it documents the API and holds nothing about the functions.
+ */
+export function addOpenApiRoute(app: OpenAPIHono, needsAuth: (method: string, path: string) => boolean): void {
   let document: unknown;
   const version = packageVersion();
   openapiRoute(
@@ -205,7 +236,8 @@ export function addOpenApiRoute(app: OpenAPIHono): void {
     },
     (c) => {
       // Built once, on first request: every route is registered by then.
-      document ??= app.getOpenAPI31Document({
+      if (document !== undefined) return c.json(document);
+      document = app.getOpenAPI31Document({
         openapi: '3.1.0',
         info: {
           title: 'fngate',
@@ -215,6 +247,7 @@ export function addOpenApiRoute(app: OpenAPIHono): void {
         },
         tags: TAGS.map((tag) => ({ ...tag })),
       });
+      withSecurity(document as Parameters<typeof withSecurity>[0], needsAuth);
       return c.json(document);
     },
   );

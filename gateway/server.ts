@@ -13,6 +13,9 @@ import { createAdapters } from '../runtimes/index.ts';
 import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
 import { openStore, type QueueStore, type Store } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
+import { Authenticator } from './auth/authenticate.ts';
+import { loadCredentials } from './auth/file-store.ts';
+import { StaticCredentialStore, type CredentialStore, type Credentials } from './auth/store.ts';
 import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
 import { prepareCode } from './code.ts';
@@ -27,7 +30,8 @@ import { webRoutes, type WebRoutes } from './routes/web.ts'; // [web]
 import type { GatewayServices } from './services.ts';
 
 export const DEFAULT_PORT = 9000;
-export const DEFAULT_HOST = '0.0.0.0';
+/** Loopback unless asked: management needs credentials, but an open port should be a choice (`--host 0.0.0.0`). */
+export const DEFAULT_HOST = '127.0.0.1';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MB = 1024 * 1024;
 
@@ -51,9 +55,15 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Already loaded configuration (tests); read from `dir` or `functions` otherwise. */
   config?: GatewayConfig;
+  /**
+   * What the management routes (and `invokeAuth: token` functions) accept: an API token and TC3 key pairs,
+   * or a CredentialStore of your own (gateway/auth/store.ts). @default FNGATE_API_TOKEN / FNGATE_SECRET_ID /
+   * FNGATE_SECRET_KEY when set, the rest generated once into `<dataDir>/credentials.json` (mode 0600)
+   */
+  credentials?: Credentials | CredentialStore;
   /** startGateway only. @default 9000; 0 picks a free port */
   port?: number;
-  /** startGateway only. @default '0.0.0.0' */
+  /** startGateway only. @default '127.0.0.1' */
   host?: string;
 }
 
@@ -107,6 +117,15 @@ function configOf(options: GatewayOptions): GatewayConfig {
   return options.limits && options.functions === undefined ? { ...config, gateway: { ...config.gateway, ...options.limits } } : config;
 }
 
+/** The credentials given, or those of the environment and the data dir (logged: where, never what). */
+function credentialStoreOf(given: GatewayOptions['credentials'], dataDir: string, logger: Logger): CredentialStore {
+  if (given !== undefined) return 'verifyToken' in given ? given : new StaticCredentialStore(given);
+  const loaded = loadCredentials(process.env, dataDir);
+  const where = loaded.file ?? 'the environment';
+  logger.info({ credentialsFile: loaded.file, apiToken: loaded.sources.apiToken, keyPair: loaded.sources.keys }, `API credentials (token and TC3 key pair) from ${where}`);
+  return loaded.store;
+}
+
 /** Builds a whole gateway (store, runtimes, functions, routes) without listening: see EmbeddedGateway. */
 export async function createGateway(options: GatewayOptions = {}): Promise<EmbeddedGateway> {
   const logger = options.logger ?? createLogger();
@@ -157,6 +176,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     logger,
     startedAt: Date.now(),
     async: asyncService,
+    auth: new Authenticator(credentialStoreOf(options.credentials, dataDir, logger)),
   };
   const servers = new Set<Server>();
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.ts';
 import type { AsyncService } from './async/service.ts';
+import type { Authenticator } from './auth/authenticate.ts';
 import type { InvokeStep } from './invoke/invocation.ts';
 import type { FunctionRegistry } from './registry.ts';
 
@@ -13,4 +14,6 @@ export interface GatewayServices {
   startedAt: number;
   /** Async invocation: the queue, its dispatcher, topics and timer triggers. */
   async: AsyncService;
+  /** Checks the credentials of management calls and of invokes of `invokeAuth: token` functions. */
+  auth: Authenticator;
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
+import { readClientToken } from '../auth/file-store.ts';
 import { formatProgress, formatReport, LatencyBuckets, type LoadReport } from './load-report.ts';
 
 export interface LoadOptions {
@@ -29,6 +30,8 @@ export interface LoadOptions {
   namespace?: string;
   type: 'RequestResponse' | 'Event';
   json: boolean;
+  /** The API token, for the function API (instances, cold starts) and `invokeAuth: token` functions. */
+  token?: string;
 }
 
 /** What the function API says of a function (routes/functions.ts). */
@@ -48,7 +51,7 @@ export async function runLoad(name: string, options: LoadOptions, out: NodeJS.Wr
   const served = options.serve !== undefined ? await serveForRun(options.serve) : undefined;
   try {
     const base = served?.url ?? options.url ?? 'http://127.0.0.1:9000';
-    return await measure(name, base, options, out);
+    return await measure(name, base, { ...options, token: served?.token ?? options.token }, out);
   } finally {
     await served?.stop();
   }
@@ -59,7 +62,7 @@ async function measure(name: string, base: string, options: LoadOptions, out: No
   if (options.qualifier) query.set('qualifier', options.qualifier);
   if (options.namespace) query.set('namespace', options.namespace);
   const factsUrl = `${base}/functions/${encodeURIComponent(name)}${options.namespace ? `?namespace=${encodeURIComponent(options.namespace)}` : ''}`;
-  const before = await functionFacts(factsUrl);
+  const before = await functionFacts(factsUrl, options.token);
   const body = options.event === undefined ? '{}' : readFileSync(options.event === '-' ? 0 : options.event, 'utf8');
 
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
@@ -67,7 +70,7 @@ async function measure(name: string, base: string, options: LoadOptions, out: No
   const statusCodes: Record<string, number> = {};
   let maxInstances = before.instances;
   const sampler = setInterval(() => {
-    functionFacts(factsUrl).then(
+    functionFacts(factsUrl, options.token).then(
       (facts) => (maxInstances = Math.max(maxInstances, facts.instances)),
       () => {},
     );
@@ -83,7 +86,7 @@ async function measure(name: string, base: string, options: LoadOptions, out: No
   const instance = autocannon({
     url: `${base}/functions/${encodeURIComponent(name)}/invoke${query.size > 0 ? `?${query}` : ''}`,
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-fn-invocation-type': options.type },
+    headers: { 'content-type': 'application/json', 'x-fn-invocation-type': options.type, ...authHeader(options.token) },
     body,
     connections: options.connections,
     ...(options.requests !== undefined ? { amount: options.requests } : { duration: options.durationS }),
@@ -111,7 +114,7 @@ async function measure(name: string, base: string, options: LoadOptions, out: No
   if (interactive) out.write('\r\x1b[2K');
   const elapsedS = Number(process.hrtime.bigint() - startedAt) * MS_PER_NS / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const after = await functionFacts(factsUrl);
+  const after = await functionFacts(factsUrl, options.token);
   const requests = histogram.totalCount;
   const coldStarts = after.coldStarts - before.coldStarts;
   const atUs = (percentile: number): number => histogram.getValueAtPercentile(percentile) / 1000;
@@ -136,10 +139,14 @@ async function measure(name: string, base: string, options: LoadOptions, out: No
   return report;
 }
 
-async function functionFacts(url: string): Promise<FunctionFacts> {
+function authHeader(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
+async function functionFacts(url: string, token: string | undefined): Promise<FunctionFacts> {
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { headers: authHeader(token) });
   } catch (error) {
     throw new LoadError(`cannot reach the gateway at ${new URL(url).origin} (${(error as Error).message}); start it with \`fngate serve\` or pass --serve <dir>`);
   }
@@ -149,7 +156,7 @@ async function functionFacts(url: string): Promise<FunctionFacts> {
 }
 
 /** `fngate serve <dir>` as a child on a free loopback port, with its state in a temp dir. */
-async function serveForRun(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function serveForRun(dir: string): Promise<{ url: string; token: string | undefined; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fngate-load-'));
   // argv[1] is this CLI's entry (bin/fngate.js), which adds --no-node-snapshot itself.
   const child: ChildProcess = spawn(process.execPath, [process.argv[1]!, 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
@@ -181,7 +188,8 @@ async function serveForRun(dir: string): Promise<{ url: string; stop(): Promise<
         reject(new LoadError(`fngate serve ${dir} exited with ${code}: ${stderr.trim()}`));
       });
     });
-    return { url, stop };
+    // The child takes FNGATE_API_TOKEN from this environment, or generates one into its data dir.
+    return { url, token: readClientToken(process.env, dataDir), stop };
   } catch (error) {
     await stop();
     throw error;

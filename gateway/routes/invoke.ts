@@ -4,6 +4,7 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { callerOf } from '../auth/guard.ts';
 import { readBody } from '../body.ts';
 import { INVOCATION_TYPE_HEADER, invokeApi } from '../invoke-api.ts';
 import { apiApp, errorResponses, EXAMPLE_REQUEST_ID, functionNameParam, jsonResponse, namespaceParam, openapiRoute, requestIdHeader, valid, z } from '../openapi.ts';
@@ -81,6 +82,7 @@ export function invokeRoutes(services: GatewayServices): OpenAPIHono {
         qualifier: query.qualifier,
         invocationType: valid(c, 'header', InvokeHeaders)[INVOCATION_TYPE_HEADER],
         readBody: (limit) => readBody(c, limit),
+        caller: callerOf(c),
       });
       c.header(REQUEST_ID_HEADER, answer.requestId);
       if (answer.errorType) c.header(ERROR_TYPE_HEADER, answer.errorType);

@@ -12,6 +12,7 @@ import { startGateway } from '../../gateway/server.ts';
 import { openStore } from '../../store/index.ts';
 import type { NewAsyncEvent } from '../../store/queue-statements.ts';
 import { AsyncClient, fixture } from './client.ts';
+import { TEST_CREDENTIALS } from '../helpers/gateway.ts';
 
 const CAP = 100_000;
 
@@ -39,7 +40,7 @@ t.test('the 100,001st pending event is refused with 432 and the queued ones are 
   await store.queue.insert(events);
   await store.close();
 
-  const gateway = await startGateway({ dir: root, dataDir, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  const gateway = await startGateway({ dir: root, dataDir, port: 0, host: '127.0.0.1', logger: silentLogger(), credentials: TEST_CREDENTIALS });
   t.teardown(() => gateway.close());
   const client = new AsyncClient(gateway.url);
   t.match(await client.queues(), [{ functionName: 'capped', pending: CAP }]);

@@ -1,6 +1,7 @@
 /** `fngate serve` as a child process, for the tests that kill a gateway and restart it on its data dir. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_CREDENTIALS } from '../helpers/gateway.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/fngate.js', import.meta.url));
 
@@ -16,6 +17,8 @@ export function startChild(dir: string, dataDir: string): Promise<Child> {
   const child = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // The token the tests' clients present (management routes need credentials).
+    env: { ...process.env, FNGATE_API_TOKEN: TEST_CREDENTIALS.apiToken },
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

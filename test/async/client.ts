@@ -1,5 +1,6 @@
 /** A small HTTP client for the async API of a running gateway (tests and the crash test's child). */
 import { fileURLToPath } from 'node:url';
+import { AUTH_HEADERS } from '../helpers/gateway.ts';
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/async/${name}`, import.meta.url));
 
@@ -17,7 +18,7 @@ export class AsyncClient {
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...AUTH_HEADERS, ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();

@@ -153,7 +153,7 @@ t.test('provisioned instances are warm: no Init Report on the first request, a P
   const lines = await gateway.logs('warm', response.requestId!);
   t.ok(lines.some((line) => line.startsWith('Report RequestId')));
   t.notOk(lines.some((line) => line.startsWith('Init Report')), 'no Init Report: the instance was already warm');
-  const all = (await (await fetch(`${gateway.url}/functions/warm/logs`)).json()) as { lines: Array<{ line: string }> };
+  const all = (await (await gateway.api('/functions/warm/logs')).json()) as { lines: Array<{ line: string }> };
   t.equal(all.lines.filter((l) => l.line.startsWith('Provisioned Report')).length, 2);
   const asyncRun = await client.invokeAsync('warm', {});
   await client.waitFor(asyncRun.json.RequestId);

@@ -27,6 +27,12 @@ t.test('the Kubernetes manifests parse and wire the gateway together', async (t)
   const volumes = new Set(deployment.spec.template.spec.volumes.map((volume: any) => volume.name));
   for (const mount of container.volumeMounts) t.ok(volumes.has(mount.name), `volume ${mount.name} is declared`);
   t.equal(deployment.spec.replicas, 1, 'one writer per SQLite volume');
+  const host = container.args.indexOf('--host');
+  t.equal(container.args[host + 1], '0.0.0.0', 'serve is asked to listen beyond loopback (its default)');
+  const credentialEnv = Object.fromEntries(container.env.map((entry: any) => [entry.name, entry.valueFrom.secretKeyRef]));
+  for (const name of ['FNGATE_API_TOKEN', 'FNGATE_SECRET_ID', 'FNGATE_SECRET_KEY']) {
+    t.match(credentialEnv[name], { name: 'fngate-credentials', optional: true }, `${name} from an optional Secret (else generated into /data)`);
+  }
 
   // The ConfigMap's project must load as a real fngate project.
   const root = mkdtempSync(join(tmpdir(), 'fngate-k8s-'));
@@ -44,4 +50,5 @@ t.test('the Dockerfile copies every source folder and starts the gateway on 9000
   t.match(dockerfile, /^EXPOSE 9000$/m);
   t.match(dockerfile, /--no-node-snapshot/);
   t.match(dockerfile, /php-cli golang-go openjdk-17/);
+  t.match(dockerfile, /^CMD \[.*"--host", "0\.0\.0\.0".*"--data-dir", "\/data"\]$/m, 'serve listens beyond loopback (its default) in the image');
 });

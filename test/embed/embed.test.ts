@@ -11,6 +11,8 @@ import { createGateway, InvokeError, silentLogger } from '../../gateway/index.ts
 const HELLO = `exports.main_handler = async (event, context) => ({ hello: event.name, fn: context.function_name, version: context.function_version });\n`;
 const THROWS = `exports.main_handler = async () => { throw new TypeError('nope'); };\n`;
 
+const EMBED_TOKEN = 'embed-token';
+
 async function embedded(t: Test) {
   const dir = t.testdir({ hello: { 'index.js': HELLO }, throws: { 'index.js': THROWS } });
   const gateway = await createGateway({
@@ -21,6 +23,7 @@ async function embedded(t: Test) {
     },
     limits: { concurrencyLimit: 7 },
     logger: silentLogger(),
+    credentials: { apiToken: EMBED_TOKEN, keys: [] },
   });
   t.teardown(() => gateway.close());
   return gateway;
@@ -49,8 +52,10 @@ t.test('fetch: every route, and mountable in a Hono app', async (t) => {
   t.equal(direct.status, 200);
   t.match(await direct.json(), { hello: 'fetch' });
   t.match(direct.headers.get('x-scf-request-id'), /^[0-9a-f-]{36}$/);
-  const list = await gateway.fetch(new Request('http://embedded/functions'));
+  const list = await gateway.fetch(new Request('http://embedded/functions', { headers: { authorization: `Bearer ${EMBED_TOKEN}` } }));
   t.equal(list.status, 200);
+  const refused = await gateway.fetch(new Request('http://embedded/functions'));
+  t.equal(refused.status, 401, 'management routes need the credentials given to createGateway');
 
   const app = new Hono();
   app.get('/', (c) => c.text('host app'));

@@ -41,7 +41,11 @@ t.test('fngate serve / invoke / logs against the examples', async (t) => {
   t.match(failed.stderr, /^fngate: invoke failed with status 435 FunctionNotFound: function missing not found in namespace default \(request id [\w-]+\); check the name and --namespace \(http:\/\/.*\/functions lists the deployed functions\)\n$/);
   t.match(JSON.parse(failed.stdout), { statusCode: 435 }, 'the SCF error object still goes to stdout');
 
-  const badLimit = await run(process.execPath, [bin, 'logs', 'hello', '--url', url, '--limit', '0']).catch((error) => error);
+  const refused = await run(process.execPath, [bin, 'logs', 'hello', '--url', url], { cwd: dataDir }).catch((error) => error);
+  t.equal(refused.code, 1, 'logs without the credentials is refused');
+  t.match(refused.stderr, /^fngate: logs failed with status 401: .*; set FNGATE_API_TOKEN, or pass --data-dir <the gateway's data dir>/);
+
+  const badLimit = await run(process.execPath, [bin, 'logs', 'hello', '--url', url, '--limit', '0', '--data-dir', dataDir]).catch((error) => error);
   t.equal(badLimit.code, 1);
   t.match(badLimit.stderr, /^fngate: logs failed with status 436: query parameter "limit": must be an integer from 1 to 10000; check the options against fngate logs --help\n$/);
 
@@ -51,7 +55,7 @@ t.test('fngate serve / invoke / logs against the examples', async (t) => {
   const response = await fetch(`${url}/functions/env/invoke`, { method: 'POST', body: '{}' });
   const requestId = response.headers.get('x-scf-request-id')!;
   t.match(await response.json(), { greeting: 'hello from fngate.yml', functionName: 'env', region: 'ap-guangzhou' });
-  const logs = await run(process.execPath, [bin, 'logs', 'env', '--url', url, '--request-id', requestId]);
+  const logs = await run(process.execPath, [bin, 'logs', 'env', '--url', url, '--request-id', requestId, '--data-dir', dataDir]);
   const logLines = logs.stdout.trim().split('\n');
   t.equal(logLines[0], `START RequestId: ${requestId}`);
   t.ok(logLines.some((line) => line.startsWith(`Report RequestId: ${requestId}`)));

@@ -72,7 +72,7 @@ t.test('200 concurrent invokes with reservedConcurrency 10: 10 run at a time, th
   t.equal(throttled.length, 190, '190 throttled while 10 execute');
   t.match(throttled[0]!.json.errorMessage, /concurrency limit of 10/);
   t.equal(waiting.length, 10, 'exactly 10 executions are at the gate');
-  const instances = (await (await fetch(`${gateway.url}/functions/gated/instances`)).json()) as { instances: unknown[] };
+  const instances = (await (await gateway.api(`/functions/gated/instances`)).json()) as { instances: unknown[] };
   t.equal(instances.instances.length, 10, 'ten instances were started');
   for (const response of waiting) response.end('open');
   waiting = [];
@@ -104,13 +104,13 @@ t.test('the Hono app serves the same invoke API as the listener fast path (embed
 });
 
 t.test('management routes', async (t) => {
-  const list = (await (await fetch(`${gateway.url}/functions`)).json()) as { functions: Array<{ name: string }> };
+  const list = (await (await gateway.api(`/functions`)).json()) as { functions: Array<{ name: string }> };
   t.same(list.functions.map((f) => f.name).sort(), ['broken', 'gated', 'hello', 'other']);
-  const one = await fetch(`${gateway.url}/functions/hello`);
+  const one = await gateway.api(`/functions/hello`);
   t.equal(one.status, 200);
   t.match(await one.json(), { name: 'hello', runtime: 'Nodejs18.15', memorySize: 128, timeout: 3 });
-  t.equal((await fetch(`${gateway.url}/functions/missing`)).status, 435);
+  t.equal((await gateway.api(`/functions/missing`)).status, 435);
   t.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
   t.equal((await fetch(`${gateway.url}/no/such/route`)).status, 404);
-  t.equal((await fetch(`${gateway.url}/functions/hello/logs?limit=0`)).status, 436);
+  t.equal((await gateway.api(`/functions/hello/logs?limit=0`)).status, 436);
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, TEST_CREDENTIALS } from '../helpers/gateway.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin/fngate.js');
@@ -22,7 +22,9 @@ interface Report {
 }
 
 async function load(args: string[]): Promise<Report> {
-  const { stdout } = await run(process.execPath, [bin, 'load', ...args, '--json'], { timeout: 60_000 });
+  // The token of the test gateways: load reads the function API (instances, cold starts).
+  const env = { ...process.env, FNGATE_API_TOKEN: TEST_CREDENTIALS.apiToken };
+  const { stdout } = await run(process.execPath, [bin, 'load', ...args, '--json'], { timeout: 60_000, env });
   return JSON.parse(stdout) as Report;
 }
 

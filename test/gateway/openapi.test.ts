@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import t, { type Test } from 'tap';
 import { createApp } from '../../gateway/app.ts';
 import { apigwRoutes } from '../../gateway/routes/apigw.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { AUTH_HEADERS, startTestGateway } from '../helpers/gateway.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageVersion = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string }).version;
@@ -129,7 +129,7 @@ function paramExample(op: Json, name: string): string {
 /** Sends a request, checks its status is documented for the operation and its body matches that response's schema. */
 async function check(t: Test, path: string, method: string, url: string, init: RequestInit, expected: number): Promise<Json> {
   const op = operation(path, method);
-  const answer = await fetch(`${gateway.url}${url}`, { method: method.toUpperCase(), ...init });
+  const answer = await fetch(`${gateway.url}${url}`, { method: method.toUpperCase(), ...init, headers: { ...AUTH_HEADERS, ...(init.headers as Record<string, string> | undefined) } });
   const body = await answer.json();
   t.equal(answer.status, expected, `${method} ${url}: ${JSON.stringify(body).slice(0, 200)}`);
   const documented = op.responses[String(answer.status)];

@@ -5,10 +5,27 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../gateway/logger.ts';
 import { startGateway, type Gateway } from '../../gateway/server.ts';
+import type { Credentials } from '../../gateway/auth/store.ts';
+
+/** The credentials every test gateway accepts (management routes need them: gateway/auth/). */
+export const TEST_CREDENTIALS: Credentials = {
+  apiToken: 'test-api-token',
+  keys: [{ secretId: 'AKIDtestsecretid0000000000000000', secretKey: 'test-secret-key' }],
+};
+
+/** `Authorization: Bearer <the test token>`, for management calls to a test gateway. */
+export const AUTH_HEADERS: Readonly<Record<string, string>> = { authorization: `Bearer ${TEST_CREDENTIALS.apiToken}` };
+
+/** fetch with the test token added: for the management routes of a test gateway. */
+export function authFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...AUTH_HEADERS, ...(init.headers as Record<string, string> | undefined) } });
+}
 
 export interface TestGateway extends Gateway {
   invoke(name: string, event?: unknown, options?: InvokeOptions): Promise<InvokeResponse>;
   logs(name: string, requestId: string): Promise<string[]>;
+  /** A management call: `path` on the gateway, with the test token. */
+  api(path: string, init?: RequestInit): Promise<Response>;
 }
 
 export interface InvokeOptions {
@@ -32,7 +49,7 @@ export interface InvokeResponse {
 export async function startTestGateway(t: { teardown(fn: () => unknown): void }, manifest: Record<string, unknown>): Promise<TestGateway> {
   const root = mkdtempSync(join(tmpdir(), 'fngate-test-'));
   writeFileSync(join(root, 'fngate.yml'), stringify(manifest));
-  const gateway = await startGateway({ dir: root, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  const gateway = await startGateway({ dir: root, port: 0, host: '127.0.0.1', logger: silentLogger(), credentials: TEST_CREDENTIALS });
   t.teardown(async () => {
     await gateway.close();
     rmSync(root, { recursive: true, force: true });
@@ -60,9 +77,10 @@ export function withClient(gateway: Gateway): TestGateway {
     return { status: response.status, requestId: response.headers.get('x-scf-request-id'), text, json, headers: response.headers };
   };
   const logs = async (name: string, requestId: string): Promise<string[]> => {
-    const response = await fetch(`${gateway.url}/functions/${encodeURIComponent(name)}/logs?requestId=${requestId}`);
+    const response = await authFetch(`${gateway.url}/functions/${encodeURIComponent(name)}/logs?requestId=${requestId}`);
     const body = (await response.json()) as { lines: Array<{ line: string }> };
     return body.lines.map((entry) => entry.line);
   };
-  return Object.assign(gateway, { invoke, logs });
+  const api = (path: string, init?: RequestInit): Promise<Response> => authFetch(`${gateway.url}${path}`, init);
+  return Object.assign(gateway, { invoke, logs, api });
 }

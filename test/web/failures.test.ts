@@ -6,7 +6,7 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../gateway/logger.ts';
 import { startGateway } from '../../gateway/server.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { AUTH_HEADERS, startTestGateway } from '../helpers/gateway.ts';
 import { NEEDS_SANDBOX, processesMentioning, request, requestLog, webFixture } from './helpers.ts';
 
 const gateway = await startTestGateway(t, {
@@ -20,7 +20,7 @@ const gateway = await startTestGateway(t, {
 });
 
 const instances = async (name: string): Promise<Array<{ id: string }>> =>
-  (await request(gateway.url, `/functions/${name}/instances`)).json.instances;
+  (await request(gateway.url, `/functions/${name}/instances`, { headers: { ...AUTH_HEADERS } })).json.instances;
 
 t.test('a server still starting at initTimeout: 450, its output in the function log', NEEDS_SANDBOX, async (t) => {
   const started = performance.now();

@@ -5,6 +5,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { probeBwrap } from '../../runtimes/web/sandbox.ts';
+import { AUTH_HEADERS } from '../helpers/gateway.ts';
 
 /** Tests whose fixtures call /var/lang/… paths need the sandbox; fallback.test.ts covers the host-port mode. */
 export const NEEDS_SANDBOX: { skip?: string } = probeBwrap('bwrap').available
@@ -48,7 +49,7 @@ export function request(
 
 /** Log lines of one request, as the management API returns them. */
 export async function requestLog(base: string, name: string, requestId: string, namespace = 'default'): Promise<string[]> {
-  const response = await request(base, `/functions/${name}/logs?namespace=${namespace}&requestId=${requestId}`);
+  const response = await request(base, `/functions/${name}/logs?namespace=${namespace}&requestId=${requestId}`, { headers: { ...AUTH_HEADERS } });
   return (response.json as { lines: Array<{ line: string }> }).lines.map((entry) => entry.line);
 }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { AUTH_HEADERS, startTestGateway } from '../helpers/gateway.ts';
 import { NEEDS_SANDBOX, request, requestLog, webFixture } from './helpers.ts';
 
 const SECRET = 'gateway-secret-must-not-leak';
@@ -101,7 +101,7 @@ t.test('instanceConcurrency 1: two slow requests run on two instances, a third g
   t.not(a.json.instance, b.json.instance, 'two different server processes answered');
   t.equal(a.json.pid, b.json.pid, 'each in its own pid namespace, so the same pid inside');
   t.not(a.json.hostname, b.json.hostname, 'and its own hostname');
-  const instances = await request(gateway.url, '/functions/webnode/instances');
+  const instances = await request(gateway.url, '/functions/webnode/instances', { headers: { ...AUTH_HEADERS } });
   t.equal(instances.json.instances.length, 2);
 });
 
