@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { chown, mkdir, rm } from 'node:fs/promises';
 import http, { type ClientRequest, type RequestOptions } from 'node:http';
 import net, { type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -20,7 +20,9 @@ import { WEB_PORT, webEnvironment } from './environment.ts';
 import { scfHeaders } from './headers.ts';
 import type { Interpreter } from './interpreters.ts';
 import { descendantsRss, findDescendant } from './process-tree.ts';
-import { bwrapArgs, SANDBOX_BRIDGE, SANDBOX_SOCKET_DIR } from './sandbox.ts';
+import { bwrapArgs, SANDBOX_BRIDGE, SANDBOX_SOCKET_DIR } from '../sandbox/bwrap.ts';
+import { allocateIdentity, hostOwner, releaseIdentity, type SandboxIdentity } from '../sandbox/identity.ts';
+import { limitPrefix } from '../sandbox/limits.ts';
 
 export const BOOTSTRAP_FILE = 'scf_bootstrap';
 export const EVENT_INVOKE_PATH = '/event-invoke';
@@ -150,6 +152,7 @@ export class WebInstance implements WebServer {
   #agent: http.Agent | undefined;
   #bootstrapPid: number | undefined;
   #bridgePid: number | undefined;
+  #identity: SandboxIdentity | undefined;
   #memory = { at: 0, bytes: 0 };
   #requestLogs: LogTarget[] = [];
   #spawned = deferred<number>();
@@ -350,10 +353,19 @@ export class WebInstance implements WebServer {
     if (!runner) throw new FnError('INTERNAL', 'node was not found for the web bridge');
     const bridgePath = ['/usr/local/bin', '/usr/bin', '/bin'].join(':');
     const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', 'pipe'];
+    let sandboxCommand: string[] = [];
+    if (setup.sandbox) {
+      this.#identity = allocateIdentity();
+      const owner = hostOwner(this.#identity);
+      // The bridge, an unprivileged host uid, creates its socket in this folder.
+      if (owner !== undefined) await chown(this.#dir, owner, owner);
+      sandboxCommand = [...limitPrefix(this.#identity), setup.sandbox.bwrap];
+    }
     const child = setup.sandbox
       ? spawn(
-          setup.sandbox.bwrap,
-          bwrapArgs({
+          sandboxCommand[0]!,
+          [...sandboxCommand.slice(1), ...bwrapArgs({
+            identity: this.#identity,
             codeDir: this.#spec.codeDir,
             layerDirs: this.#spec.layerDirs,
             socketDir: this.#dir,
@@ -362,7 +374,7 @@ export class WebInstance implements WebServer {
             hostname: `scf-${this.id.slice(0, 8)}`,
             tmpSizeBytes: setup.sandbox.tmpSizeBytes,
             path: bridgePath,
-          }),
+          })],
           { stdio, detached: true },
         )
       : spawn(runner.binary, [setup.bridgeScript], { stdio, detached: true, cwd: this.#spec.codeDir, env: { PATH: bridgePath } });
@@ -382,7 +394,10 @@ export class WebInstance implements WebServer {
       if (this.#ready && this.#alive) this.log.write(`[fngate] ${this.endReason}`);
       this.#markGone(this.#endReason);
     });
-    child.once('close', () => this.#exited.resolve());
+    child.once('close', () => {
+      if (this.#identity) releaseIdentity(this.#identity);
+      this.#exited.resolve();
+    });
     const control = child.stdio[3] as Socket;
     this.#control = control;
     control.on('error', () => undefined);

@@ -1,43 +1,36 @@
 /**
- * The bubblewrap sandbox of one web function instance: its own network namespace (so every instance can
- * listen on 9000), pid namespace (the whole process tree ends with the instance), the code read-only at
- * /var/user, a private size-capped /tmp, layers under /opt, and the host interpreters at their SCF paths.
- * The command line is built by a pure function so it can be read and tested.
+ * The bubblewrap sandbox of every function instance outside an isolate (web functions, Python, PHP, Java,
+ * Go, custom runtimes, Node.js process mode): its own pid namespace (the whole process tree ends with the
+ * instance, whatever double-forks), mount view (the code read-only at /var/user, layers under /opt, a
+ * private size-capped /tmp, the host interpreters at their SCF paths, host system folders read-only;
+ * no data dir, no other function, no /root), an unprivileged user (identity.ts) and, for web functions,
+ * its own network namespace (so every instance can listen on 9000). The command line is built by pure
+ * functions so it can be read and tested.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
-import type { Interpreter } from './interpreters.ts';
+import type { Interpreter } from '../web/interpreters.ts';
+import { identityFlags, identityPrefix, type SandboxIdentity } from './identity.ts';
+
+/** The probe runs as the gateway would: without a user namespace when root. */
+const allocateProbeIdentity = (): SandboxIdentity =>
+  process.getuid?.() === 0 ? { kind: 'host-id', hostId: 0, setpriv: '' } : { kind: 'userns' };
 
 /** Where the bridge script and the instance's socket folder appear inside the sandbox. */
 export const SANDBOX_RUNTIME_DIR = '/var/runtime/fngate';
 export const SANDBOX_BRIDGE = `${SANDBOX_RUNTIME_DIR}/bridge.mjs`;
 export const SANDBOX_SOCKET_DIR = `${SANDBOX_RUNTIME_DIR}/run`;
 export const SANDBOX_LAYER_ROOT = '/opt';
-/** SPEC §1: a per-instance /tmp of 512 MB. */
-export const DEFAULT_TMP_SIZE_BYTES = 512 * 1024 * 1024;
-/** The user the function runs as inside (SCF runs user code unprivileged). */
-export const SANDBOX_UID = 1000;
 /** Host system folders shown read-only; /usr and /etc hold the interpreters, libraries, certificates, php.ini. */
 const SYSTEM_DIRS = ['/usr', '/etc'];
 /** Top-level links of merged-/usr systems (or real folders on older ones). */
 const SYSTEM_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-const NAMESPACE_FLAGS = [
-  '--unshare-user',
-  '--unshare-pid',
-  '--unshare-net',
-  '--unshare-ipc',
-  '--unshare-uts',
-  '--unshare-cgroup-try',
-  // The bridge is pid 1 itself: with bwrap's own init in between, the outer bwrap exits before that init
-  // is reaped, leaving a zombie for the host's init (which, in some containers, never collects it).
-  '--as-pid-1',
-  '--die-with-parent',
-  '--new-session',
-  '--cap-drop',
-  'ALL',
-];
+/** Namespaces every sandbox gets; the user namespace and the network one depend on the plan. */
+const NAMESPACE_FLAGS = ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session'];
+/** Host files never shown even though their folder is (root-only secrets under /etc). */
+const MASKED_FILES = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers'];
 
 export interface SandboxPlan {
   codeDir: string;
@@ -53,6 +46,30 @@ export interface SandboxPlan {
   tmpSizeBytes: number | undefined;
   /** PATH of the bridge process (the function's own environment travels over the control channel). */
   path: string;
+  /** @default a user namespace (the gateway's own uid outside) */
+  identity?: SandboxIdentity;
+}
+
+/** What any sandbox is made of; web functions and subprocess runtimes fill it differently. */
+export interface SandboxView {
+  identity: SandboxIdentity;
+  hostname: string;
+  /** Own network namespace (loopback only) or the host's. */
+  ownNetwork: boolean;
+  /** The command is pid 1 itself (it reaps its own children), instead of bwrap's small init. */
+  commandIsPid1: boolean;
+  /** Host folder shown read-only at /var/user; undefined leaves /var/user an empty folder. */
+  codeDir: string | undefined;
+  layerDirs: string[];
+  interpreters: Interpreter[];
+  tmpSizeBytes: number | undefined;
+  /** Host paths shown read-only: [host, inside] (the runtime's shim, an interpreter outside /usr). */
+  readOnly?: Array<[string, string]>;
+  /** Host folders shown read-write: [host, inside]. */
+  writable?: Array<[string, string]>;
+  env: Record<string, string>;
+  cwd: string;
+  command: string[];
 }
 
 /** Mount steps for /opt: later layers replace earlier ones' files, folders present in several are merged. */
@@ -113,40 +130,61 @@ function interpreterRoots(interpreters: Interpreter[]): string[] {
   return roots.filter((root, index) => !roots.slice(0, index).some((outer) => root.startsWith(`${outer}/`)));
 }
 
-/** The full `bwrap` argument list; the command run inside is the host node running the bridge. */
-export function bwrapArgs(plan: SandboxPlan): string[] {
-  const [runner] = plan.interpreters;
-  if (!runner) throw new Error('the sandbox needs node to run its bridge');
-  const args = [
-    ...NAMESPACE_FLAGS,
-    '--uid', String(SANDBOX_UID),
-    '--gid', String(SANDBOX_UID),
-    '--hostname', plan.hostname,
-    ...systemArgs(),
-    '--proc', '/proc',
-    '--dev', '/dev',
-  ];
-  if (plan.tmpSizeBytes !== undefined) args.push('--size', String(plan.tmpSizeBytes));
+/** The full `bwrap` argument list of a sandbox. */
+export function sandboxArgs(view: SandboxView): string[] {
+  const args = [...NAMESPACE_FLAGS, ...identityFlags(view.identity)];
+  if (view.ownNetwork) args.push('--unshare-net');
+  // With bwrap's own init in between, the outer bwrap exits before that init is reaped, leaving a zombie
+  // for the host's init (which, in some containers, never collects it): a command that reaps is pid 1.
+  if (view.commandIsPid1) args.push('--as-pid-1');
+  args.push('--hostname', view.hostname, ...systemArgs());
+  for (const file of MASKED_FILES) if (existsSync(file)) args.push('--ro-bind', '/dev/null', file);
+  args.push('--proc', '/proc', '--dev', '/dev');
+  if (view.tmpSizeBytes !== undefined) args.push('--size', String(view.tmpSizeBytes));
   args.push('--perms', '1777', '--tmpfs', '/tmp');
   args.push('--perms', '0755', '--dir', '/var');
-  args.push('--ro-bind', plan.codeDir, SANDBOX_CODE_ROOT);
+  if (view.codeDir !== undefined) args.push('--ro-bind', view.codeDir, SANDBOX_CODE_ROOT);
+  else args.push('--perms', '0755', '--dir', SANDBOX_CODE_ROOT);
   args.push('--perms', '0755', '--dir', SANDBOX_LAYER_ROOT);
-  for (const mount of layerMounts(plan.layerDirs)) {
+  for (const mount of layerMounts(view.layerDirs)) {
     if (mount.kind === 'dir') args.push('--perms', '0755', '--dir', mount.target);
     else args.push('--ro-bind', mount.source, mount.target);
   }
-  for (const root of interpreterRoots(plan.interpreters)) args.push('--ro-bind', root, root);
-  for (const interpreter of plan.interpreters) {
+  for (const root of interpreterRoots(view.interpreters)) args.push('--ro-bind', root, root);
+  for (const interpreter of view.interpreters) {
     for (const link of interpreter.links) {
       args.push('--dir', link.slice(0, link.lastIndexOf('/')), '--symlink', interpreter.binary, link);
     }
   }
-  args.push('--ro-bind', plan.bridgeScript, SANDBOX_BRIDGE);
-  args.push('--bind', plan.socketDir, SANDBOX_SOCKET_DIR);
-  args.push('--clearenv', '--setenv', 'PATH', plan.path);
-  args.push('--chdir', SANDBOX_CODE_ROOT);
-  args.push('--', runner.binary, SANDBOX_BRIDGE);
+  for (const [source, target] of view.readOnly ?? []) args.push('--ro-bind', source, target);
+  for (const [source, target] of view.writable ?? []) args.push('--bind', source, target);
+  args.push('--clearenv');
+  for (const [key, value] of Object.entries(view.env)) args.push('--setenv', key, value);
+  args.push('--chdir', view.cwd);
+  args.push('--', ...identityPrefix(view.identity), ...view.command);
   return args;
+}
+
+/** The `bwrap` argument list of a web function; the command run inside is the host node running the bridge. */
+export function bwrapArgs(plan: SandboxPlan): string[] {
+  const [runner] = plan.interpreters;
+  if (!runner) throw new Error('the sandbox needs node to run its bridge');
+  return sandboxArgs({
+    identity: plan.identity ?? { kind: 'userns' },
+    hostname: plan.hostname,
+    ownNetwork: true,
+    // The bridge is pid 1 itself and reaps what it starts.
+    commandIsPid1: true,
+    codeDir: plan.codeDir,
+    layerDirs: plan.layerDirs,
+    interpreters: plan.interpreters,
+    tmpSizeBytes: plan.tmpSizeBytes,
+    readOnly: [[plan.bridgeScript, SANDBOX_BRIDGE]],
+    writable: [[plan.socketDir, SANDBOX_SOCKET_DIR]],
+    env: { PATH: plan.path },
+    cwd: SANDBOX_CODE_ROOT,
+    command: [runner.binary, SANDBOX_BRIDGE],
+  });
 }
 
 export type ProbeResult =
@@ -162,7 +200,7 @@ export function probeBwrap(bwrap: string): ProbeResult {
     const size = withSize ? ['--size', String(1024 * 1024)] : [];
     const result = spawnSync(
       bwrap,
-      [...NAMESPACE_FLAGS, ...systemArgs(), '--proc', '/proc', '--dev', '/dev', ...size, '--tmpfs', '/tmp', '--', 'true'],
+      [...NAMESPACE_FLAGS, ...identityFlags(allocateProbeIdentity()), '--unshare-net', ...systemArgs(), '--proc', '/proc', '--dev', '/dev', ...size, '--tmpfs', '/tmp', '--', 'true'],
       { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     if (result.error) return { ok: false, reason: result.error.message };
