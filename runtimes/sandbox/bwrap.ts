@@ -150,14 +150,33 @@ export function sandboxArgs(view: SandboxView): string[] {
     if (mount.kind === 'dir') args.push('--perms', '0755', '--dir', mount.target);
     else args.push('--ro-bind', mount.source, mount.target);
   }
-  for (const root of interpreterRoots(view.interpreters)) args.push('--ro-bind', root, root);
+  const made = new Set(['/', '/tmp', '/var', '/usr', '/etc', SANDBOX_CODE_ROOT, SANDBOX_LAYER_ROOT]);
+  // bwrap makes missing parents of a mount point 0700 when it runs as root: the sandbox user could not pass.
+  const parents = (target: string): void => {
+    for (let end = target.indexOf('/', 1); end > 0; end = target.indexOf('/', end + 1)) {
+      const parent = target.slice(0, end);
+      if (made.has(parent)) continue;
+      made.add(parent);
+      args.push('--perms', '0755', '--dir', parent);
+    }
+  };
+  for (const root of interpreterRoots(view.interpreters)) {
+    parents(root);
+    args.push('--ro-bind', root, root);
+  }
   for (const interpreter of view.interpreters) {
     for (const link of interpreter.links) {
       args.push('--dir', link.slice(0, link.lastIndexOf('/')), '--symlink', interpreter.binary, link);
     }
   }
-  for (const [source, target] of view.readOnly ?? []) args.push('--ro-bind', source, target);
-  for (const [source, target] of view.writable ?? []) args.push('--bind', source, target);
+  for (const [source, target] of view.readOnly ?? []) {
+    parents(target);
+    args.push('--ro-bind', source, target);
+  }
+  for (const [source, target] of view.writable ?? []) {
+    parents(target);
+    args.push('--bind', source, target);
+  }
   args.push('--clearenv');
   for (const [key, value] of Object.entries(view.env)) args.push('--setenv', key, value);
   args.push('--chdir', view.cwd);

@@ -4,7 +4,7 @@
  * folder, layers) into what the function sees (/var/user, /opt). The process shares the host's network
  * (outbound networking, the custom Runtime API and Go's net/rpc on host loopback) but nothing else.
  */
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { chown } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
@@ -33,6 +33,17 @@ export interface SandboxedCommand {
   tempDir: string;
   mergeStderr?: boolean;
   dataLimitBytes?: number;
+}
+
+/** An interpreter in `<prefix>/bin/` needs its whole prefix (Python's lib/, a JDK's lib/). */
+function interpreterPrefix(command: string): string {
+  try {
+    const real = realpathSync(command);
+    const folder = dirname(real);
+    return folder.endsWith('/bin') ? dirname(folder) : real;
+  } catch {
+    return command;
+  }
 }
 
 const under = (path: string, root: string): boolean => path === root || path.startsWith(`${root}/`);
@@ -82,7 +93,7 @@ export class ProcessSandbox {
     if (owner !== undefined) await chown(spec.tempDir, owner, owner);
     const inner = [this.visible(spec.command), ...spec.args.map((arg) => this.visible(arg))];
     const command = spec.mergeStderr ? ['/bin/sh', '-c', 'exec "$@" 2>&1', 'sh', ...inner] : inner;
-    const readOnly = this.#hostFiles([spec.command, ...spec.args]).map((path): [string, string] => [path, path]);
+    const readOnly = this.#hostFiles([interpreterPrefix(spec.command), ...spec.args]).map((path): [string, string] => [path, path]);
     const args = sandboxArgs({
       identity: this.identity,
       hostname: 'scf',
@@ -125,7 +136,7 @@ export class ProcessSandbox {
       if (SYSTEM_PREFIXES.some((prefix) => real.startsWith(prefix))) continue;
       if (this.#codeDir && under(real, this.#codeDir)) continue;
       if (this.#layerDirs.some((layer) => under(real, layer))) continue;
-      folders.add(dirname(real));
+      folders.add(word === real && statSync(real).isDirectory() ? real : dirname(real));
     }
     return [...folders].filter((folder, _, all) => !all.some((outer) => outer !== folder && under(folder, outer)));
   }
