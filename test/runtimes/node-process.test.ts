@@ -9,19 +9,24 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { nodeProcessRuntime } from '../../runtimes/node-process/adapter.ts';
+import { SANDBOX_CODE_ROOT } from '../../runtimes/env.ts';
 import type { FunctionSpec } from '../../runtimes/runtime.ts';
+import { sandboxHost } from '../../runtimes/sandbox/host.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { NODE_FIXTURES, call, collect, failure, invoke, nodeSpec, startedWith, texts } from '../helpers/node-instances.ts';
 import { runNodeHandlerCases } from './node-handler.cases.ts';
 
 const FIXTURES = join(NODE_FIXTURES, '..', 'node-process');
 const FULL = join(FIXTURES, 'full');
+/** A host path of the code or the layer as a function process sees it (/var/user, /opt inside the sandbox). */
+const seen = (path: string): string =>
+  sandboxHost() ? path.replace(FULL, SANDBOX_CODE_ROOT).replace(join(NODE_FIXTURES, 'layer'), '/opt') : path;
 const adapter = nodeProcessRuntime();
 t.teardown(() => adapter.close());
 
 const fullSpec = (handler: string, overrides = {}) => nodeSpec('full', { name: 'node-full', codeDir: FULL, handler: `index.${handler}`, ...overrides });
 
-runNodeHandlerCases(t, { adapter, memoryBombMb: 128, codePath: (fixture) => `${NODE_FIXTURES}${fixture}` });
+runNodeHandlerCases(t, { adapter, memoryBombMb: 128, codePath: (fixture) => (sandboxHost() ? SANDBOX_CODE_ROOT : `${NODE_FIXTURES}${fixture}`) });
 
 t.test('everything Node.js has: child_process, worker_threads, a spawned node', async (t) => {
   const shell = await startedWith(adapter, t, fullSpec('shell'));
@@ -70,15 +75,15 @@ t.test('environment: the function variables, built-ins, NODE_PATH with layers, a
     SCF_FUNCTIONNAME: 'node-full',
     SCF_MEMORYSIZE: '128',
     TENCENTCLOUD_RUNENV: 'SCF',
-    USER_CODE_ROOT: FULL,
+    USER_CODE_ROOT: seen(FULL),
     _HANDLER: 'index.env',
   });
-  t.same(env.NODE_PATH.split(':'), [FULL, join(FULL, 'node_modules'), join(layer, 'nodejs', 'node_modules'), join(layer, 'node_modules'), layer]);
+  t.same(env.NODE_PATH.split(':'), [FULL, join(FULL, 'node_modules'), join(layer, 'nodejs', 'node_modules'), join(layer, 'node_modules'), layer].map(seen));
   t.equal(env.PATH.split(':')[0], dirname(process.execPath), 'the gateway’s node comes first on PATH');
   t.equal(env.FNGATE_PROCESS_TEST_SECRET, undefined, 'nothing of the gateway environment leaks in');
   t.equal(env.TMPDIR, env.HOME);
   t.ok(env.TMPDIR.includes('fngate-nodejs') && existsSync(env.TMPDIR), `a private temp folder (${env.TMPDIR})`);
-  t.equal(cwd, FULL);
+  t.equal(cwd, seen(FULL));
   t.equal(version, process.version);
   await instance.close();
   t.notOk(existsSync(env.TMPDIR), 'the temp folder goes with the instance');

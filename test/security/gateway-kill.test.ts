@@ -52,6 +52,6 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
     for (const [name, marker] of Object.entries(markers)) {
       t.ok(await waitFor(() => processesWith(marker).length === 0), `${name}: its detached process is gone`);
     }
-    t.ok(await waitFor(() => functionProcesses.every((pid) => !processesWith('bootstrap').includes(pid))), 'the function processes are gone');
+    t.ok(await waitFor(() => functionProcesses.every((pid) => !processesWith('bootstrap').includes(pid)), 10_000), 'the function processes are gone');
   });
 }
