@@ -44,13 +44,13 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
     t.equal(await invoke('python', { op: 'escape', marker: markers.python }), 200);
     t.equal(await invoke('custom', Number(markers.custom)), 200);
     for (const [name, marker] of Object.entries(markers)) {
-      t.ok(await waitFor(() => processesWith(marker).length > 0), `${name}: its detached process runs`);
+      t.ok(await waitFor(() => processesWith(marker).length > 0, 10_000), `${name}: its detached process runs`);
     }
     const functionProcesses = processesWith('bootstrap');
     t.ok(functionProcesses.length > 0, 'the function processes run');
     child.kill('SIGKILL');
     for (const [name, marker] of Object.entries(markers)) {
-      t.ok(await waitFor(() => processesWith(marker).length === 0), `${name}: its detached process is gone`);
+      t.ok(await waitFor(() => processesWith(marker).length === 0, 10_000), `${name}: its detached process is gone`);
     }
     t.ok(await waitFor(() => functionProcesses.every((pid) => !processesWith('bootstrap').includes(pid)), 10_000), 'the function processes are gone');
   });

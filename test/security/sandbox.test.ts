@@ -37,10 +37,10 @@ if (requireTool(t, 'python3', 'python3')) {
     const marker = uniqueSleep();
     const forked = await gateway.invoke('escaper', { op: 'escape', marker });
     t.equal(forked.status, 200, forked.text);
-    t.ok(await waitFor(() => processesWith(marker).length > 0), 'the escaped process runs');
+    t.ok(await waitFor(() => processesWith(marker).length > 0, 10_000), 'the escaped process runs');
     const hung = await gateway.invoke('escaper', { op: 'hang' });
     t.equal(hung.status, 433, 'the timeout ends the instance');
-    t.ok(await waitFor(() => processesWith(marker).length === 0), 'the escaped process is gone with it');
+    t.ok(await waitFor(() => processesWith(marker).length === 0, 10_000), 'the escaped process is gone with it');
   });
 
   t.test('a call cannot start 300 processes', async (t) => {
