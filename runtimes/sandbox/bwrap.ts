@@ -166,7 +166,8 @@ export function sandboxArgs(view: SandboxView): string[] {
   }
   for (const interpreter of view.interpreters) {
     for (const link of interpreter.links) {
-      args.push('--dir', link.slice(0, link.lastIndexOf('/')), '--symlink', interpreter.binary, link);
+      parents(link);
+      args.push('--symlink', interpreter.binary, link);
     }
   }
   for (const [source, target] of view.readOnly ?? []) {

@@ -3,7 +3,7 @@
  * table both modes share (node-handler.cases.ts). Expected values come from running the same modules here.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import { SANDBOX_CODE_ROOT } from '../../runtimes/env.ts';
 import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { sandboxHost } from '../../runtimes/sandbox/host.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { hostPidOf, readFunctionFile } from '../helpers/sandbox.ts';
 import { NODE_FIXTURES, call, collect, failure, invoke, nodeSpec, startedWith, texts } from '../helpers/node-instances.ts';
 import { runNodeHandlerCases } from './node-handler.cases.ts';
 
@@ -159,9 +160,12 @@ t.test('through the gateway', async (t) => {
   });
 
   await t.test('a kill from outside mid-invocation is a 439; the next invocation gets a new process', async (t) => {
-    const first = await gateway.invoke('slow', { ms: 0 });
+    const pidFile = `/tmp/fngate-node-kill-${process.pid}.pid`;
+    t.teardown(() => rmSync(pidFile, { force: true }));
+    const first = await gateway.invoke('slow', { ms: 0, pidFile });
     t.equal(first.status, 200, first.text);
-    const pid = first.json as number;
+    const written = readFunctionFile(pidFile)!;
+    const pid = hostPidOf(Number(written.text), written.pid);
     const pending = gateway.invoke('slow', { ms: 5000 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     process.kill(pid, 'SIGKILL');
@@ -170,7 +174,8 @@ t.test('through the gateway', async (t) => {
     t.match(killed.json.errorMessage, /killed by SIGKILL/);
     const next = await gateway.invoke('slow', { ms: 0 });
     t.equal(next.status, 200, next.text);
-    t.not(next.json, pid, 'a new process serves it');
+    // A sandboxed process has the same pid in its own namespace as the killed one had in its.
+    if (written.pid === undefined) t.not(next.json, pid, 'a new process serves it');
   });
 
   await t.test('callbackWaitsForEmptyEventLoop and an open server socket', async (t) => {
