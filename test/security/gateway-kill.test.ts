@@ -42,7 +42,7 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
       (await fetch(`${url}/functions/${name}/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) })).status;
     const markers = { python: uniqueSleep(), custom: uniqueSleep() };
     t.equal(await invoke('python', { op: 'escape', marker: markers.python }), 200);
-    t.equal(await invoke('custom', Number(markers.custom)), 200);
+    t.equal(await invoke('custom', markers.custom), 200);
     for (const [name, marker] of Object.entries(markers)) {
       t.ok(await waitFor(() => processesWith(marker).length > 0, 10_000), `${name}: its detached process runs`);
     }
