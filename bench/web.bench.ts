@@ -12,7 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { probeBwrap } from '../runtimes/web/sandbox.ts';
+import { probeBwrap } from '../runtimes/sandbox/bwrap.ts';
 import {
   BENCH_DIR,
   defineSubject,

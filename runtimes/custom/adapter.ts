@@ -37,6 +37,7 @@ async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
       dataLimitBytes: dataRlimitBytes(spec.memoryMb),
       // A bash bootstrap logs to both (`echo … 1>&2`): one pipe keeps the order of its lines.
       mergeStderr: true,
+      sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs },
     });
     return { process, environment, transport: server };
   } catch (error) {

@@ -5,6 +5,7 @@
  * abort (the pipeline's timeout or a cancellation) with the abort reason.
  */
 import { randomUUID } from 'node:crypto';
+import { stderr } from 'node:process';
 import { FnError, isErrorCode, toFnError } from '../../gateway/errors.ts';
 import { scfContext } from '../env.ts';
 import { InstanceLog } from '../instance-log.ts';
@@ -15,6 +16,8 @@ import { exitText, type ExitInfo, type FunctionProcess } from './process.ts';
 import type { LoadMessage } from './protocol.ts';
 import { RuntimeApiSession } from './runtime-api.ts';
 
+/** Processes of a sandboxed instance before its function forks: bwrap, its init, the function. */
+const SANDBOXED_TREE_PROCESSES = 3;
 /** Output lines quoted in the error of a process that died before it was ready. */
 export const LOAD_ERROR_TAIL_LINES = 5;
 
@@ -112,7 +115,8 @@ export class SubprocessInstance implements Instance {
       throw failure;
     } finally {
       clearTimeout(timer);
-      this.#watch?.stop();
+      if (this.#alive) this.#watch?.idle();
+      else this.#watch?.stop();
     }
   }
 
@@ -137,9 +141,9 @@ export class SubprocessInstance implements Instance {
       });
     } finally {
       signal.removeEventListener('abort', onAbort);
-      this.#watch?.stop();
       // One sample after the invocation, so memoryUsage() reflects it even if it was shorter than a tick.
       this.#watch?.sample();
+      if (this.#alive) this.#watch?.idle();
       this.#process.flushOutput();
     }
   }
@@ -178,17 +182,20 @@ export class SubprocessInstance implements Instance {
     });
     this.#watch = new MemoryWatch({
       pid: process.pid,
+      // bwrap and its init sit above the function's process in a sandbox.
+      plainProcesses: process.sandbox ? SANDBOXED_TREE_PROCESSES : 1,
       limitBytes: this.#options.memoryLimitBytes ?? memoryLimitBytes(this.#spec.memoryMb),
       onSample: (bytes) => {
         this.#rssBytes = bytes;
       },
-      onExceeded: (bytes) =>
-        this.#fail(
-          new FnError(
-            'MEMORY_LIMIT',
-            `the function used ${(bytes / 1048576).toFixed(1)} MB, over its memory size of ${this.#spec.memoryMb} MB`,
-          ),
-        ),
+      onExceeded: (bytes) => {
+        const used = `the function used ${(bytes / 1048576).toFixed(1)} MB, over its memory size of ${this.#spec.memoryMb} MB`;
+        if (this.#session.state === 'idle') {
+          // Grown after its handler returned (a background thread): ended now, so no later caller gets 434.
+          stderr.write(`fngate: ended an idle instance of function ${this.#spec.name} (${this.id}): ${used}\n`);
+        }
+        this.#fail(new FnError('MEMORY_LIMIT', used));
+      },
     });
     this.#watch.start();
     void process.exited.then((info) => this.#onExit(info));

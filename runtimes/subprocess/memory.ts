@@ -25,6 +25,8 @@ import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 
 /** How often RSS is read while an invocation runs. */
 export const MEMORY_SAMPLE_INTERVAL_MS = 50;
+/** How often an idle instance's memory is read. */
+export const IDLE_MEMORY_SAMPLE_INTERVAL_MS = 1000;
 /** Room above the memory size for the data rlimit: the limit is a backstop, sampling decides first. */
 export const DATA_RLIMIT_HEADROOM_BYTES = 64 * 1024 * 1024;
 /** Descendants visited per sample at most, so a fork bomb cannot make sampling itself expensive. */
@@ -97,19 +99,31 @@ export function childrenOf(pid: number): number[] {
   return children;
 }
 
+/** Proportional set size of one process in bytes (shared pages split between their users); 0 once gone. */
+export function readPss(pid: number): number {
+  const kb = Number(/^Pss:\s+(\d+) kB/m.exec(readProcFile(`/proc/${pid}/smaps_rollup`) ?? '')?.[1]);
+  return Number.isFinite(kb) ? kb * 1024 : 0;
+}
+
 /**
- * Resident memory of a process and its descendants, in bytes. Synchronous on purpose: a single-process
- * tree is three small /proc reads (~25 µs here), cheaper than three thread-pool round trips, and a
- * synchronous read at the end of an invocation makes memoryUsage() exact when the pipeline asks for it.
+ * Memory of a process and its descendants, in bytes. Synchronous on purpose: a single-process tree is
+ * three small /proc reads (~25 µs here), cheaper than three thread-pool round trips, and a synchronous
+ * read at the end of an invocation makes memoryUsage() exact when the pipeline asks for it.
+ *
+ * Resident pages are summed while the tree has at most `plainProcesses` processes (the function's
+ * process, plus bwrap's two in a sandbox). Beyond that the function forked, and a forked child shares
+ * its parent's copy-on-write pages, which summed RSS would count twice: each process then counts its
+ * proportional share (smaps_rollup, ~10x dearer to read, so only then).
  */
-export function readTreeRss(rootPid: number): number {
-  let total = 0;
+export function readTreeRss(rootPid: number, plainProcesses = 1): number {
   const queue = [rootPid];
-  for (let visited = 0; visited < queue.length && visited < MAX_SAMPLED_PROCESSES; visited++) {
-    const pid = queue[visited]!;
-    total += readRss(pid);
-    queue.push(...childrenOf(pid));
+  for (let visited = 0; visited < queue.length && queue.length <= MAX_SAMPLED_PROCESSES; visited++) {
+    queue.push(...childrenOf(queue[visited]!));
   }
+  const pids = queue.slice(0, MAX_SAMPLED_PROCESSES);
+  const read = pids.length > plainProcesses ? readPss : readRss;
+  let total = 0;
+  for (const pid of pids) total += read(pid);
   return total;
 }
 
@@ -120,6 +134,8 @@ export interface MemoryWatchOptions {
   onExceeded(bytes: number): void;
   /** @default MEMORY_SAMPLE_INTERVAL_MS */
   intervalMs?: number;
+  /** Processes the tree has before the function forks (readTreeRss). @default 1 */
+  plainProcesses?: number;
 }
 
 /** Samples a process tree while started; reports each sample and the first one over the limit. */
@@ -146,9 +162,20 @@ export class MemoryWatch {
     this.#timer = undefined;
   }
 
+  /**
+   * Keep sampling, slowly, while no invocation runs: a background thread or child that grows after
+   * the handler returned is found before the next caller is charged for it. The timer keeps no event
+   * loop alive.
+   */
+  idle(intervalMs = IDLE_MEMORY_SAMPLE_INTERVAL_MS): void {
+    this.stop();
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+    this.#timer.unref();
+  }
+
   /** Read the tree now; reports the sample, and the excess while started. */
   sample(): void {
-    const bytes = readTreeRss(this.#options.pid);
+    const bytes = readTreeRss(this.#options.pid, this.#options.plainProcesses);
     if (bytes === 0) return;
     this.#options.onSample(bytes);
     if (this.#timer && bytes > this.#options.limitBytes) this.#options.onExceeded(bytes);

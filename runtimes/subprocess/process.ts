@@ -4,11 +4,13 @@
  * It knows nothing about functions or invocations; SubprocessInstance and PrewarmPool own it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { sandboxHost } from '../sandbox/host.ts';
+import { rlimitPrefix } from '../sandbox/limits.ts';
+import { ProcessSandbox, type ProcessSandboxRequest } from '../sandbox/process-sandbox.ts';
 import { LineSplitter } from './lines.ts';
 import { PipeChannel } from './pipe-channel.ts';
 
@@ -20,8 +22,6 @@ export const TAIL_LINES = 20;
 export const MAX_LOG_LINE_CHARS = 64 * 1024;
 /** How long after exit the rest of the output may take to arrive (grandchildren may hold the pipes). */
 export const OUTPUT_DRAIN_MS = 200;
-/** Where `prlimit` usually lives; spawning through it sets an rlimit without a shell. */
-const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((path) => existsSync(path));
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -51,6 +51,12 @@ export interface SpawnProcessOptions {
    * @default false
    */
   mergeStderr?: boolean;
+  /**
+   * Run inside the function sandbox (runtimes/sandbox/) when this machine has one: the code folder and
+   * layers of the function, or none for a pre-warmed spare. Host paths of the code and layers in the
+   * command, environment and cwd are translated to /var/user and /opt.
+   */
+  sandbox?: ProcessSandboxRequest;
 }
 
 /** The environment a process is spawned with: a sane PATH, the temp folder as HOME and TMPDIR, then `env`. */
@@ -60,10 +66,10 @@ export function processEnvironment(env: Record<string, string>, tempDir: string,
 
 /** The command line, through sh when stderr joins stdout, through prlimit when a data limit is asked for. */
 export function wrappedCommand(command: string, args: string[], options: { dataLimitBytes?: number; mergeStderr?: boolean }): [string, string[]] {
-  let line: [string, string[]] = [command, args];
-  if (options.mergeStderr) line = ['/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', line[0], ...line[1]]];
-  if (options.dataLimitBytes !== undefined && PRLIMIT) line = [PRLIMIT, [`--data=${options.dataLimitBytes}`, '--', line[0], ...line[1]]];
-  return line;
+  let line = [command, ...args];
+  if (options.mergeStderr) line = ['/bin/sh', '-c', 'exec "$@" 2>&1', 'sh', ...line];
+  line = [...rlimitPrefix({ dataBytes: options.dataLimitBytes }), ...line];
+  return [line[0]!, line.slice(1)];
 }
 
 /** How a process ended, for messages: `exited with code 1`, `was killed by SIGKILL`. */
@@ -75,6 +81,8 @@ export class FunctionProcess {
   readonly pid: number;
   readonly tempDir: string;
   readonly channel: PipeChannel;
+  /** The sandbox the process runs in; undefined when it runs unsandboxed. */
+  readonly sandbox: ProcessSandbox | undefined;
   #child: ChildProcess;
   #tail: string[] = [];
   #onOutput: ((line: string, stream: OutputStream) => void) | undefined;
@@ -86,15 +94,33 @@ export class FunctionProcess {
   /** Spawn a process; resolves once it runs (rejects only if its temp folder cannot be made). */
   static async spawn(options: SpawnProcessOptions): Promise<FunctionProcess> {
     const tempDir = await mkdtemp(join(tmpdir(), `fngate-${options.label}-`));
-    return new FunctionProcess(options, tempDir);
+    const host = options.sandbox ? sandboxHost() : undefined;
+    if (!host || !options.sandbox) {
+      const line = wrappedCommand(options.command, options.args, options);
+      return new FunctionProcess(line, options.cwd ?? tempDir, processEnvironment(options.env, tempDir, options.binDirs), tempDir, undefined);
+    }
+    const sandbox = new ProcessSandbox(host, options.sandbox);
+    try {
+      const line = await sandbox.wrap({
+        ...options,
+        env: processEnvironment(options.env, tempDir, options.binDirs),
+        cwd: options.cwd ?? tempDir,
+        tempDir,
+      });
+      return new FunctionProcess(line, tempDir, {}, tempDir, sandbox);
+    } catch (error) {
+      await sandbox.release();
+      throw error;
+    }
   }
 
-  private constructor(options: SpawnProcessOptions, tempDir: string) {
+  private constructor(line: [string, string[]], cwd: string, env: Record<string, string>, tempDir: string, sandbox: ProcessSandbox | undefined) {
     this.tempDir = tempDir;
-    const [command, args] = wrappedCommand(options.command, options.args, options);
+    this.sandbox = sandbox;
+    const [command, args] = line;
     this.#child = spawn(command, args, {
-      cwd: options.cwd ?? tempDir,
-      env: processEnvironment(options.env, tempDir, options.binDirs),
+      cwd,
+      env,
       // Own process group (setsid), so a timeout or crash kills user subprocesses too: kill(-pid).
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -169,6 +195,7 @@ export class FunctionProcess {
     this.#closing ??= (async () => {
       this.kill();
       await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS * 2).unref())]);
+      await this.sandbox?.release();
       await rm(this.tempDir, { recursive: true, force: true }).catch(() => {});
     })();
     return this.#closing;

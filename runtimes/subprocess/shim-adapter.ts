@@ -127,7 +127,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
       !Object.keys(spec.environment).some((key) => STARTUP_ONLY_VARIABLE.test(key)) &&
       this.#profile.canAdopt(spec, environment, interpreter);
     const process =
-      (adoptable ? this.#pool?.take() : undefined) ??
+      (adoptable ? await this.#adopt(spec) : undefined) ??
       (await FunctionProcess.spawn({
         command: interpreter.command,
         args: this.#profile.args(interpreter, spec),
@@ -137,25 +137,46 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
         label: this.kind,
         mergeStderr: this.#profile.mergeStderr,
         dataLimitBytes: this.#profile.dataLimitBytes?.(spec),
+        sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs },
       }));
+    // Inside a sandbox the function sees its code at /var/user and its layers at /opt.
+    const visible = (text: string): string => process.sandbox?.visible(text) ?? text;
     const { request_id: _unused, ...context } = scfContext(spec, '', environment);
     return {
       process,
       environment,
       load: {
         op: 'load',
-        codeDir: spec.codeDir,
+        codeDir: visible(spec.codeDir),
         handler: spec.handler,
         handlerStyle: spec.handlerStyle,
         initializer: spec.initializer,
         // Exactly what a process spawned for this function would have: pre-warmed ones apply it.
-        env: processEnvironment(environment, process.tempDir, interpreter.binDirs),
+        env: process.sandbox?.visibleEnv(processEnvironment(environment, process.tempDir, interpreter.binDirs)) ??
+          processEnvironment(environment, process.tempDir, interpreter.binDirs),
         dataLimitBytes: dataRlimitBytes(spec.memoryMb),
         memoryMb: spec.memoryMb,
         context,
         initDeadline: Date.now() + spec.initTimeoutMs,
       },
     };
+  }
+
+  /** A pre-warmed spare made this function's, or undefined (none left, or its sandbox cannot take the code). */
+  async #adopt(spec: FunctionSpec): Promise<FunctionProcess | undefined> {
+    const spare = this.#pool?.take();
+    if (!spare?.sandbox) return spare;
+    if (!spare.sandbox.canAdopt(spec.layerDirs)) {
+      void spare.close();
+      return undefined;
+    }
+    try {
+      await spare.sandbox.attachCode(spec.codeDir);
+      return spare;
+    } catch {
+      void spare.close();
+      return undefined;
+    }
   }
 
   async #spawnSpare(): Promise<FunctionProcess> {
@@ -168,6 +189,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
       label: `${this.kind}-spare`,
       mergeStderr: this.#profile.mergeStderr,
       dataLimitBytes: this.#profile.dataLimitBytes?.(undefined),
+      sandbox: {},
     });
   }
 }

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
 import { findInterpreters } from './interpreters.ts';
 import { WebInstance, type WebHostSetup } from './instance.ts';
-import { DEFAULT_TMP_SIZE_BYTES, probeBwrap } from './sandbox.ts';
+import { probeBwrap } from '../sandbox/bwrap.ts';
+import { DEFAULT_TMP_SIZE_BYTES } from '../sandbox/limits.ts';
 
 export type SandboxMode = 'auto' | 'bwrap' | 'none';
 

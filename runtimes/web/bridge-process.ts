@@ -8,13 +8,16 @@
  * and two context switches (bench/results/web-budget.md) — while a passed socket costs one IPC round trip
  * per keep-alive connection, and the gateway then talks to the server as directly as a plain reverse proxy.
  */
+import { chownSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net, { type Socket } from 'node:net';
 import { FnError } from '../../gateway/errors.ts';
 import { LineSplitter } from '../subprocess/lines.ts';
 import { exitText, MAX_LOG_LINE_CHARS } from '../subprocess/process.ts';
 import { WEB_PORT } from './environment.ts';
-import { bwrapArgs } from './sandbox.ts';
+import { bwrapArgs } from '../sandbox/bwrap.ts';
+import { allocateIdentity, hostOwner, releaseIdentity, type SandboxIdentity } from '../sandbox/identity.ts';
+import { limitPrefix } from '../sandbox/limits.ts';
 import type { Interpreter } from './interpreters.ts';
 
 export const BOOTSTRAP_FILE = 'scf_bootstrap';
@@ -82,10 +85,21 @@ export class BridgeProcess {
     if (!runner) throw new FnError('INTERNAL', 'node was not found for the web bridge');
     const bridgePath = ['/usr/local/bin', '/usr/bin', '/bin'].join(':');
     const stdio: Array<'ignore' | 'pipe' | 'ipc'> = ['ignore', 'pipe', 'pipe', 'ipc'];
+    // Sandboxed, the bridge runs as an unprivileged host uid of its own (runtimes/sandbox/identity.ts),
+    // under the per-instance process and file caps.
+    let identity: SandboxIdentity | undefined;
+    let sandboxCommand: string[] = [];
+    if (setup.sandbox) {
+      identity = allocateIdentity();
+      const owner = hostOwner(identity);
+      if (owner !== undefined) chownSync(options.dir, owner, owner);
+      sandboxCommand = [...limitPrefix(identity), setup.sandbox.bwrap];
+    }
     this.#child = setup.sandbox
       ? spawn(
-          setup.sandbox.bwrap,
-          bwrapArgs({
+          sandboxCommand[0]!,
+          [...sandboxCommand.slice(1), ...bwrapArgs({
+            identity,
             codeDir: options.codeDir,
             layerDirs: options.layerDirs,
             socketDir: options.dir,
@@ -94,7 +108,7 @@ export class BridgeProcess {
             hostname: options.hostname,
             tmpSizeBytes: setup.sandbox.tmpSizeBytes,
             path: bridgePath,
-          }),
+          })],
           { stdio, detached: true },
         )
       : spawn(runner.binary, [setup.bridgeScript], { stdio, detached: true, cwd: options.codeDir, env: { PATH: bridgePath } });
@@ -114,6 +128,7 @@ export class BridgeProcess {
       child.once('exit', () => void Promise.all(ends).then(() => resolve()));
       child.once('error', () => resolve());
     });
+    if (identity !== undefined) void this.#closed.then(() => releaseIdentity(identity));
     child.once('error', (error) => {
       hooks.spawnFailed(error.message);
       this.#failPending(error);

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { functionEnvironment, SANDBOX_CODE_ROOT } from '../env.ts';
 import type { FunctionSpec } from '../runtime.ts';
 import { runtimeBinDir, type Interpreter } from './interpreters.ts';
-import { SANDBOX_LAYER_ROOT } from './sandbox.ts';
+import { SANDBOX_LAYER_ROOT } from '../sandbox/bwrap.ts';
 
 /** The port the user's server is expected on inside its own network namespace. */
 export const WEB_PORT = 9000;

@@ -19,7 +19,7 @@ import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } 
 import { BOOTSTRAP_FILE, BridgeProcess, hostPort, type WebHostSetup } from './bridge-process.ts';
 import { WEB_PORT, webEnvironment } from './environment.ts';
 import { invokeEvent } from './event-invoke.ts';
-import { SANDBOX_BRIDGE } from './sandbox.ts';
+import { SANDBOX_BRIDGE } from '../sandbox/bwrap.ts';
 
 export { BOOTSTRAP_FILE, type WebHostSetup } from './bridge-process.ts';
 export { EVENT_INVOKE_PATH } from './event-invoke.ts';

@@ -11,7 +11,8 @@ import { FnError } from '../../gateway/errors.ts';
 import { customRuntime } from '../../runtimes/custom/adapter.ts';
 import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { requireTool } from '../helpers/toolchain.ts';
-import { GATEWAY_SECRET, failure, instanceStarter, invoke, isRunning, makeSpec, waitFor } from './subprocess.cases.ts';
+import { sandboxHost } from '../../runtimes/sandbox/host.ts';
+import { GATEWAY_SECRET, failure, instanceStarter, invoke, isRunning, makeSpec, visibleCodeDir, waitFor } from './subprocess.cases.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/custom', import.meta.url));
 
@@ -61,7 +62,7 @@ if (requireTool(t, 'curl', 'curl') && requireTool(t, 'python3', 'python3')) {
       SCF_FUNCTIONNAME: 'python',
       TENCENTCLOUD_RUNENV: 'SCF',
       [GATEWAY_SECRET]: null,
-      cwd: fnSpec.codeDir,
+      cwd: visibleCodeDir(fnSpec),
     });
     const headers = JSON.parse(await invoke(instance, { action: 'headers' }));
     t.match(headers, { request_id: /^req-/, memory_limit_in_mb: '128', time_limit_in_ms: '3000' });
@@ -134,6 +135,7 @@ if (requireTool(t, 'curl', 'curl') && requireTool(t, 'python3', 'python3')) {
     controller.abort(new FnError('TIMEOUT', 'Invoking task timed out'));
     t.equal((await failure(t, pending)).code, 'TIMEOUT');
     const child = Number(/^child (\d+)/.exec(lines.find((line) => line.text.startsWith('child '))!.text)![1]);
-    t.ok(await waitFor(() => !isRunning(pid) && !isRunning(child)), 'the bootstrap and its child are gone');
+    // In a sandbox the child's pid is its namespace's; the namespace ends with the bootstrap's sandbox.
+    t.ok(await waitFor(() => !isRunning(pid) && (sandboxHost() !== undefined || !isRunning(child))), 'the bootstrap and its child are gone');
   });
 }

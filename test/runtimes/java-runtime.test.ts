@@ -13,7 +13,7 @@ import { findOnPath, javaShimJar } from '../../runtimes/java/shim-build.ts';
 import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { compileJava, JAVA_FIXTURES } from '../helpers/java.ts';
 import { requireTool } from '../helpers/toolchain.ts';
-import { GATEWAY_SECRET, failure, instanceStarter, invoke, isRunning, makeSpec, waitFor, type Started } from './subprocess.cases.ts';
+import { GATEWAY_SECRET, failure, instanceStarter, invoke, isRunning, makeSpec, visibleCodeDir, waitFor, type Started } from './subprocess.cases.ts';
 
 t.test('heap and class path', async (t) => {
   t.equal(heapMb(128), 102);
@@ -143,16 +143,16 @@ if (requireTool(t, 'javac', 'openjdk-17-jdk-headless')) {
       timeLimitInMs: 5000,
       memoryLimitInMb: 256,
       functionName: 'context',
-      cwd: fnSpec.codeDir,
+      cwd: visibleCodeDir(fnSpec),
       greeting: 'hi',
-      classpathVariable: `${fnSpec.codeDir}:${fnSpec.codeDir}/lib/*`,
+      classpathVariable: `${visibleCodeDir(fnSpec)}:${visibleCodeDir(fnSpec)}/lib/*`,
       secret: null,
       contextLoader: true,
     });
     t.ok(result.remaining > 4000 && result.remaining <= 5000, `remaining time ${result.remaining}`);
     t.match(result.tmpdir, /fngate-java-/, 'java.io.tmpdir is the instance temp folder');
     t.equal(result.tempFile, result.tmpdir.replace(/\/$/, ''));
-    t.match(result.classPath, fnSpec.codeDir);
+    t.match(result.classPath, visibleCodeDir(fnSpec));
     t.ok(result.maxHeapMb <= heapMb(256) && result.maxHeapMb > heapMb(256) * 0.8, `heap ${result.maxHeapMb} MB for 256 MB`);
   });
 

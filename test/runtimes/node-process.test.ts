@@ -3,25 +3,31 @@
  * table both modes share (node-handler.cases.ts). Expected values come from running the same modules here.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { nodeProcessRuntime } from '../../runtimes/node-process/adapter.ts';
+import { SANDBOX_CODE_ROOT } from '../../runtimes/env.ts';
 import type { FunctionSpec } from '../../runtimes/runtime.ts';
+import { sandboxHost } from '../../runtimes/sandbox/host.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { hostPidOf, readFunctionFile } from '../helpers/sandbox.ts';
 import { NODE_FIXTURES, call, collect, failure, invoke, nodeSpec, startedWith, texts } from '../helpers/node-instances.ts';
 import { runNodeHandlerCases } from './node-handler.cases.ts';
 
 const FIXTURES = join(NODE_FIXTURES, '..', 'node-process');
 const FULL = join(FIXTURES, 'full');
+/** A host path of the code or the layer as a function process sees it (/var/user, /opt inside the sandbox). */
+const seen = (path: string): string =>
+  sandboxHost() ? path.replace(FULL, SANDBOX_CODE_ROOT).replace(join(NODE_FIXTURES, 'layer'), '/opt') : path;
 const adapter = nodeProcessRuntime();
 t.teardown(() => adapter.close());
 
 const fullSpec = (handler: string, overrides = {}) => nodeSpec('full', { name: 'node-full', codeDir: FULL, handler: `index.${handler}`, ...overrides });
 
-runNodeHandlerCases(t, { adapter, memoryBombMb: 128, codePath: (fixture) => `${NODE_FIXTURES}${fixture}` });
+runNodeHandlerCases(t, { adapter, memoryBombMb: 128, codePath: (fixture) => (sandboxHost() ? SANDBOX_CODE_ROOT : `${NODE_FIXTURES}${fixture}`) });
 
 t.test('everything Node.js has: child_process, worker_threads, a spawned node', async (t) => {
   const shell = await startedWith(adapter, t, fullSpec('shell'));
@@ -70,15 +76,15 @@ t.test('environment: the function variables, built-ins, NODE_PATH with layers, a
     SCF_FUNCTIONNAME: 'node-full',
     SCF_MEMORYSIZE: '128',
     TENCENTCLOUD_RUNENV: 'SCF',
-    USER_CODE_ROOT: FULL,
+    USER_CODE_ROOT: seen(FULL),
     _HANDLER: 'index.env',
   });
-  t.same(env.NODE_PATH.split(':'), [FULL, join(FULL, 'node_modules'), join(layer, 'nodejs', 'node_modules'), join(layer, 'node_modules'), layer]);
+  t.same(env.NODE_PATH.split(':'), [FULL, join(FULL, 'node_modules'), join(layer, 'nodejs', 'node_modules'), join(layer, 'node_modules'), layer].map(seen));
   t.equal(env.PATH.split(':')[0], dirname(process.execPath), 'the gateway’s node comes first on PATH');
   t.equal(env.FNGATE_PROCESS_TEST_SECRET, undefined, 'nothing of the gateway environment leaks in');
   t.equal(env.TMPDIR, env.HOME);
   t.ok(env.TMPDIR.includes('fngate-nodejs') && existsSync(env.TMPDIR), `a private temp folder (${env.TMPDIR})`);
-  t.equal(cwd, FULL);
+  t.equal(cwd, seen(FULL));
   t.equal(version, process.version);
   await instance.close();
   t.notOk(existsSync(env.TMPDIR), 'the temp folder goes with the instance');
@@ -154,18 +160,23 @@ t.test('through the gateway', async (t) => {
   });
 
   await t.test('a kill from outside mid-invocation is a 439; the next invocation gets a new process', async (t) => {
-    const first = await gateway.invoke('slow', { ms: 0 });
+    const pidFile = `/tmp/fngate-node-kill-${process.pid}.pid`;
+    t.teardown(() => rmSync(pidFile, { force: true }));
+    const first = await gateway.invoke('slow', { ms: 0, pidFile });
     t.equal(first.status, 200, first.text);
-    const pid = first.json as number;
+    const written = readFunctionFile(pidFile)!;
+    const pid = hostPidOf(Number(written.text), written.pid);
     const pending = gateway.invoke('slow', { ms: 5000 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     process.kill(pid, 'SIGKILL');
     const killed = await pending;
     t.equal(killed.status, 439, killed.text);
-    t.match(killed.json.errorMessage, /killed by SIGKILL/);
+    // bwrap reports a SIGKILLed command as its own exit code 128 + 9.
+    t.match(killed.json.errorMessage, written.pid === undefined ? /killed by SIGKILL/ : /killed by SIGKILL|code 137/);
     const next = await gateway.invoke('slow', { ms: 0 });
     t.equal(next.status, 200, next.text);
-    t.not(next.json, pid, 'a new process serves it');
+    // A sandboxed process has the same pid in its own namespace as the killed one had in its.
+    if (written.pid === undefined) t.not(next.json, pid, 'a new process serves it');
   });
 
   await t.test('callbackWaitsForEmptyEventLoop and an open server socket', async (t) => {

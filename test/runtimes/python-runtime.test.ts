@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { pythonRuntime } from '../../runtimes/python/adapter.ts';
-import { Harness, failure, invoke, makeSpec, runSubprocessCases } from './subprocess.cases.ts';
+import { sandboxHost } from '../../runtimes/sandbox/host.ts';
+import { Harness, failure, invoke, makeSpec, runSubprocessCases, visibleCodeDir } from './subprocess.cases.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/python', import.meta.url));
 const fixture = (name: string): string => `${fixtures}/${name}`;
@@ -38,22 +42,29 @@ t.test('Decimal results are strings; NaN is not JSON, so it is a 430', async (t)
 
 t.test('no site-packages on sys.path, layers and their python/ folders are', async (t) => {
   const h = new Harness(t, pythonRuntime);
-  const spec = makeSpec(fixture('builtins'), { layerDirs: ['/opt/layer-a', '/opt/layer-b'] });
+  const root = mkdtempSync(join(tmpdir(), 'fngate-layers-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const layers = ['layer-a', 'layer-b'].map((name) => join(root, name));
+  for (const layer of layers) mkdirSync(join(layer, 'python'), { recursive: true });
+  const spec = makeSpec(fixture('builtins'), { layerDirs: layers });
   const { instance } = await h.start(h.adapter(), spec);
   const result = JSON.parse(await invoke(instance));
   t.equal(result.sitePackagesOnPath, false);
-  t.equal(result.env.PYTHONPATH, `${spec.codeDir}:/opt/layer-a:/opt/layer-a/python:/opt/layer-b:/opt/layer-b/python`);
+  // Inside the sandbox the layers are merged at /opt.
+  const seen = sandboxHost() ? ['/opt', '/opt'] : layers;
+  t.equal(result.env.PYTHONPATH, [visibleCodeDir(spec), ...seen.flatMap((layer) => [layer, `${layer}/python`])].join(':'));
   t.notMatch(result.executable, /shims/, 'the real interpreter, not a pyenv shim');
 });
 
 t.test('sys.exit() in a handler fails the invocation, the instance lives on', async (t) => {
   const h = new Harness(t, pythonRuntime);
   const { instance } = await h.start(h.adapter(), makeSpec(fixture('exit')));
+  const { pid } = JSON.parse(await invoke(instance));
   const error = await failure(t, invoke(instance, { sysexit: true }));
   t.equal(error.code, 'USER_CODE_EXCEPTION');
   t.equal(error.errorType, 'SystemExit');
   t.equal(instance.alive, true);
-  t.match(JSON.parse(await invoke(instance)), { pid: instance.pid });
+  t.match(JSON.parse(await invoke(instance)), { pid }, 'the same process answers');
 });
 
 t.test('a PYTHON* variable of the function gets a fresh interpreter, not a pre-warmed one', async (t) => {

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import t from 'tap';
 import { FnError } from '../../gateway/errors.ts';
 import { SubprocessInstance } from '../../runtimes/subprocess/instance.ts';
 import { LineSplitter } from '../../runtimes/subprocess/lines.ts';
-import { dataRlimitBytes, readRss, readTreeRss } from '../../runtimes/subprocess/memory.ts';
+import { dataRlimitBytes, readPss, readRss, readTreeRss } from '../../runtimes/subprocess/memory.ts';
 import { FunctionProcess, wrappedCommand } from '../../runtimes/subprocess/process.ts';
 import { parseChildMessage } from '../../runtimes/subprocess/protocol.ts';
 import { RuntimeApiSession, type Invocation } from '../../runtimes/subprocess/runtime-api.ts';
@@ -149,10 +150,30 @@ t.test('readTreeRss counts the descendants of a process', async (t) => {
   await waitFor(() => readRss(grandchild) > 0);
   const own = readRss(child.pid);
   t.ok(own > 0);
-  t.ok(readTreeRss(child.pid) >= own + readRss(grandchild) * 0.9, 'the tree includes the grandchild');
+  // Two processes: each counts its proportional share, so the tree is at least the two shares.
+  t.ok(readTreeRss(child.pid) >= (readPss(child.pid) + readPss(grandchild)) * 0.9, 'the tree includes the grandchild');
   await child.close();
   t.ok(await waitFor(() => !isRunning(grandchild)), 'close kills the process group');
   t.equal(readTreeRss(child.pid), 0);
+});
+
+t.test('readTreeRss counts copy-on-write pages a fork shares once', async (t) => {
+  const MB = 1024 * 1024;
+  const child = await FunctionProcess.spawn({
+    command: PYTHON,
+    args: ['-s', '-S', '-c', 'import os, time\nb = bytearray(96 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1\nos.fork()\nprint("forked", flush=True)\ntime.sleep(30)'],
+    env: {},
+    label: 'test',
+  });
+  t.teardown(() => child.close());
+  let forked = false;
+  child.onOutput(() => (forked = true));
+  await waitFor(() => forked);
+  const [forkChild] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').map(Number);
+  const summedRss = readRss(child.pid) + readRss(forkChild!);
+  t.ok(summedRss > 190 * MB, `summed RSS counts the block twice (${(summedRss / MB).toFixed(0)} MB)`);
+  const tree = readTreeRss(child.pid);
+  t.ok(tree > 96 * MB && tree < 150 * MB, `the tree counts it once (${(tree / MB).toFixed(0)} MB)`);
 });
 
 /**

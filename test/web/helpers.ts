@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { probeBwrap } from '../../runtimes/web/sandbox.ts';
+import { probeBwrap } from '../../runtimes/sandbox/bwrap.ts';
 import { AUTH_HEADERS } from '../helpers/gateway.ts';
 
 /** Tests whose fixtures call /var/lang/… paths need the sandbox; fallback.test.ts covers the host-port mode. */

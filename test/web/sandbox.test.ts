@@ -7,7 +7,7 @@ import type { FunctionSpec } from '../../runtimes/runtime.ts';
 import { parseSandboxMode } from '../../runtimes/web/adapter.ts';
 import { webEnvironment } from '../../runtimes/web/environment.ts';
 import { runtimeBinDir } from '../../runtimes/web/interpreters.ts';
-import { bwrapArgs, layerMounts } from '../../runtimes/web/sandbox.ts';
+import { bwrapArgs, layerMounts } from '../../runtimes/sandbox/bwrap.ts';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'fngate-layers-'));

@@ -1,0 +1,57 @@
+// `kill -9` of the gateway leaves no function process behind (issue 9 §5, the sandbox's part): every
+// sandbox dies with the gateway (bwrap --die-with-parent), whatever its function started and detached.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { stringify } from 'yaml';
+import { requireTool } from '../helpers/toolchain.ts';
+import { processesWith, uniqueSleep, waitFor } from './helpers.ts';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/security/${name}`, import.meta.url));
+
+if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
+  t.test('after kill -9 of the gateway no function process survives (Python, custom runtime)', async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'fngate-kill9-'));
+    t.teardown(() => rmSync(root, { recursive: true, force: true }));
+    writeFileSync(
+      join(root, 'fngate.yml'),
+      stringify({
+        functions: {
+          python: { src: fixture('hostile'), runtime: 'Python3.9' },
+          custom: { src: fixture('custom-sleeper'), runtime: 'CustomRuntime' },
+        },
+      }),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./serve-child.ts', import.meta.url)), root], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.teardown(() => child.kill('SIGKILL'));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.setEncoding('utf8');
+      let out = '';
+      child.stdout!.on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.once('exit', () => reject(new Error('the gateway exited')));
+    });
+    const invoke = async (name: string, event: unknown): Promise<number> =>
+      (await fetch(`${url}/functions/${name}/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) })).status;
+    const markers = { python: uniqueSleep(), custom: uniqueSleep() };
+    t.equal(await invoke('python', { op: 'escape', marker: markers.python }), 200);
+    t.equal(await invoke('custom', markers.custom), 200);
+    for (const [name, marker] of Object.entries(markers)) {
+      t.ok(await waitFor(() => processesWith(marker).length > 0, 10_000), `${name}: its detached process runs`);
+    }
+    const functionProcesses = processesWith('bootstrap');
+    t.ok(functionProcesses.length > 0, 'the function processes run');
+    child.kill('SIGKILL');
+    for (const [name, marker] of Object.entries(markers)) {
+      t.ok(await waitFor(() => processesWith(marker).length === 0, 10_000), `${name}: its detached process is gone`);
+    }
+    t.ok(await waitFor(() => functionProcesses.every((pid) => !processesWith('bootstrap').includes(pid)), 10_000), 'the function processes are gone');
+  });
+}
