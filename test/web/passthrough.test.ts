@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import t, { type Test } from 'tap';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { AUTH_HEADERS, startTestGateway } from '../helpers/gateway.ts';
 import { NEEDS_SANDBOX, request, webFixture } from './helpers.ts';
 
 // One instance, one request at a time: a slot that is not given back shows as 432 on the next request.
@@ -16,7 +16,7 @@ const gateway = await startTestGateway(t, {
 });
 
 const instances = async (name: string): Promise<Array<{ id: string }>> =>
-  (await request(gateway.url, `/functions/${name}/instances`)).json.instances;
+  (await request(gateway.url, `/functions/${name}/instances`, { headers: { ...AUTH_HEADERS } })).json.instances;
 
 /** The next request to `single` is answered (not 432) by the same server process within `ms`. */
 async function servedAgain(t: Test, pid: number, ms = 3000): Promise<void> {
