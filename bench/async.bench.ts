@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../store/index.ts';
 import {
+  BENCH_AUTH,
   BENCH_DIR,
   defineSubject,
   freePort,
@@ -145,7 +146,7 @@ function succeededCount(db: Database.Database, source?: string): number {
 }
 
 async function noopQueue(url: string): Promise<{ pending: number }> {
-  const body = (await (await fetch(`${url}/async-queues`)).json()) as { queues: Array<{ functionName: string; pending: number }> };
+  const body = (await (await fetch(`${url}/async-queues`, { headers: BENCH_AUTH })).json()) as { queues: Array<{ functionName: string; pending: number }> };
   return body.queues.find((queue) => queue.functionName === 'noop') ?? { pending: 0 };
 }
 
@@ -216,7 +217,7 @@ async function burst(ctx: BenchContext, round: number): Promise<Record<string, n
       Array.from({ length: BURST_PUBLISHERS }, async () => {
         while (next < BURST_EVENTS / BURST_BATCH) {
           next++;
-          const response = await fetch(`${url}/topics/burst/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch });
+          const response = await fetch(`${url}/topics/burst/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...BENCH_AUTH }, body: batch });
           if (response.status !== 202) refused++;
           await response.arrayBuffer();
         }
@@ -291,7 +292,7 @@ async function waitDrained(url: string): Promise<void> {
  * server commit every pending write, so the file shows the final state of each event.
  */
 async function readOutcome(url: string, dataDir: string, source: string): Promise<{ succeeded: number; executedPerS: number; latencyP50S: number; latencyP90S: number; latencyP99S: number; latencyMaxS: number }> {
-  await (await fetch(`${url}/async-events?limit=1`)).arrayBuffer();
+  await (await fetch(`${url}/async-events?limit=1`, { headers: BENCH_AUTH })).arrayBuffer();
   const db = new Database(join(dataDir, 'fngate.db'), { readonly: true });
   try {
     const latencies = (

@@ -20,6 +20,12 @@ export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = dirname(BENCH_DIR);
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 export const WRK_POST_SCRIPT = join(BENCH_DIR, 'wrk', 'post-json.lua');
+/**
+ * The API token every benchmark server is started with (FNGATE_API_TOKEN): fngate's management routes
+ * (topics, async queues, instances, logs) need it; invoking does not. Baselines ignore it.
+ */
+export const BENCH_API_TOKEN = 'fngate-bench-token';
+export const BENCH_AUTH = { authorization: `Bearer ${BENCH_API_TOKEN}` } as const;
 
 export const DEFAULT_DURATION_S = 10;
 export const QUICK_DURATION_S = 2;
@@ -433,7 +439,7 @@ export async function startServer(ctx: BenchContext, name: string, port: number,
   try {
     child = processes.spawn('taskset', ['-c', ctx.options.serverCpus, spec.command, ...spec.args], {
       cwd: spec.cwd ?? REPO_ROOT,
-      env: spec.env ?? process.env,
+      env: { ...(spec.env ?? process.env), FNGATE_API_TOKEN: BENCH_API_TOKEN },
       stdio: ['ignore', fd, fd],
     });
   } finally {
@@ -466,7 +472,7 @@ async function waitReady(url: string, probe: ReadyProbe, exited: () => string | 
     try {
       const response = await fetch(url + probe.path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...BENCH_AUTH },
         body: probe.body,
         signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
       });
@@ -590,7 +596,7 @@ export async function runMeasurement<T>(ctx: BenchContext, name: string, spec: M
   try {
     child = processes.spawn('taskset', ['-c', ctx.options.serverCpus, spec.command, ...spec.args], {
       cwd: REPO_ROOT,
-      env: { ...(spec.env ?? process.env), BENCH_MEASURE_CONFIG: configFile, BENCH_MEASURE_OUT: outFile },
+      env: { ...(spec.env ?? process.env), FNGATE_API_TOKEN: BENCH_API_TOKEN, BENCH_MEASURE_CONFIG: configFile, BENCH_MEASURE_OUT: outFile },
       stdio: ['ignore', fd, fd],
     });
   } finally {
@@ -740,6 +746,49 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';
 }
 
+/** A trial starts only on a quiet machine: 1-minute load average at most this… */
+export const QUIET_LOAD_AVG = 1.5;
+/** …and the server CPU idle at least this share of a one-second look. */
+export const QUIET_SERVER_IDLE = 0.9;
+const QUIET_WAIT_MS = 60_000;
+
+/** Idle share of one CPU over `ms`, from /proc/stat (Linux); 1 when it cannot be read. */
+async function cpuIdleShare(cpu: string, ms: number): Promise<number> {
+  const read = (): [number, number] | undefined => {
+    try {
+      const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+      if (!line) return undefined;
+      const fields = line.trim().split(/\s+/).slice(1).map(Number);
+      const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+      return [idle, fields.reduce((a, b) => a + b, 0)];
+    } catch {
+      return undefined;
+    }
+  };
+  const before = read();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = read();
+  if (!before || !after || after[1] === before[1]) return 1;
+  return (after[0] - before[0]) / (after[1] - before[1]);
+}
+
+/**
+ * Waits (up to a minute) for the machine to be quiet before a trial: the load average and the server
+ * CPU's idle share. Returns what it saw; `quiet: false` marks the trial as measured on a busy machine.
+ */
+export async function quietCheck(ctx: BenchContext): Promise<{ quiet: boolean; loadAvg: number; serverIdle: number }> {
+  const serverCpu = ctx.options.serverCpus.split(/[,-]/)[0] ?? '0';
+  const giveUpAt = Date.now() + QUIET_WAIT_MS;
+  for (;;) {
+    const serverIdle = await cpuIdleShare(serverCpu, 1000);
+    const loadAvg = loadavg()[0] ?? 0;
+    const quiet = loadAvg <= QUIET_LOAD_AVG && serverIdle >= QUIET_SERVER_IDLE;
+    if (quiet || Date.now() >= giveUpAt) return { quiet, loadAvg, serverIdle };
+    ctx.log(`waiting for a quiet machine (load ${loadAvg.toFixed(2)}, server CPU idle ${(serverIdle * 100).toFixed(0)}%)`);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+}
+
 export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promise<RowResult[]> {
   const { options } = ctx;
   const results = new Map<string, RowResult>();
@@ -786,7 +835,9 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
           ctx.log(`${tag}: warm-up ${options.warmupS}s`);
           await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.warmupS, headers: row.headers });
         }
-        ctx.log(`${tag}: measuring ${options.durationS}s`);
+        const quiet = await quietCheck(ctx);
+        if (!quiet.quiet) result.warnings.push(`round ${round}: measured on a busy machine (load ${quiet.loadAvg.toFixed(2)}, server CPU idle ${(quiet.serverIdle * 100).toFixed(0)}%): not a valid figure`);
+        ctx.log(`${tag}: measuring ${options.durationS}s (load ${quiet.loadAvg.toFixed(2)}, server CPU idle ${(quiet.serverIdle * 100).toFixed(0)}%)`);
         const cpuBefore = serverCpuSeconds(server.pid);
         const started = performance.now();
         const measured = await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.durationS, headers: row.headers });
@@ -795,7 +846,14 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
         const extra = row.afterMeasure ? await row.afterMeasure(server) : {};
         result.trials.push({
           round,
-          metrics: { ...measured, serverCpuPct: (cpuS / wallS) * 100, reqPerCpuS: cpuS > 0 ? measured.requests / cpuS : 0, ...extra },
+          metrics: {
+            ...measured,
+            serverCpuPct: (cpuS / wallS) * 100,
+            reqPerCpuS: cpuS > 0 ? measured.requests / cpuS : 0,
+            loadAvg: quiet.loadAvg,
+            quiet: quiet.quiet ? 1 : 0,
+            ...extra,
+          },
         });
         ctx.log(
           `${tag}: ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms, ` +

@@ -1,14 +1,29 @@
 /**
- * `http`: the HTTP hot path. The same hello (parse the POSTed JSON, answer `{"hello": name}`) served by
- * (a) bare Hono, (b) Hono with one isolated-vm isolate, (c) workerd, (d) fngate invoking a warm Node
- * function. d is the subject; a, b and c are the baselines its ratios are taken against. (e) hosts isolates
- * in piscina worker threads instead: the measured alternative to (b)'s async calls from the main thread.
+ * `http`: the Node.js hot path. The same hello (the POSTed body is the event; answer `{"hello": name}`)
+ * served by (a) node:http alone, (b) node:http + isolated-vm with one isolate per request in flight from a
+ * LIFO pool — SCF's semantics without fngate's features, the issue's main baseline, (o) the same with one
+ * shared isolate, (c) workerd, and (d) fngate invoking a warm Node function with every feature on; then
+ * (o1, d1) at one connection. Baselines are plain node:http: no framework, no Request bridge.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BENCH_DIR, defineSubject, HTTP_COLUMNS, jsonAnswerProbe, measureHttpRows, ratio, REPO_ROOT, type HttpRow, type ReadyProbe } from './harness.ts';
+import {
+  BENCH_DIR,
+  defineSubject,
+  HTTP_COLUMNS,
+  jsonAnswerProbe,
+  measureHttpRows,
+  ratio,
+  REPO_ROOT,
+  type BenchContext,
+  type HttpRow,
+  type Ratio,
+  type ReadyProbe,
+  type RowResult,
+  type ServerSpec,
+} from './harness.ts';
 
 const INVOKE_PATH = '/functions/hello/invoke';
 const EVENT_BODY = JSON.stringify({ name: 'bench' });
@@ -17,8 +32,8 @@ const WORKERD_VERSION_TIMEOUT_MS = 10_000;
 
 const probe: ReadyProbe = jsonAnswerProbe(INVOKE_PATH, EVENT_BODY, EXPECTED_ANSWER);
 
-function nodeServer(file: string, port: number, nodeFlags: string[] = []): { command: string; args: string[]; ready: ReadyProbe } {
-  return { command: process.execPath, args: [...nodeFlags, '--import', 'tsx', join(BENCH_DIR, 'servers', file), String(port)], ready: probe };
+function nodeServer(file: string, port: number, nodeFlags: string[] = [], extra: string[] = []): ServerSpec {
+  return { command: process.execPath, args: [...nodeFlags, '--import', 'tsx', join(BENCH_DIR, 'servers', file), String(port), ...extra], ready: probe };
 }
 
 /**
@@ -46,20 +61,40 @@ async function workerdUnavailable(): Promise<string | undefined> {
   }
 }
 
-const rows: HttpRow[] = [
+function fngateServer(port: number, dataDir: string): ServerSpec {
+  return {
+    // bin/fngate.js re-executes itself without --no-node-snapshot; passing it here saves that extra process.
+    command: process.execPath,
+    args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', join(BENCH_DIR, 'fixtures'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    ready: probe,
+  };
+}
+
+const FNGATE_DESCRIPTION = 'fngate serve bench/fixtures, POST /functions/hello/invoke (reservedConcurrency 100, memorySize 128): records and framed logs in SQLite, limits, timeouts all on.';
+
+/** Rows at the run's connection count (50 by default). */
+const manyRows: HttpRow[] = [
   {
     id: 'a',
-    label: 'Hono on @hono/node-server',
-    description: 'bench/servers/hono-hello.ts: bare Hono, c.req.json() and c.json().',
-    server: (port) => nodeServer('hono-hello.ts', port),
+    label: 'node:http hello',
+    description: 'bench/servers/node-hello.ts: node:http, the body read from the request stream and parsed as the event, no framework.',
+    server: (port) => nodeServer('node-hello.ts', port),
     path: INVOKE_PATH,
     body: EVENT_BODY,
   },
   {
     id: 'b',
-    label: 'Hono + one isolated-vm isolate',
-    description: 'bench/servers/hono-ivm.ts: every request is one Reference.apply into a single isolate (copy in, promise, copy out).',
-    server: (port) => nodeServer('hono-ivm.ts', port, ['--no-node-snapshot']),
+    label: 'node:http + pooled isolates (one per request in flight)',
+    description: 'bench/servers/node-ivm.ts pool: node:http, one isolated-vm isolate per request in flight from a LIFO pool grown on demand (SCF semantics: one invocation per instance), one Reference.apply per request; no records, logs or limits.',
+    server: (port) => nodeServer('node-ivm.ts', port, ['--no-node-snapshot'], ['pool']),
+    path: INVOKE_PATH,
+    body: EVENT_BODY,
+  },
+  {
+    id: 'o',
+    label: 'node:http + one shared isolate',
+    description: 'bench/servers/node-ivm.ts one: as b, but every request goes into the same isolate.',
+    server: (port) => nodeServer('node-ivm.ts', port, ['--no-node-snapshot'], ['one']),
     path: INVOKE_PATH,
     body: EVENT_BODY,
   },
@@ -79,56 +114,48 @@ const rows: HttpRow[] = [
   {
     id: 'd',
     label: 'fngate → warm Node function',
-    description: 'fngate serve bench/fixtures, POST /functions/hello/invoke (reservedConcurrency 100, memorySize 128).',
-    server: (port, dataDir) => ({
-      // bin/fngate.js re-executes itself without --no-node-snapshot; passing it here saves that extra process.
-      command: process.execPath,
-      args: [
-        '--no-node-snapshot',
-        join(REPO_ROOT, 'bin', 'fngate.js'),
-        'serve', join(BENCH_DIR, 'fixtures'),
-        '--port', String(port),
-        '--host', '127.0.0.1',
-        '--data-dir', dataDir,
-      ],
-      ready: probe,
-    }),
-    path: INVOKE_PATH,
-    body: EVENT_BODY,
-  },
-  {
-    id: 'e',
-    label: 'Hono + piscina workers, one isolate each',
-    description: 'bench/servers/hono-piscina-ivm.ts: every request is one piscina task; the worker calls its isolate synchronously (the design alternative to b).',
-    server: (port) => nodeServer('hono-piscina-ivm.ts', port, ['--no-node-snapshot']),
+    description: FNGATE_DESCRIPTION,
+    server: fngateServer,
     path: INVOKE_PATH,
     body: EVENT_BODY,
   },
 ];
 
+/** The same at one connection: one request in flight, one instance. */
+const oneRows: HttpRow[] = [
+  { ...manyRows.find((row) => row.id === 'o')!, id: 'o1', label: 'node:http + one shared isolate (1 conn)' },
+  { ...manyRows.find((row) => row.id === 'd')!, id: 'd1', label: 'fngate → warm Node function (1 conn)' },
+];
+
+async function measureAt(ctx: BenchContext, rows: HttpRow[], connections: number): Promise<RowResult[]> {
+  const results = await measureHttpRows({ ...ctx, options: { ...ctx.options, connections } }, rows);
+  for (const row of results) if (row.status === 'ok') row.metrics.connections = connections;
+  return results;
+}
+
 export const httpSubject = defineSubject({
   name: 'http',
   title: 'HTTP hot path, POST JSON → JSON hello',
   async run(ctx) {
-    const results = await measureHttpRows(ctx, rows);
-    const ratios = [
-      ratio(results, 'd', 'a', 'rps', 'd/a req/s (fngate vs bare Hono)'),
-      ratio(results, 'd', 'b', 'rps', 'd/b req/s (fngate vs naive isolated-vm)'),
-      ratio(results, 'd', 'c', 'rps', 'd/c req/s (fngate vs workerd)'),
-      ratio(results, 'b', 'a', 'rps', 'b/a req/s (cost of one isolate hop)'),
-      ratio(results, 'e', 'b', 'rps', 'e/b req/s (isolates in piscina workers vs async calls)'),
+    const results = [...(await measureAt(ctx, manyRows, ctx.options.connections)), ...(await measureAt(ctx, oneRows, 1))];
+    const target = (r: Ratio, min: number): Ratio => (r.value === null ? r : { ...r, note: `target ≥ ${min}×: ${r.value >= min ? 'met' : 'missed'}` });
+    const ratios: Ratio[] = [
+      target(ratio(results, 'd', 'b', 'rps', `d/b req/s (fngate vs pooled isolates, ${ctx.options.connections} conns)`), 0.8),
+      target(ratio(results, 'd', 'c', 'rps', 'd/c req/s (fngate vs workerd)'), 1.0),
+      target(ratio(results, 'd1', 'o1', 'rps', 'd1/o1 req/s (fngate vs one isolate, 1 conn)'), 0.8),
+      ratio(results, 'd', 'a', 'rps', 'd/a req/s (fngate vs node:http hello)'),
+      ratio(results, 'b', 'a', 'rps', 'b/a req/s (cost of the isolate hop)'),
+      ratio(results, 'o', 'b', 'rps', 'o/b req/s (one shared isolate vs one per request)'),
       // Less sensitive to other processes taking the server's CPU than req/s is.
-      ratio(results, 'd', 'a', 'reqPerCpuS', 'd/a req per server CPU-s'),
       ratio(results, 'd', 'b', 'reqPerCpuS', 'd/b req per server CPU-s'),
-      ratio(results, 'd', 'c', 'reqPerCpuS', 'd/c req per server CPU-s'),
     ];
     const d = results.find((row) => row.id === 'd');
     ratios.push(
       d?.status === 'ok'
-        ? { label: 'd p99 latency', value: d.metrics.p99Ms ?? null, unit: 'ms' }
+        ? { label: 'd p99 latency (target ≤ 10 ms)', value: d.metrics.p99Ms ?? null, unit: 'ms' }
         : { label: 'd p99 latency', value: null, note: 'row d unavailable' },
     );
     for (const r of ratios) ctx.log(`${r.label}: ${r.value === null ? `— (${r.note})` : r.value.toFixed(2) + (r.unit ? ` ${r.unit}` : '×')}`);
-    return { columns: HTTP_COLUMNS, rows: results, ratios };
+    return { columns: [...HTTP_COLUMNS.slice(0, 5), { key: 'connections', label: 'conns', digits: 0 }, ...HTTP_COLUMNS.slice(5)], rows: results, ratios };
   },
 });

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import {
+  BENCH_AUTH,
   BENCH_DIR,
   defineSubject,
   HTTP_COLUMNS,
@@ -38,7 +39,7 @@ const probe: ReadyProbe = jsonAnswerProbe(INVOKE_PATH, EVENT_BODY, EXPECTED_ANSW
 const MAX_PRESTART_BURSTS = 5;
 
 async function instanceAges(server: RunningServer): Promise<number[]> {
-  const response = await fetch(`${server.url}/functions/${FUNCTION_NAME}/instances`);
+  const response = await fetch(`${server.url}/functions/${FUNCTION_NAME}/instances`, { headers: BENCH_AUTH });
   const body = (await response.json()) as { instances: Array<{ ageMs: number }> };
   return body.instances.map((instance) => instance.ageMs);
 }

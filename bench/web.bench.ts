@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeBwrap } from '../runtimes/sandbox/bwrap.ts';
 import {
+  BENCH_AUTH,
   BENCH_DIR,
   defineSubject,
   freePort,
@@ -149,7 +150,7 @@ async function coldSample(url: string, name: string): Promise<{ sample: ColdSamp
   const requestId = response.headers.get('x-scf-request-id');
   const sample: ColdSample = { firstResponseMs };
   if (!requestId) return { sample, answer: text, warning: 'no X-Scf-Request-Id on the response: no Init Report read' };
-  const logs = (await (await fetch(`${url}/functions/${name}/logs?requestId=${encodeURIComponent(requestId)}`)).json()) as { lines?: Array<{ line: string }> };
+  const logs = (await (await fetch(`${url}/functions/${name}/logs?requestId=${encodeURIComponent(requestId)}`, { headers: BENCH_AUTH })).json()) as { lines?: Array<{ line: string }> };
   const report = logs.lines?.map((entry) => INIT_REPORT.exec(entry.line)).find((match) => match !== null);
   if (!report) return { sample, answer: text, warning: `no Init Report in the log of ${requestId}` };
   return { sample: { ...sample, coldStartMs: Number(report[1]), initRuntimeMs: Number(report[3]), initFunctionMs: Number(report[4]) }, answer: text };
