@@ -7,7 +7,7 @@
  * - `process`: the same with `nodeRuntime: process` (a pre-warmed spare when one is ready).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeProcessRuntime } from '../../runtimes/node-process/adapter.ts';
@@ -32,6 +32,8 @@ export interface NodeRequireOutput {
 
 const config = readMeasureConfig<NodeRequireConfig>();
 const codeDir = mkdtempSync(join(tmpdir(), 'fngate-require-'));
+// The process mode runs sandboxed as an unprivileged user: the folder must be readable by others.
+chmodSync(codeDir, 0o755);
 const requires = config.packages.map((name) => `require(${JSON.stringify(name)});`).join(' ');
 writeFileSync(join(codeDir, 'index.js'), `${requires}\nexports.main_handler = async () => ({ loaded: ${config.packages.length} });\n`);
 const processAdapter = nodeProcessRuntime();

@@ -7,6 +7,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { chown } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
+import { FnError } from '../../gateway/errors.ts';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
 import { sandboxArgs, SANDBOX_LAYER_ROOT } from './bwrap.ts';
 import { CodeSlot } from './code-slot.ts';
@@ -48,6 +49,29 @@ function interpreterPrefix(command: string): string {
 
 const under = (path: string, root: string): boolean => path === root || path.startsWith(`${root}/`);
 
+/**
+ * With its own unprivileged uid (the gateway runs as root) the function reads its code and layers as
+ * "others": a folder without o+rx (a mkdtemp folder, a project under /root) would fail later as an EACCES
+ * from inside the sandbox; say what to do instead.
+ */
+export function assertReadableBySandbox(identity: SandboxIdentity, dirs: readonly string[]): void {
+  if (identity.kind !== 'host-id') return;
+  for (const dir of dirs) {
+    let mode: number;
+    try {
+      mode = statSync(dir).mode;
+    } catch {
+      continue; // a missing folder is reported by the runtime as it always was
+    }
+    if ((mode & 0o005) !== 0o005) {
+      throw new FnError(
+        'USER_CODE_LOAD_ERROR',
+        `the function's folder ${dir} (mode ${(mode & 0o777).toString(8)}) cannot be read by its sandbox, which runs as an unprivileged user: make it readable, e.g. chmod -R o+rX ${dir}`,
+      );
+    }
+  }
+}
+
 export class ProcessSandbox {
   readonly identity: SandboxIdentity;
   #host: SandboxHost;
@@ -60,6 +84,12 @@ export class ProcessSandbox {
     this.identity = allocateIdentity();
     this.#codeDir = request.codeDir;
     this.#layerDirs = request.layerDirs ?? [];
+    try {
+      assertReadableBySandbox(this.identity, [...(request.codeDir === undefined ? [] : [request.codeDir]), ...this.#layerDirs]);
+    } catch (error) {
+      releaseIdentity(this.identity);
+      throw error;
+    }
     if (request.codeDir === undefined) this.#slot = CodeSlot.create();
   }
 
@@ -71,6 +101,7 @@ export class ProcessSandbox {
   /** Mount the function's code at /var/user of this running spare. */
   async attachCode(codeDir: string): Promise<void> {
     if (!this.#slot) throw new Error('this sandbox has no code slot');
+    assertReadableBySandbox(this.identity, [codeDir]);
     await this.#slot.attach(codeDir);
     this.#codeDir = codeDir;
   }
