@@ -877,6 +877,17 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
   return [...results.values()];
 }
 
+/** `rows` measured at `connections` (not the run's count), each row and trial labelled with it. */
+export async function measureHttpRowsAt(ctx: BenchContext, rows: HttpRow[], connections: number): Promise<RowResult[]> {
+  const results = await measureHttpRows({ ...ctx, options: { ...ctx.options, connections } }, rows);
+  for (const row of results) {
+    if (row.status !== 'ok') continue;
+    row.metrics.connections = connections;
+    for (const trial of row.trials) trial.metrics.connections = connections;
+  }
+  return results;
+}
+
 /** `numerator.metric / denominator.metric` when both rows ran; otherwise null and why. */
 export function ratio(rows: RowResult[], numerator: string, denominator: string, metric: string, label?: string): Ratio {
   const text = label ?? `${numerator}/${denominator} ${metric}`;

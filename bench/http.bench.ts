@@ -14,14 +14,12 @@ import {
   defineSubject,
   HTTP_COLUMNS,
   jsonAnswerProbe,
-  measureHttpRows,
+  measureHttpRowsAt,
   ratio,
   REPO_ROOT,
-  type BenchContext,
   type HttpRow,
   type Ratio,
   type ReadyProbe,
-  type RowResult,
   type ServerSpec,
 } from './harness.ts';
 
@@ -127,17 +125,11 @@ const oneRows: HttpRow[] = [
   { ...manyRows.find((row) => row.id === 'd')!, id: 'd1', label: 'fngate → warm Node function (1 conn)' },
 ];
 
-async function measureAt(ctx: BenchContext, rows: HttpRow[], connections: number): Promise<RowResult[]> {
-  const results = await measureHttpRows({ ...ctx, options: { ...ctx.options, connections } }, rows);
-  for (const row of results) if (row.status === 'ok') row.metrics.connections = connections;
-  return results;
-}
-
 export const httpSubject = defineSubject({
   name: 'http',
   title: 'HTTP hot path, POST JSON → JSON hello',
   async run(ctx) {
-    const results = [...(await measureAt(ctx, manyRows, ctx.options.connections)), ...(await measureAt(ctx, oneRows, 1))];
+    const results = [...(await measureHttpRowsAt(ctx, manyRows, ctx.options.connections)), ...(await measureHttpRowsAt(ctx, oneRows, 1))];
     const target = (r: Ratio, min: number): Ratio => (r.value === null ? r : { ...r, note: `target ≥ ${min}×: ${r.value >= min ? 'met' : 'missed'}` });
     const ratios: Ratio[] = [
       target(ratio(results, 'd', 'b', 'rps', `d/b req/s (fngate vs pooled isolates, ${ctx.options.connections} conns)`), 0.8),

@@ -14,14 +14,12 @@ import {
   defineSubject,
   HTTP_COLUMNS,
   jsonAnswerProbe,
-  measureHttpRows,
+  measureHttpRowsAt,
   ratio,
   REPO_ROOT,
-  type BenchContext,
   type HttpRow,
   type Ratio,
   type ReadyProbe,
-  type RowResult,
   type RunningServer,
 } from './harness.ts';
 
@@ -100,24 +98,14 @@ function fngateRow(id: string, label: string, durationS: number): HttpRow {
   };
 }
 
-async function measure(ctx: BenchContext, rows: HttpRow[], connections: number): Promise<RowResult[]> {
-  const results = await measureHttpRows({ ...ctx, options: { ...ctx.options, connections } }, rows);
-  for (const row of results) {
-    if (row.status !== 'ok') continue;
-    row.metrics.connections = connections;
-    for (const trial of row.trials) trial.metrics.connections = connections;
-  }
-  return results;
-}
-
 export const pythonHttpSubject = defineSubject({
   name: 'python-http',
   title: 'HTTP to a warm Python function vs Hono + one python3 over pipes',
   async run(ctx) {
     const many = ctx.options.connections;
     const rows = [
-      ...(await measure(ctx, [pipeRow('a', `Hono + one python3 over pipes (${many} conns)`), fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS)], many)),
-      ...(await measure(ctx, [pipeRow('c', 'Hono + one python3 over pipes (1 conn)'), fngateRow('d', 'fngate → warm Python function (1 conn)', ctx.options.durationS)], 1)),
+      ...(await measureHttpRowsAt(ctx, [pipeRow('a', `Hono + one python3 over pipes (${many} conns)`), fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS)], many)),
+      ...(await measureHttpRowsAt(ctx, [pipeRow('c', 'Hono + one python3 over pipes (1 conn)'), fngateRow('d', 'fngate → warm Python function (1 conn)', ctx.options.durationS)], 1)),
     ];
     const main = ratio(rows, 'b', 'a', 'rps', `b/a req/s (fngate vs raw pipe, ${many} connections)`);
     const ratios: Ratio[] = [
