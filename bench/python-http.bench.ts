@@ -1,6 +1,6 @@
 /**
  * `python-http`: the HTTP path to a warm Python function against the least a gateway could do. Rows:
- *   a  Hono + ONE python3 child over pipes (bench/servers/hono-python-pipe.ts), NDJSON line in, line out
+  *   a  node:http + ONE python3 child over pipes (bench/servers/node-python-pipe.ts), NDJSON line in, line out
  *   b  fngate serve bench/fixtures/python-hello, POST /functions/python-hello/invoke (warm instances)
  *   c, d  a and b again with ONE connection: one request at a time, so each side uses one Python process
  * At 50 connections fngate gives each in-flight request its own instance (event functions take one
@@ -72,8 +72,8 @@ function pipeRow(id: string, label: string): HttpRow {
   return {
     id,
     label,
-    description: 'bench/servers/hono-python-pipe.ts: Hono, c.req.text() written as one line to one python3 -u -s -S -B child; its answer line is the response.',
-    server: (port) => ({ command: process.execPath, args: ['--import', 'tsx', join(BENCH_DIR, 'servers', 'hono-python-pipe.ts'), String(port)], ready: probe }),
+    description: 'bench/servers/node-python-pipe.ts: node:http, the body read from the request stream and written as one line to one python3 -u -s -S -B child; its answer line is the response.',
+    server: (port) => ({ command: process.execPath, args: ['--import', 'tsx', join(BENCH_DIR, 'servers', 'node-python-pipe.ts'), String(port)], ready: probe }),
     path: INVOKE_PATH,
     body: EVENT_BODY,
     afterMeasure: async () => ({ instances: 1, startedDuring: 0 }),
@@ -100,12 +100,12 @@ function fngateRow(id: string, label: string, durationS: number): HttpRow {
 
 export const pythonHttpSubject = defineSubject({
   name: 'python-http',
-  title: 'HTTP to a warm Python function vs Hono + one python3 over pipes',
+  title: 'HTTP to a warm Python function vs node:http + one python3 over pipes',
   async run(ctx) {
     const many = ctx.options.connections;
     const rows = [
-      ...(await measureHttpRowsAt(ctx, [pipeRow('a', `Hono + one python3 over pipes (${many} conns)`), fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS)], many)),
-      ...(await measureHttpRowsAt(ctx, [pipeRow('c', 'Hono + one python3 over pipes (1 conn)'), fngateRow('d', 'fngate → warm Python function (1 conn)', ctx.options.durationS)], 1)),
+      ...(await measureHttpRowsAt(ctx, [pipeRow('a', `node:http + one python3 over pipes (${many} conns)`), fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS)], many)),
+      ...(await measureHttpRowsAt(ctx, [pipeRow('c', 'node:http + one python3 over pipes (1 conn)'), fngateRow('d', 'fngate → warm Python function (1 conn)', ctx.options.durationS)], 1)),
     ];
     const main = ratio(rows, 'b', 'a', 'rps', `b/a req/s (fngate vs raw pipe, ${many} connections)`);
     const ratios: Ratio[] = [

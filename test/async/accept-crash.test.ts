@@ -61,7 +61,11 @@ for (const acceptSync of ['normal', 'full'] as const) {
     await Promise.all(Array.from({ length: CONCURRENCY }, sender));
     await exited;
     t.equal(first.process.signalCode, 'SIGKILL', 'the gateway was killed');
-    t.ok(cutOff > 0, `${cutOff} requests were in flight at the kill`);
+    // Whether any request was cut depends on timing: with group commit the gateway may have answered every
+    // request it had read when the kill lands (the answers still reach the client). The claim under test —
+    // every 202 is stored — holds either way; how many were cut is reported.
+    t.comment(`${cutOff} requests were cut by the kill, ${accepted.length} accepted before it`);
+    t.ok(accepted.length >= KILL_AFTER, `the kill came after ${KILL_AFTER} accepts`);
 
     // The database file as the kill left it (opening it recovers the WAL, as a restart does).
     const db = new Database(join(dataDir, 'fngate.db'), { readonly: true });

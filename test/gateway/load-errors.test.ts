@@ -9,7 +9,7 @@ const CASES = [
   { name: 'node-throw', fn: { src: fixture('node/throw-at-load'), runtime: 'Nodejs18.15' }, status: 443, lines: ['Error: module scope failure', /^    at .*\/var\/user\/index\.js:2:/] },
   { name: 'node-syntax', fn: { src: fixture('node/syntax'), runtime: 'Nodejs18.15' }, status: 443, lines: [/SyntaxError/] },
   { name: 'node-no-file', fn: { src: fixture('node/hello'), runtime: 'Nodejs18.15', handler: 'nope.main_handler' }, status: 437, lines: [/names no file nope\.js/] },
-  { name: 'py-import', fn: { src: fixture('python/import-error'), runtime: 'Python3.9' }, status: 443, lines: ['Traceback (most recent call last):', /import-error\/index\.py", line 1/, "ModuleNotFoundError: No module named 'fngate_no_such_dependency'"] },
+  { name: 'py-import', fn: { src: fixture('python/import-error'), runtime: 'Python3.9' }, status: 443, lines: ['Traceback (most recent call last):', /(import-error|\/var\/user)\/index\.py", line 1/, "ModuleNotFoundError: No module named 'fngate_no_such_dependency'"] },
   { name: 'py-no-handler', fn: { src: fixture('python/no-handler'), runtime: 'Python3.9' }, status: 437, lines: [/index has no function main_handler/] },
   { name: 'custom-exit', fn: { src: fixture('custom/exit-early'), runtime: 'CustomRuntime' }, status: 443, lines: ['cannot load index.sh: no such file', /exited with code 1 before it was ready/] },
 ];

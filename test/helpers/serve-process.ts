@@ -1,4 +1,5 @@
 /** `fngate serve` as a real process tree: the bin/fngate.js launcher and the server it runs. */
+import { TEST_CREDENTIALS } from './gateway.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -20,7 +21,8 @@ export interface ServeProcess {
 export async function startServe(dir: string, args: string[]): Promise<ServeProcess> {
   const launcher = spawn(process.execPath, [bin, 'serve', dir, '--host', '127.0.0.1', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FNGATE_FROM_SOURCE: '1', FNGATE_LOG_LEVEL: 'warn' },
+    // The token the tests present on management routes.
+    env: { ...process.env, FNGATE_FROM_SOURCE: '1', FNGATE_LOG_LEVEL: 'warn', FNGATE_API_TOKEN: TEST_CREDENTIALS.apiToken },
   });
   let stderr = '';
   launcher.stderr!.on('data', (chunk) => (stderr += String(chunk)));

@@ -1,5 +1,6 @@
 // A full disk under the data dir (a small tmpfs, filled up): /healthz says unhealthy, an async accept
 // fails with a clear 503 naming the cause, and once space is back both recover with nothing accepted lost.
+import { AUTH_HEADERS, TEST_CREDENTIALS } from '../helpers/gateway.ts';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +54,7 @@ t.test('full disk: unhealthy, clear accept failure, recovery without loss', { sk
     join(root, 'fngate.yml'),
     stringify({ functions: { echo: { src: fileURLToPath(new URL('../fixtures/node/echo', import.meta.url)), runtime: 'Nodejs18.15' } } }),
   );
-  const gateway = await startGateway({ dir: root, dataDir, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  const gateway = await startGateway({ dir: root, dataDir, port: 0, host: '127.0.0.1', logger: silentLogger(), credentials: TEST_CREDENTIALS });
   t.teardown(() => gateway.close());
   const accept = (n: number): Promise<Response> =>
     fetch(`${gateway.url}/functions/echo/invoke`, { method: 'POST', headers: { [INVOCATION_TYPE_HEADER]: 'Event' }, body: JSON.stringify({ n }) });
@@ -87,7 +88,7 @@ t.test('full disk: unhealthy, clear accept failure, recovery without loss', { sk
   await pause(WRITE_CHECK_TTL_MS + 100);
   t.equal((await health()).status, 200, 'healthy again once space is back');
   t.equal((await accept(100)).status, 202, 'accepts again');
-  const listed = await fetch(`${gateway.url}/async-events?function=echo&limit=100`);
+  const listed = await fetch(`${gateway.url}/async-events?function=echo&limit=100`, { headers: AUTH_HEADERS });
   const events = new Map(((await listed.json()) as { events: Array<{ RequestId: string; status: string }> }).events.map((event) => [event.RequestId, event.status]));
   for (const requestId of before) t.ok(events.has(requestId), `accepted before the disk filled: ${requestId} is kept (${events.get(requestId)})`);
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { MAX_LOG_LIMIT } from '../../gateway/routes/functions.ts';
 import { MAX_LOG_BYTES_PER_INVOCATION } from '../../runtimes/instance-log.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { AUTH_HEADERS, startTestGateway } from '../helpers/gateway.ts';
 import { requireTool } from '../helpers/toolchain.ts';
 
 const OUTPUT_MB = 200;
@@ -30,7 +30,7 @@ for (const name of Object.keys(functions)) {
     t.equal(answer.status, 200, answer.text);
     t.ok(peak - before < MAX_RSS_GROWTH, `gateway memory grew ${((peak - before) / 1024 / 1024).toFixed(0)} MiB`);
     await gateway.services.store.flush();
-    const response = await fetch(`${gateway.url}/functions/${name}/logs?requestId=${answer.requestId}&limit=${MAX_LOG_LIMIT}`);
+    const response = await fetch(`${gateway.url}/functions/${name}/logs?requestId=${answer.requestId}&limit=${MAX_LOG_LIMIT}`, { headers: AUTH_HEADERS });
     const lines = ((await response.json()) as { lines: Array<{ line: string }> }).lines.map((entry) => entry.line);
     t.ok(lines.length < MAX_LOG_LIMIT, 'the whole stored log is read');
     const stored = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { INVOCATION_TYPE_HEADER } from '../../gateway/invoke-api.ts';
+import { AUTH_HEADERS } from '../helpers/gateway.ts';
 import { childPids, isRunning, startServe } from '../helpers/serve-process.ts';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,7 +54,7 @@ t.test('SIGTERM with a running async event: the next start runs it at once', asy
   t.equal(accepted.status, 202);
   const requestId = accepted.headers.get('x-scf-request-id')!;
   const eventOf = async (url: string): Promise<{ status: string; attemptCount: number }> =>
-    (await (await fetch(`${url}/async-events/${requestId}`)).json()) as { status: string; attemptCount: number };
+    (await (await fetch(`${url}/async-events/${requestId}`, { headers: AUTH_HEADERS })).json()) as { status: string; attemptCount: number };
   for (const until = Date.now() + 10_000; (await eventOf(first.url)).status !== 'running' && Date.now() < until; ) await pause(50);
   t.equal((await eventOf(first.url)).status, 'running', 'the attempt runs (its lease is taken)');
   first.launcher.kill('SIGTERM');

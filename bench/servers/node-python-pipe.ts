@@ -1,12 +1,12 @@
 /**
- * Row (a) of the `python-http` benchmark, the raw baseline: Hono on @hono/node-server and ONE python3
- * child answering NDJSON over its pipes: each request's body goes in as one line, the child answers one
+ * Row (a) of the `python-http` benchmark, the raw baseline: node:http (no framework: the body is read from
+ * the request stream, as the issue asks of every baseline) and ONE python3 child answering NDJSON over its
+ * pipes: each request's body goes in as one line, the child answers one
  * line, and answers come back in the order requests went in (the child handles one at a time). No
  * request ids, no context, no timeouts, no logs: the least any gateway in front of Python has to do.
  */
 import { spawn } from 'node:child_process';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { createServer } from 'node:http';
 import { BENCH_HOST, portFromArgv } from './args.ts';
 
 /** The hello handler inline, and a loop that answers one line per line. */
@@ -59,7 +59,13 @@ function ask(event: string): Promise<string> {
   });
 }
 
-const app = new Hono();
-app.post('/functions/:name/invoke', async (c) => c.body(await ask(await c.req.text()), 200, { 'content-type': 'application/json' }));
-
-serve({ fetch: app.fetch, port: portFromArgv(), hostname: BENCH_HOST });
+createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    void ask(Buffer.concat(chunks).toString('utf8')).then((answer) => {
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer) });
+      response.end(answer);
+    });
+  });
+}).listen(portFromArgv(), BENCH_HOST);
