@@ -9,6 +9,8 @@ import type { FunctionProcess } from './process.ts';
 export const DEFAULT_PREWARM_SIZE = 2;
 /** How long after a spare is taken its replacement is started. */
 export const REFILL_DELAY_MS = 50;
+/** Longest a pre-warmed interpreter may take to boot before it is ended as failed. */
+const SPARE_BOOT_TIMEOUT_MS = 30_000;
 /** Consecutive failed spawns after which refilling stops until a spare is asked for again. */
 export const MAX_PREWARM_FAILURES = 3;
 
@@ -99,10 +101,20 @@ export class PrewarmPool {
   }
 
   #adopt(process: FunctionProcess): void {
+    let bootTimer: NodeJS.Timeout | undefined;
+    // A spare that never boots (nor exits) must not hold `fill` forever: past the deadline it is ended,
+    // and its exit takes it out of the pool like any failed spare.
+    const bootDeadline = new Promise<void>((resolve) => {
+      bootTimer = setTimeout(() => {
+        if (!spare.started) void process.close();
+        resolve();
+      }, SPARE_BOOT_TIMEOUT_MS);
+      bootTimer.unref();
+    });
     const spare: Spare = {
       process,
       started: false,
-      settled: Promise.race([process.channel.started, process.exited.then(() => {})]),
+      settled: Promise.race([process.channel.started, process.exited.then(() => {}), bootDeadline]).finally(() => clearTimeout(bootTimer)),
     };
     void process.channel.started.then(() => {
       spare.started = true;
