@@ -90,11 +90,7 @@ export class GoRpcTransport implements RuntimeTransport {
       return;
     }
     this.#session!.ready({ initFunctionMs: performance.now() - spawnedAt });
-    void this.#client.closed.then(() => {
-      // A function process does not close the connection and live on; make sure it is gone, so its exit
-      // settles what is pending (439) and the instance is not reused.
-      if (!this.#closing) this.#options.process.kill();
-    });
+    void this.#client.closed.then(() => this.#endAfterDrop());
   }
 
   #invoke(invocation: Invocation): void {
@@ -114,10 +110,22 @@ export class GoRpcTransport implements RuntimeTransport {
         if (error.code === 'REMOTE' || error.code === 'PROTOCOL') {
           this.#hooks!.onProtocolError(new FnError('INTERNAL', `Function.Invoke failed: ${error.message}`));
         } else {
-          this.#options.process.kill();
+          void this.#endAfterDrop();
         }
       },
     );
+  }
+
+  /**
+   * The connection dropped: a function process does not close it and live on, so make sure the process is
+   * gone and its exit settles what is pending (439) — but give a dying one a moment to exit by itself, so
+   * its own exit code (not our SIGKILL) is what the caller reads; in a sandbox bwrap follows its child a
+   * little later.
+   */
+  async #endAfterDrop(): Promise<void> {
+    if (this.#closing) return;
+    const exited = await Promise.race([this.#options.process.exited.then(() => true), sleep(EXIT_GRACE_MS, false)]);
+    if (!exited && !this.#closing) this.#options.process.kill();
   }
 
   #settle(requestId: string, response: GoInvokeResponse): void {

@@ -140,12 +140,17 @@ export function runFramedLogCases(tap: Tap, makeStore: (dataDir: string) => Prom
       const report = { durationMs: record.durationMs, memoryMb: record.memoryMb, memUsageBytes: record.memUsageBytes, coldStart };
       const rendered = new InvocationLogFrame(record.requestId, { linesForFrame: false });
       const stored = new InvocationLogFrame(record.requestId, { linesForFrame: true });
+      // The user lines print their time, so both frames get the same ones (a loaded machine crosses a
+      // millisecond between the two).
+      rendered.start();
+      stored.start();
+      const said = Date.now();
       for (const frame of [rendered, stored]) {
-        frame.start();
-        frame.user({ time: Date.now(), text: `hello ${i}` });
-        frame.user({ time: Date.now(), text: `bye ${i}` });
-        frame.end(report);
+        frame.user({ time: said, text: `hello ${i}` });
+        frame.user({ time: said, text: `bye ${i}` });
       }
+      rendered.end(report);
+      stored.end(report);
       t.ok(rendered.frame, 'a sync frame has its times');
       t.equal(rendered.lines.length, 2, 'only the user lines are rows');
       store.recordInvocation({ ...record, frame: rendered.frame }, rendered.lines);
