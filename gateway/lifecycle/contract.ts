@@ -154,3 +154,20 @@ export interface Deployments {
   setAlias(namespace: string, name: string, alias: string, routing: AliasRouting): void;
   removeAlias(namespace: string, name: string, alias: string): void;
 }
+
+/** What a reconcile of fngate.yml changed, by function name (`namespace/name`). */
+export interface ReconcileReport {
+  deployed: string[];
+  removed: string[];
+  unchanged: string[];
+}
+
+/**
+ * Makes the running functions match a freshly loaded fngate.yml (at start and on every hot reload).
+ * fngate.yml is the declared state of the functions it names; functions made through the API are left
+ * alone. `touched` names functions whose code or layers changed on disk: they get a new `$LATEST` even if
+ * their configuration did not change. Functions neither changed nor touched keep their warm instances.
+ */
+export interface ManifestReconciler {
+  reconcile(config: import('../config.ts').GatewayConfig, touched?: ReadonlySet<string>): Promise<ReconcileReport>;
+}
