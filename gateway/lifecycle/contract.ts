@@ -5,7 +5,7 @@
  * camelCase); each transport maps its own wire shapes onto them. Failures are FnErrors whose code the
  * transports translate (REST: SCF status; API 3.0: `ResourceNotFound.Function` …, lifecycle/errors.ts).
  */
-import type { FunctionConfig } from '../config.ts';
+import type { FunctionConfig, GatewayConfig } from '../config.ts';
 
 /** `$LATEST`, a published version number ("1", "2", …) or an alias name. */
 export type Qualifier = string;
@@ -169,5 +169,5 @@ export interface ReconcileReport {
  * their configuration did not change. Functions neither changed nor touched keep their warm instances.
  */
 export interface ManifestReconciler {
-  reconcile(config: import('../config.ts').GatewayConfig, touched?: ReadonlySet<string>): Promise<ReconcileReport>;
+  reconcile(config: GatewayConfig, touched?: ReadonlySet<string>): Promise<ReconcileReport>;
 }
