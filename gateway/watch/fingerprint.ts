@@ -8,6 +8,13 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FunctionConfig } from '../config.ts';
 
+/** Editors' swap, backup and lock files (vim's .swp and 4913 probe, emacs's .# and ~): not part of the code. */
+const EDITOR_FILE = /^\.#|~$|\.sw[a-p]$|^4913$/;
+
+export function isEditorFile(name: string): boolean {
+  return EDITOR_FILE.test(name);
+}
+
 /** The configuration as deployed: every field, in the order loadConfig fills them. */
 export function configFingerprint(config: FunctionConfig): string {
   return JSON.stringify(config);
@@ -40,5 +47,5 @@ async function addTree(hash: ReturnType<typeof createHash>, root: string, relati
     return;
   }
   names.sort();
-  for (const name of names) await addTree(hash, root, relative === '' ? name : join(relative, name));
+  for (const name of names) if (!isEditorFile(name)) await addTree(hash, root, relative === '' ? name : join(relative, name));
 }

@@ -9,11 +9,12 @@
  * deleted under it can throw from inside the watcher (nodejs/node#52018); editors that save by rename and
  * zips rewritten in place need the re-watching chokidar does.
  */
-import { sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { loadConfig, type FunctionConfig, type GatewayConfig } from '../config.ts';
 import type { ManifestReconciler } from '../lifecycle/contract.ts';
+import { isEditorFile } from './fingerprint.ts';
 import { functionKey } from './reconciler.ts';
 
 /** Quiet time after the last change before reloading: one save often writes several files. */
@@ -61,11 +62,10 @@ export class HotReload {
 
   /** Resolves once the watcher is ready: edits made after that are seen. */
   async start(): Promise<void> {
-    const ignored = (path: string): boolean =>
-      this.#options.ignore.some((dir) => within(path, dir)) || path.split(sep).some((part) => IGNORED_NAMES.has(part));
-    const watcher = watch([this.#root, ...this.#outsideSources(this.#config)], { ignoreInitial: true, ignored });
-    this.#watcher = watcher;
+    const ignored = (path: string): boolean => this.#options.ignore.some((dir) => within(path, dir)) || this.#inIgnoredFolder(path);
     this.#outside = new Set(this.#outsideSources(this.#config));
+    const watcher = watch([this.#root, ...this.#outside], { ignoreInitial: true, ignored });
+    this.#watcher = watcher;
     watcher.on('all', (_event, path) => this.#noteChange(path));
     watcher.on('error', (error) => this.#options.logger.warn({ err: error }, 'hot reload: the file watcher reported an error'));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
@@ -77,6 +77,14 @@ export class HotReload {
     clearTimeout(this.#timer);
     await this.#watcher?.close();
     await this.#running;
+  }
+
+  /** Below the watched folder it is in (the folders above are the user's business, whatever their names). */
+  #inIgnoredFolder(path: string): boolean {
+    const base = within(path, this.#root) ? this.#root : [...this.#outside].find((source) => within(path, source));
+    if (base === undefined) return false;
+    const parts = relative(base, path).split(sep);
+    return parts.some((part) => IGNORED_NAMES.has(part)) || isEditorFile(parts[parts.length - 1]!);
   }
 
   #outsideSources(config: GatewayConfig): string[] {

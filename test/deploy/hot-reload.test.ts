@@ -147,3 +147,14 @@ t.test('a function dropped from fngate.yml is removed; added back, it serves aga
   writeManifest({ functions: { ...functions, a: { ...functions.a, environment: { variables: { GREETING: 'hi' } } } } });
   t.ok(await until(async () => (await codeOf('b')) === 'b1'), 'B is back');
 });
+
+t.test('gateway.close() ends the watcher', async (t) => {
+  const watching = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'FSEventWrap' || kind === 'StatWatcher').length;
+  t.ok(watching() > 0, 'watching while serving');
+  await gateway.close();
+  t.equal(watching(), 0, 'no file watcher left after close');
+  const mark = logLines.length;
+  writeCode('a', 'a3');
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  t.same(logLines.slice(mark).filter((line) => line.includes('hot reload')), [], 'an edit after close reloads nothing');
+});

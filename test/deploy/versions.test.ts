@@ -28,7 +28,15 @@ function codeFolder(tag: string): string {
 
 const gateway = await startTestGateway(t, {
   functions: {
-    ver: { src: codeFolder('latest'), runtime: 'Nodejs18.15', reservedConcurrency: 20 },
+    ver: {
+      src: codeFolder('latest'),
+      runtime: 'Nodejs18.15',
+      reservedConcurrency: 20,
+      events: [
+        { cmq: { name: 'ver-orders', parameters: { name: 'orders', qualifier: '1' } } },
+        { apigw: { parameters: { endpoints: [{ path: '/ver-stable', method: 'GET', function: { functionQualifier: 'stable' } }] } } },
+      ],
+    },
   },
 });
 const registry = gateway.services.registry;
@@ -128,19 +136,38 @@ t.test('aliases are checked: unknown versions, bad weights', async (t) => {
   t.equal(code(() => registry.setAlias('nope', 'ver', 'x', { version: '1' })), 'FUNCTION_NOT_FOUND');
 });
 
-t.test('an async event keeps the qualifier it was accepted with', async (t) => {
-  const response = await gateway.invoke('ver', { async: true }, { qualifier: '1', headers: { 'X-Fn-Invocation-Type': 'Event' } });
-  t.equal(response.status, 202);
-  const id = response.json.RequestId as string;
+/** Waits for an async event to finish; its record. */
+async function finished(id: string): Promise<{ status: string; qualifier: string; result: unknown } | undefined> {
   let event: { status: string; qualifier: string; result: unknown } | undefined;
   for (let i = 0; i < 200; i++) {
     event = (await (await gateway.api(`/async-events/${id}`)).json()) as typeof event;
     if (event?.status === 'succeeded') break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+  return event;
+}
+
+t.test('an async event keeps the qualifier it was accepted with', async (t) => {
+  const response = await gateway.invoke('ver', { async: true }, { qualifier: '1', headers: { 'X-Fn-Invocation-Type': 'Event' } });
+  t.equal(response.status, 202);
+  const event = await finished(response.json.RequestId as string);
   t.equal(event?.status, 'succeeded');
   t.equal(event?.qualifier, '1');
   t.same(event?.result, { code: 'one', version: '1', env: '1' });
+});
+
+t.test('triggers may name a qualifier: a topic subscription runs version 1, an API gateway endpoint an alias', async (t) => {
+  const published = await gateway.services.async.topics.publish('orders', [{ msgBody: 'hello' }]);
+  t.equal(published.deliveries.length, 1);
+  const event = await finished(published.deliveries[0]!.requestId);
+  t.equal(event?.qualifier, '1');
+  t.same(event?.result, { code: 'one', version: '1', env: '1' });
+  registry.setAlias('default', 'ver', 'stable', { version: '2' });
+  const viaApigw = await fetch(`${gateway.url}/ver-stable`);
+  t.equal(viaApigw.status, 200);
+  t.same(await viaApigw.json(), { code: 'two', version: '2', env: '2' });
+  registry.setAlias('default', 'ver', 'stable', { version: '1' });
+  t.same(await (await fetch(`${gateway.url}/ver-stable`)).json(), { code: 'one', version: '1', env: '1' }, 'moving the alias moves the endpoint');
 });
 
 t.test('a removed version answers 442, also through an alias that pointed at it', async (t) => {
