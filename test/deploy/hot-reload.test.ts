@@ -34,8 +34,9 @@ function writeZip(tag: string): void {
 }
 
 const functions = {
-  a: { src: './a', runtime: 'Nodejs18.15', timeout: 10 },
-  b: { src: './b', runtime: 'Nodejs18.15', reservedConcurrency: 10 },
+  fa: { src: './a', runtime: 'Nodejs18.15', timeout: 10 },
+  // Four warm instances for the four load workers: any cold start of B would come from the reload.
+  fb: { src: './b', runtime: 'Nodejs18.15', reservedConcurrency: 10, provisionedConcurrency: 4 },
   zipped: { src: './zipped.zip', runtime: 'Nodejs18.15' },
 };
 const writeManifest = (manifest: unknown): void => writeFileSync(join(root, 'fngate.yml'), typeof manifest === 'string' ? manifest : stringify(manifest));
@@ -72,10 +73,10 @@ async function until(probe: () => Promise<boolean> | boolean, ms = 10_000): Prom
 const codeOf = async (name: string): Promise<string | undefined> => (await gateway.invoke(name, {})).json?.code;
 
 t.test('editing A while B is under load: B sees no error and no cold start; A runs the new code, in-flight A the old', async (t) => {
-  t.equal(await codeOf('a'), 'a1');
-  t.equal(await codeOf('b'), 'b1');
-  const bPool = registry.lookup('default', 'b').pool;
-  const aPool = registry.lookup('default', 'a').pool;
+  t.equal(await codeOf('fa'), 'a1');
+  t.equal(await codeOf('fb'), 'b1');
+  const bPool = registry.lookup('default', 'fb').pool;
+  const aPool = registry.lookup('default', 'fa').pool;
   const bColdStarts = bPool.coldStarts;
 
   let loading = true;
@@ -83,21 +84,21 @@ t.test('editing A while B is under load: B sees no error and no cold start; A ru
   const codes = new Set<string>();
   const load = Array.from({ length: 4 }, async () => {
     while (loading) {
-      const response = await gateway.invoke('b', {});
+      const response = await gateway.invoke('fb', {});
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       codes.add(response.json?.code);
     }
   });
 
-  const slow = gateway.invoke('a', { sleepMs: 1500 });
+  const slow = gateway.invoke('fa', { sleepMs: 1500 });
   t.ok(await until(() => aPool.info().some((instance) => instance.state === 'busy')), 'the slow call of A is running');
   writeCode('a', 'a2');
-  t.ok(await until(async () => (await codeOf('a')) === 'a2'), "A's next call runs the new code");
+  t.ok(await until(async () => (await codeOf('fa')) === 'a2'), "A's next call runs the new code");
   const slowAnswer = await slow;
   t.equal(slowAnswer.status, 200);
   t.equal(slowAnswer.json.code, 'a1', 'the call in flight during the edit finished on the old code');
   t.ok(await until(() => aPool.size === 0), "A's old instances ended once they were done");
-  t.not(registry.lookup('default', 'a').pool, aPool, 'A has a new pool');
+  t.not(registry.lookup('default', 'fa').pool, aPool, 'A has a new pool');
 
   await new Promise((resolve) => setTimeout(resolve, 300));
   loading = false;
@@ -105,33 +106,33 @@ t.test('editing A while B is under load: B sees no error and no cold start; A ru
   t.same([...statuses.keys()], [200], `B answered only 200 (${JSON.stringify([...statuses])})`);
   t.ok((statuses.get(200) ?? 0) > 20, `B was under load: ${statuses.get(200)} calls`);
   t.same([...codes], ['b1']);
-  t.equal(registry.lookup('default', 'b').pool, bPool, 'B kept its pool');
+  t.equal(registry.lookup('default', 'fb').pool, bPool, 'B kept its pool');
   t.equal(bPool.coldStarts, bColdStarts, 'B had no cold start');
-  t.ok(logLines.some((line) => /hot reload: deployed default\/a;/.test(line)), 'the reload is logged');
+  t.ok(logLines.some((line) => /hot reload: deployed default\/fa;/.test(line)), 'the reload is logged');
 });
 
 t.test('an invalid fngate.yml keeps A and B serving and logs one line with the error', async (t) => {
   const before = logLines.length;
   writeManifest('functions:\n  a: [unclosed\n');
   t.ok(await until(() => logLines.slice(before).some((line) => line.includes('not valid YAML'))), 'bad YAML is logged');
-  t.equal(await codeOf('a'), 'a2');
-  t.equal(await codeOf('b'), 'b1');
+  t.equal(await codeOf('fa'), 'a2');
+  t.equal(await codeOf('fb'), 'b1');
 
   const mark = logLines.length;
-  writeManifest({ functions: { ...functions, a: { ...functions.a, timeoutt: 3 } } });
+  writeManifest({ functions: { ...functions, fa: { ...functions.fa, timeoutt: 3 } } });
   t.ok(await until(() => logLines.slice(mark).some((line) => line.includes('timeoutt'))), 'an unknown key is logged, naming it');
   const errorLine = logLines.slice(mark).find((line) => line.includes('timeoutt'))!;
   t.equal(JSON.parse(errorLine).level, 50, 'at error level');
   t.match(JSON.parse(errorLine).msg, /^hot reload: the change was not applied/);
-  t.equal(await codeOf('a'), 'a2');
-  t.equal(await codeOf('b'), 'b1');
+  t.equal(await codeOf('fa'), 'a2');
+  t.equal(await codeOf('fb'), 'b1');
 });
 
 t.test('a configuration change in fngate.yml redeploys that function only', async (t) => {
-  const bPool = registry.lookup('default', 'b').pool;
-  writeManifest({ functions: { ...functions, a: { ...functions.a, environment: { variables: { GREETING: 'hi' } } } } });
-  t.ok(await until(async () => (await gateway.invoke('a', {})).json?.greeting === 'hi'), 'A got its new environment');
-  t.equal(registry.lookup('default', 'b').pool, bPool, 'B kept its pool');
+  const bPool = registry.lookup('default', 'fb').pool;
+  writeManifest({ functions: { ...functions, fa: { ...functions.fa, environment: { variables: { GREETING: 'hi' } } } } });
+  t.ok(await until(async () => (await gateway.invoke('fa', {})).json?.greeting === 'hi'), 'A got its new environment');
+  t.equal(registry.lookup('default', 'fb').pool, bPool, 'B kept its pool');
 });
 
 t.test('a rewritten zip is picked up', async (t) => {
@@ -141,11 +142,11 @@ t.test('a rewritten zip is picked up', async (t) => {
 });
 
 t.test('a function dropped from fngate.yml is removed; added back, it serves again', async (t) => {
-  const { b: _b, ...rest } = functions;
-  writeManifest({ functions: { ...rest, a: { ...functions.a, environment: { variables: { GREETING: 'hi' } } } } });
-  t.ok(await until(async () => (await gateway.invoke('b', {})).status === 435), 'B is gone');
-  writeManifest({ functions: { ...functions, a: { ...functions.a, environment: { variables: { GREETING: 'hi' } } } } });
-  t.ok(await until(async () => (await codeOf('b')) === 'b1'), 'B is back');
+  const { fb: _fb, ...rest } = functions;
+  writeManifest({ functions: { ...rest, fa: { ...functions.fa, environment: { variables: { GREETING: 'hi' } } } } });
+  t.ok(await until(async () => (await gateway.invoke('fb', {})).status === 435), 'B is gone');
+  writeManifest({ functions: { ...functions, fa: { ...functions.fa, environment: { variables: { GREETING: 'hi' } } } } });
+  t.ok(await until(async () => (await codeOf('fb')) === 'b1'), 'B is back');
 });
 
 t.test('gateway.close() ends the watcher', async (t) => {
