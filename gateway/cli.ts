@@ -306,7 +306,7 @@ export async function main(argv: string[]): Promise<void> {
     .argument('[dir]', 'project folder', '.')
     .option('--port <port>', 'port to listen on', parsePort, DEFAULT_PORT)
     .option('--data-dir <dir>', 'where state lives (default: <dir>/.fngate)')
-    .addHelpText('after', examples('fngate dev', 'fngate dev examples --port 8080'))
+    .addHelpText('after', examples('fngate dev .                                        # the project in this folder', 'fngate dev examples --port 8080'))
     .action((dir: string, options: { port: number; dataDir?: string }) => serveCommand(dir, { ...options, host: DEV_HOST, watch: true }));
   configure(program.command('invoke'), 'fngate invoke')
     .description('invoke a function and print its result (exit 1 on an error status)')
