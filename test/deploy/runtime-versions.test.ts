@@ -47,31 +47,16 @@ const customDir = folder('custom', {
 copyFileSync(fileURLToPath(new URL('../fixtures/custom/cases/env/bootstrap', import.meta.url)), join(customDir, 'bootstrap'));
 chmodSync(join(customDir, 'bootstrap'), 0o755);
 
+/** A function of an interpreted runtime: one source file reporting its context's and environment's version. */
+function scripted(name: string, tool: string, runtime: string, file: string, text: string): Case {
+  return { name, tool, fn: async () => ({ src: folder(name, { [file]: text }), runtime }), seen: (r) => [r.version, r.env] };
+}
+
 const cases: Case[] = [
   { name: 'nodeisolate', fn: async () => ({ src: nodeCode, runtime: 'Nodejs18.15' }), seen: (r) => [r.version, r.env] },
   { name: 'nodeprocess', fn: async () => ({ src: nodeCode, runtime: 'Nodejs18.15', nodeRuntime: 'process' }), seen: (r) => [r.version, r.env] },
-  {
-    name: 'python',
-    tool: 'python3',
-    fn: async () => ({
-      src: folder('python', {
-        'index.py': 'import os\n\ndef main_handler(event, context):\n    return {"version": context["function_version"], "env": os.environ.get("SCF_FUNCTIONVERSION")}\n',
-      }),
-      runtime: 'Python3.9',
-    }),
-    seen: (r) => [r.version, r.env],
-  },
-  {
-    name: 'php',
-    tool: 'php',
-    fn: async () => ({
-      src: folder('php', {
-        'index.php': '<?php\nfunction main_handler($event, $context) {\n  return ["version" => $context->function_version, "env" => getenv("SCF_FUNCTIONVERSION")];\n}\n',
-      }),
-      runtime: 'Php8.0',
-    }),
-    seen: (r) => [r.version, r.env],
-  },
+  scripted('python', 'python3', 'Python3.9', 'index.py', 'import os\n\ndef main_handler(event, context):\n    return {"version": context["function_version"], "env": os.environ.get("SCF_FUNCTIONVERSION")}\n'),
+  scripted('php', 'php', 'Php8.0', 'index.php', '<?php\nfunction main_handler($event, $context) {\n  return ["version" => $context->function_version, "env" => getenv("SCF_FUNCTIONVERSION")];\n}\n'),
   {
     name: 'go',
     tool: 'go',
