@@ -15,6 +15,8 @@ import { onLauncherExit } from './cli/launcher-link.ts';
 import { packageVersion } from './version.ts';
 
 const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
+/** `fngate dev` listens on loopback only, whatever the environment. */
+const DEV_HOST = '127.0.0.1';
 /** Where the client commands look for the gateway's credentials: `fngate serve .`'s data dir. */
 const DEFAULT_CLIENT_DATA_DIR = '.fngate';
 const DATA_DIR_HELP = `the gateway's data dir, where its API token is (default ${DEFAULT_CLIENT_DATA_DIR}; ${ENV_API_TOKEN} wins)`;
@@ -111,10 +113,10 @@ function statusFix(status: number, name: string, url: string, requestId: string)
   }
 }
 
-async function serveCommand(dir: string, options: { port: number; host: string; dataDir?: string }): Promise<void> {
+async function serveCommand(dir: string, options: { port: number; host: string; dataDir?: string; watch?: boolean }): Promise<void> {
   let gateway;
   try {
-    gateway = await startGateway({ dir, port: options.port, host: options.host, dataDir: options.dataDir });
+    gateway = await startGateway({ dir, port: options.port, host: options.host, dataDir: options.dataDir, watch: options.watch === true });
   } catch (error) {
     if (error instanceof StoreOpenError) {
       exitWith(new CliError(`cannot use the data dir: ${error.message}`, error.fix, EXIT_FAILED));
@@ -296,8 +298,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--port <port>', 'port to listen on', parsePort, DEFAULT_PORT)
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--data-dir <dir>', 'where state lives (default: <dir>/.fngate)')
-    .addHelpText('after', examples('fngate serve examples', 'fngate serve . --port 8080 --host 0.0.0.0         # reachable from other machines', `curl ${DEFAULT_URL}/openapi.json    # the REST API it serves`))
+    .option('--watch', 'redeploy a function when its code, a layer or fngate.yml changes (hot reload)', false)
+    .addHelpText('after', examples('fngate serve examples', 'fngate serve . --watch                            # edit, save, invoke: no restart', 'fngate serve . --port 8080 --host 0.0.0.0         # reachable from other machines', `curl ${DEFAULT_URL}/openapi.json    # the REST API it serves`))
     .action(serveCommand);
+  configure(program.command('dev'), 'fngate dev')
+    .description('serve a project folder on loopback and redeploy what you edit (= serve --watch --host 127.0.0.1)')
+    .argument('[dir]', 'project folder', '.')
+    .option('--port <port>', 'port to listen on', parsePort, DEFAULT_PORT)
+    .option('--data-dir <dir>', 'where state lives (default: <dir>/.fngate)')
+    .addHelpText('after', examples('fngate dev .                                        # the project in this folder', 'fngate dev examples --port 8080'))
+    .action((dir: string, options: { port: number; dataDir?: string }) => serveCommand(dir, { ...options, host: DEV_HOST, watch: true }));
   configure(program.command('invoke'), 'fngate invoke')
     .description('invoke a function and print its result (exit 1 on an error status)')
     .argument('<name>', 'function name')

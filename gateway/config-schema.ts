@@ -111,7 +111,8 @@ const timerEvent = object(
       {
         name: string({ min: 1 }),
         parameters: object(
-          { cronExpression: string({ min: 1 }), enable: withDefault(boolean, true), argument: optionalString },
+          // qualifier: the version or alias the trigger invokes (serverless.yml's timer parameter; default $LATEST).
+          { cronExpression: string({ min: 1 }), enable: withDefault(boolean, true), argument: optionalString, qualifier: optionalString },
           { strict: true },
         ),
       },
@@ -126,7 +127,7 @@ const cmqEvent = object(
     cmq: object(
       {
         name: optionalString,
-        parameters: object({ name: string({ min: 1 }), enable: withDefault(boolean, true) }, { strict: false }),
+        parameters: object({ name: string({ min: 1 }), enable: withDefault(boolean, true), qualifier: optionalString }, { strict: false }),
       },
       { strict: false },
     ),
@@ -146,6 +147,7 @@ const ckafkaEvent = object(
             maxMsgNum: withDefault(number({ int: true, positive: true, max: 10000 }), 100),
             retry: optional(number({ int: true })),
             enable: withDefault(boolean, true),
+            qualifier: optionalString,
           },
           { strict: false },
         ),

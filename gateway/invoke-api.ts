@@ -34,12 +34,15 @@ export interface InvokeAnswer {
   body: string;
   /** Set on errors (`X-Scf-Error-Type`). */
   errorType: string | undefined;
+  /** The version that ran (`X-Scf-Version`): an alias resolved to one; unset when none was resolved or the call is async. */
+  version: string | undefined;
   /** The failure itself, for callers without a transport (embedding). */
   error?: FnError;
 }
 
 export async function invokeApi(services: GatewayServices, input: InvokeInput): Promise<InvokeAnswer> {
   const requestId = randomUUID();
+  let version: string | undefined;
   try {
     const invocationType = input.invocationType ?? 'RequestResponse';
     if (invocationType !== 'RequestResponse' && invocationType !== 'Event') {
@@ -60,10 +63,12 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
       await services.async.dispatcher.enqueue([
         { requestId, namespace, functionName: fn.config.name, qualifier, source: 'invoke', payload },
       ]);
-      return { status: 202, requestId, body: JSON.stringify({ RequestId: requestId }), errorType: undefined };
+      // The qualifier is kept as given: an alias picks its version per attempt.
+      return { status: 202, requestId, body: JSON.stringify({ RequestId: requestId }), errorType: undefined, version: undefined };
     }
+    version = fn.version;
     const result = await services.invoke(newInvocation({ requestId, fn, payload, mode: 'sync' }));
-    return { status: 200, requestId, body: result, errorType: undefined };
+    return { status: 200, requestId, body: result, errorType: undefined, version };
   } catch (error) {
     const fnError = toFnError(error);
     return {
@@ -71,6 +76,7 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
       requestId,
       body: JSON.stringify(toScfErrorBody(fnError, requestId)),
       errorType: ErrorCodes[fnError.code].type,
+      version,
       error: fnError,
     };
   }

@@ -92,7 +92,7 @@ function serveInvoke(services: GatewayServices, request: IncomingMessage, respon
       },
     },
   })
-    .then((answer) => writeJsonResponse(response, answer.status, answer.body, answer.requestId, answer.errorType))
+    .then((answer) => writeJsonResponse(response, answer.status, answer.body, answer.requestId, answer.errorType, answer.version))
     .catch((error: unknown) => {
       // invokeApi answers every failure itself; this is a fault in writing the answer (a gone client).
       if (!response.headersSent) writeErrorResponse(response, error, '');

@@ -6,6 +6,8 @@ import { toFnError, toScfErrorBody, ErrorCodes } from './errors.ts';
 
 export const REQUEST_ID_HEADER = 'X-Scf-Request-Id';
 export const ERROR_TYPE_HEADER = 'X-Scf-Error-Type';
+/** The function version that ran (an alias resolved to one). */
+export const VERSION_HEADER = 'X-Scf-Version';
 
 export function errorResponse(c: Context, error: unknown, requestId: string): Response {
   const fnError = toFnError(error);
@@ -21,13 +23,14 @@ export function writeErrorResponse(response: ServerResponse, error: unknown, req
 }
 
 /** A JSON text written to a node response with the SCF headers. */
-export function writeJsonResponse(response: ServerResponse, status: number, body: string, requestId: string, errorType?: string): void {
+export function writeJsonResponse(response: ServerResponse, status: number, body: string, requestId: string, errorType?: string, version?: string): void {
   const headers: Record<string, string | number> = {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
     [REQUEST_ID_HEADER]: requestId,
   };
   if (errorType) headers[ERROR_TYPE_HEADER] = errorType;
+  if (version) headers[VERSION_HEADER] = version;
   response.writeHead(status, headers);
   response.end(body);
 }

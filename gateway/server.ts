@@ -18,7 +18,7 @@ import { loadCredentials } from './auth/file-store.ts';
 import { StaticCredentialStore, type CredentialStore, type Credentials } from './auth/store.ts';
 import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
-import { prepareCode } from './code.ts';
+import { CodeFolders } from './code.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 import { defaultMaxConnections, limitConnections, TIMEOUT_CHECK_INTERVAL_MS, type ConnectionLimits } from './connections.ts';
 import { configFromManifest, loadConfig, type GatewayConfig } from './config.ts';
@@ -28,6 +28,8 @@ import { createLogger } from './logger.ts';
 import { FunctionRegistry } from './registry.ts';
 import { webRoutes, type WebRoutes } from './routes/web.ts'; // [web]
 import type { GatewayServices } from './services.ts';
+import { HotReload } from './watch/hot-reload.ts';
+import { RegistryReconciler } from './watch/reconciler.ts';
 
 export const DEFAULT_PORT = 9000;
 /** Loopback unless asked: management needs credentials, but an open port should be a choice (`--host 0.0.0.0`). */
@@ -61,6 +63,11 @@ export interface GatewayOptions {
    * FNGATE_SECRET_KEY when set, the rest generated once into `<dataDir>/credentials.json` (mode 0600)
    */
   credentials?: Credentials | CredentialStore;
+  /**
+   * Hot reload (`fngate serve --watch`, `fngate dev`): watch `dir` (fngate.yml, code folders and zips, layers)
+   * and redeploy what changed; needs a manifest in `dir`. @default false
+   */
+  watch?: boolean;
   /** startGateway only. @default 9000; 0 picks a free port */
   port?: number;
   /** startGateway only. @default '127.0.0.1' */
@@ -151,11 +158,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     },
   });
   const globalLimiter = new ConcurrencyLimiter(config.gateway.concurrencyLimit);
+  const codeFolders = new CodeFolders(dataDir);
   const registry = new FunctionRegistry({
     adapters,
     platform: { region: config.gateway.region, appId: config.gateway.appId, uin: config.gateway.uin },
     idleInstanceMs: config.gateway.idleInstanceSeconds * 1000,
-    prepareCode: (fn) => prepareCode(fn, dataDir),
+    prepareCode: (fn) => codeFolders.prepare(fn),
+    releaseCode: (codeDir) => codeFolders.release(codeDir),
     onProvisioned: (fn, instance, phases) => {
       // A provisioned instance serves no request yet: its report is logged under the instance id.
       const line = initReportLine('Provisioned Report', instance.id, phases);
@@ -180,9 +189,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   };
   const servers = new Set<Server>();
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]
+  let hotReload: HotReload | undefined;
   let closing: Promise<void> | undefined;
   const close = (closeOptions: CloseOptions = {}): Promise<void> =>
     (closing ??= (async () => {
+      await hotReload?.close();
       await Promise.all([...servers].map((listening) => drainServer(listening, closeOptions.drainMs ?? 0)));
       servers.clear();
       web.close(); // [web] upgraded (WebSocket) connections are outside closeAllConnections
@@ -194,6 +205,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   try {
     await registry.deploy(config.functions);
     asyncService.start(); // [async]
+    followDeployments(registry, asyncService, logger);
+    if (options.watch) {
+      if (options.functions !== undefined) throw new Error('watch needs a project folder with fngate.yml, not inline functions');
+      const reconciler = new RegistryReconciler(registry);
+      await reconciler.prime(config);
+      hotReload = new HotReload({ config, reconciler, logger, ignore: [resolve(dataDir)] });
+      await hotReload.start();
+      logger.info(`watching ${config.root} for changes (hot reload)`);
+    }
   } catch (error) {
     await close();
     throw error;
@@ -229,6 +249,22 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     listen,
     close,
   };
+}
+
+/**
+ * [async] Queues, timers and topic subscriptions follow redeploys: rebuilt once per batch of registry
+ * changes (a reload replaces several functions in one turn).
+ */
+function followDeployments(registry: FunctionRegistry, asyncService: AsyncService, logger: Logger): void {
+  let queued = false;
+  registry.onChange(() => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      asyncService.refresh((error) => logger.error(`timer triggers unchanged: ${(error as Error).message}`));
+    });
+  });
 }
 
 /** Drain polls for connections that went idle this often. */

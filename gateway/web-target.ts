@@ -34,6 +34,7 @@ export class WebTargets {
   readonly #registry: FunctionRegistry;
   #domains = new Map<string, DeployedFunction>();
   #domainsBuiltAt = Number.NEGATIVE_INFINITY;
+  #domainsGeneration = -1;
 
   constructor(registry: FunctionRegistry) {
     this.#registry = registry;
@@ -94,7 +95,9 @@ export class WebTargets {
 
   #domainIndex(): Map<string, DeployedFunction> {
     const now = Date.now();
-    if (now - this.#domainsBuiltAt < DOMAIN_INDEX_TTL_MS) return this.#domains;
+    // A redeploy (registry generation) rebuilds it at once: its entries are the versions that serve.
+    const generation = this.#registry.generation;
+    if (now - this.#domainsBuiltAt < DOMAIN_INDEX_TTL_MS && generation === this.#domainsGeneration) return this.#domains;
     const index = new Map<string, DeployedFunction>();
     for (const fn of this.#registry.list()) {
       if (fn.config.type !== 'web') continue;
@@ -102,6 +105,7 @@ export class WebTargets {
     }
     this.#domains = index;
     this.#domainsBuiltAt = now;
+    this.#domainsGeneration = generation;
     return index;
   }
 }

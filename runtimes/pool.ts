@@ -1,7 +1,8 @@
 /**
  * The instances of one function version. Reuses the most recently used idle instance (the warmest),
  * starts new ones up to `maxInstances`, replaces instances that died, and recycles instances idle
- * longer than `idleMs` (keeping `provisioned` of them warm).
+ * longer than `idleMs` (keeping `provisioned` of them warm). A redeploy retires the pool: its instances
+ * finish what they serve and end, while requests that still reach it go to the pool that replaced it.
  */
 import type { CancelSignal } from './cancellation.ts';
 import { FnError } from '../gateway/errors.ts';
@@ -63,6 +64,14 @@ interface Slot {
 /** How often the idle sweep runs, at most. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
 
+interface Retirement {
+  successor: InstancePool | undefined;
+  /** The instances being closed; `done` resolves once there are no slots and these have ended. */
+  closing: Array<Promise<void>>;
+  done: Promise<void>;
+  resolve: () => void;
+}
+
 export class InstancePool {
   #options: PoolOptions;
   #slots: Slot[] = [];
@@ -70,6 +79,7 @@ export class InstancePool {
   #provisioned = 0;
   #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #retirement: Retirement | undefined;
   #coldStarts = 0;
 
   constructor(options: PoolOptions) {
@@ -99,6 +109,7 @@ export class InstancePool {
 
   /** Keep `count` instances warm; starts the missing ones now. */
   async setProvisioned(count: number): Promise<void> {
+    if (this.#retirement || this.#closed) return;
     this.#provisioned = count;
     const missing = Math.min(count, this.#options.maxInstances) - this.#slots.length;
     const starts: Array<Promise<void>> = [];
@@ -129,6 +140,11 @@ export class InstancePool {
   async acquire(signal?: CancelSignal, startLog?: LogTarget): Promise<Lease> {
     for (;;) {
       if (this.#closed) throw new FnError('CANCELLED', 'the function is being unloaded');
+      // Requests that resolved this pool before it was replaced (or waited for room in it) run on the new one.
+      if (this.#retirement) {
+        if (this.#retirement.successor) return this.#retirement.successor.acquire(signal, startLog);
+        throw new FnError('CANCELLED', `version ${this.#options.spec.version} of function ${this.#options.spec.name} was removed`);
+      }
       const warm = this.#pickWarm();
       if (warm) return this.#lease(warm, undefined);
       // An instance that serves several requests at once and is still starting takes this one too,
@@ -140,6 +156,7 @@ export class InstancePool {
           await joinable.starting;
         } finally {
           joinable.inFlight--;
+          this.#reap();
         }
         continue;
       }
@@ -161,6 +178,22 @@ export class InstancePool {
     }));
   }
 
+  /**
+   * Stop serving new requests: idle instances end now, busy ones once their requests are done; requests
+   * that still arrive here (or wait for room) go to `successor`, or fail without one (a removed version).
+   * Resolves when every instance has ended.
+   */
+  retire(successor?: InstancePool): Promise<void> {
+    if (this.#retirement) return this.#retirement.done;
+    let resolve!: () => void;
+    const done = new Promise<void>((settle) => (resolve = settle));
+    this.#retirement = { successor, closing: [], done, resolve };
+    this.#provisioned = 0;
+    clearInterval(this.#sweepTimer);
+    this.#wake();
+    return done;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweepTimer);
@@ -168,6 +201,7 @@ export class InstancePool {
     this.#slots = [];
     this.#wake();
     await Promise.allSettled(slots.map((slot) => slot.instance.close('closed')));
+    this.#retirement?.resolve();
   }
 
   #pickWarm(): Slot | undefined {
@@ -281,6 +315,20 @@ export class InstancePool {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
+    this.#reap();
+  }
+
+  /** A retired pool ends each instance as soon as it serves nothing, and is done when none is left. */
+  #reap(): void {
+    const retirement = this.#retirement;
+    if (!retirement || this.#closed) return;
+    for (let i = this.#slots.length - 1; i >= 0; i--) {
+      const slot = this.#slots[i]!;
+      if (!slot.ready || slot.inFlight > 0) continue;
+      this.#slots.splice(i, 1);
+      retirement.closing.push(slot.instance.close('closed'));
+    }
+    if (this.#slots.length === 0) void Promise.allSettled(retirement.closing).then(retirement.resolve);
   }
 
   #sweep(): void {

@@ -18,6 +18,7 @@ export const LEASE_MARGIN_MS = 10_000;
 
 interface GatewayTarget extends AsyncTarget {
   fn: DeployedFunction;
+  qualifier: string;
 }
 
 export interface GatewayExecutorDeps {
@@ -27,13 +28,17 @@ export interface GatewayExecutorDeps {
 }
 
 export function createGatewayExecutor(deps: GatewayExecutorDeps): AsyncExecutor {
-  const targets = new WeakMap<DeployedFunction, GatewayTarget>();
-  const targetOf = (fn: DeployedFunction): GatewayTarget => {
-    let target = targets.get(fn);
+  // By function version and qualifier: an alias's queue keeps its own target.
+  const targets = new WeakMap<DeployedFunction, Map<string, GatewayTarget>>();
+  const targetOf = (fn: DeployedFunction, qualifier: string): GatewayTarget => {
+    let byQualifier = targets.get(fn);
+    if (byQualifier === undefined) targets.set(fn, (byQualifier = new Map()));
+    let target = byQualifier.get(qualifier);
     if (target === undefined) {
       const { config } = fn;
       target = {
         fn,
+        qualifier,
         retryNum: config.retryNum,
         maxEventAgeMs: config.maxEventAgeS * 1000,
         maxPendingEvents: config.maxPendingEvents,
@@ -41,21 +46,30 @@ export function createGatewayExecutor(deps: GatewayExecutorDeps): AsyncExecutor 
         // The pipeline takes the slot synchronously when `invoke` is called, so this stays exact.
         hasCapacity: () => fn.limiter.available > 0,
       };
-      targets.set(fn, target);
+      byQualifier.set(qualifier, target);
     }
     return target;
   };
   return {
     resolve(namespace, functionName, qualifier) {
       try {
-        return targetOf(deps.registry.lookup(namespace, functionName, qualifier));
+        return targetOf(deps.registry.lookup(namespace, functionName, qualifier), qualifier);
       } catch {
         return undefined;
       }
     },
     globalAvailable: () => deps.globalLimiter.available,
     async run(target, requestId, payload, signal): Promise<AttemptResult> {
-      const invocation = newInvocation({ requestId, fn: (target as GatewayTarget).fn, payload, mode: 'async', signal });
+      const { fn, qualifier } = target as GatewayTarget;
+      // Each attempt runs the version its qualifier names now: an alias draws by weight per event, and
+      // `$LATEST` is the one deployed when the attempt starts.
+      let current = fn;
+      try {
+        current = deps.registry.lookup(fn.config.namespace, fn.config.name, qualifier);
+      } catch {
+        // Removed since the queue resolved it: the attempt runs where the queue pointed (its pool forwards or cancels).
+      }
+      const invocation = newInvocation({ requestId, fn: current, payload, mode: 'async', signal });
       try {
         const result = await deps.invoke(invocation);
         return { statusCode: 200, result, durationMs: invocation.durationMs };

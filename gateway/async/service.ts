@@ -55,6 +55,23 @@ export class AsyncService {
     this.topics.start(functions, this.queue.topicOffsets());
   }
 
+  /**
+   * Follow a change of the deployed functions: queues look their functions up again, timers and topic
+   * subscriptions are rebuilt from the new configurations. An invalid cron expression keeps the timers
+   * as they were and is reported to `onError`.
+   */
+  refresh(onError: (error: unknown) => void): void {
+    if (this.#closing) return;
+    const functions = this.#registry.list();
+    this.dispatcher.refreshTargets();
+    this.topics.resubscribe(functions);
+    try {
+      this.timers.reset(functions);
+    } catch (error) {
+      onError(error);
+    }
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.timers.close();

@@ -18,8 +18,6 @@ import { EndpointMatcher } from '../triggers/apigw-match.ts';
 import { apiRequestIdOf, fromFunctionResult, toApigwEvent, type ApigwEndpointInfo } from '../triggers/apigw-event.ts';
 
 const DEFAULT_STAGE = 'release';
-/** SCF's default alias points at $LATEST unless it is moved, which fngate's versions cannot do. */
-const DEFAULT_ALIAS = '$DEFAULT';
 
 export interface ApigwEndpoint {
   fn: DeployedFunction;
@@ -90,17 +88,29 @@ function schemeOf(incoming: IncomingMessage | undefined): 'http' | 'https' {
   return incoming && 'encrypted' in incoming.socket && incoming.socket.encrypted === true ? 'https' : 'http';
 }
 
-/** The version the trigger invokes: $LATEST, $DEFAULT (= $LATEST) or a published version/alias (442 if none). */
+/**
+ * The version the trigger invokes: $LATEST, $DEFAULT (an alias, $LATEST unless set) or a published
+ * version/alias (442 if none), looked up per request: a redeploy or an alias change applies at once.
+ */
 function targetOf(services: GatewayServices, endpoint: ApigwEndpoint): DeployedFunction {
-  const { qualifier } = endpoint.info;
-  if (qualifier === LATEST || qualifier === DEFAULT_ALIAS) return endpoint.fn;
-  return services.registry.lookup(endpoint.fn.config.namespace, endpoint.fn.config.name, qualifier);
+  return services.registry.lookup(endpoint.fn.config.namespace, endpoint.fn.config.name, endpoint.info.qualifier);
 }
 
-function endpointMatcher(services: GatewayServices): EndpointMatcher<ApigwEndpoint> {
-  return new EndpointMatcher(
-    apigwEndpoints(services.registry.list()).map((endpoint) => ({ path: endpoint.info.path, method: endpoint.info.method, value: endpoint })),
-  );
+/** The endpoints of the deployed functions, rebuilt when the registry changed since the last match. */
+function endpointMatcher(services: GatewayServices): { match: EndpointMatcher<ApigwEndpoint>['match'] } {
+  let generation = -1;
+  let matcher: EndpointMatcher<ApigwEndpoint> | undefined;
+  return {
+    match: (method, path) => {
+      if (generation !== services.registry.generation || !matcher) {
+        generation = services.registry.generation;
+        matcher = new EndpointMatcher(
+          apigwEndpoints(services.registry.list()).map((endpoint) => ({ path: endpoint.info.path, method: endpoint.info.method, value: endpoint })),
+        );
+      }
+      return matcher.match(method, path);
+    },
+  };
 }
 
 /**

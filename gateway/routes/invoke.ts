@@ -8,7 +8,7 @@ import { callerOf } from '../auth/guard.ts';
 import { readBody } from '../body.ts';
 import { INVOCATION_TYPE_HEADER, invokeApi } from '../invoke-api.ts';
 import { apiApp, errorResponses, EXAMPLE_REQUEST_ID, functionNameParam, jsonResponse, namespaceParam, openapiRoute, requestIdHeader, valid, z } from '../openapi.ts';
-import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER } from '../respond.ts';
+import { ERROR_TYPE_HEADER, REQUEST_ID_HEADER, VERSION_HEADER } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 
 export { INVOCATION_TYPE_HEADER };
@@ -29,6 +29,9 @@ const EventSchema = z.unknown().openapi('Event', {
   example: { name: 'fngate' },
 });
 const ResultSchema = z.unknown().openapi('InvokeResult', { description: "The function's return value, JSON-serialised", example: { message: 'Hello, fngate!' } });
+const invokedHeaders = requestIdHeader.extend({
+  [VERSION_HEADER]: z.string().openapi({ description: 'The version that ran: $LATEST or a version number (an alias resolved to one)', example: '$LATEST' }),
+});
 const AcceptedSchema = z.object({ RequestId: z.string() }).openapi('InvokeAccepted', { example: { RequestId: EXAMPLE_REQUEST_ID } });
 
 export function invokeRoutes(services: GatewayServices): OpenAPIHono {
@@ -50,7 +53,7 @@ export function invokeRoutes(services: GatewayServices): OpenAPIHono {
         body: { description: 'The event', content: { 'application/json': { schema: EventSchema, example: { name: 'fngate' } } } },
       },
       responses: {
-        200: jsonResponse("The function's result", ResultSchema, { message: 'Hello, fngate!' }, requestIdHeader),
+        200: jsonResponse("The function's result", ResultSchema, { message: 'Hello, fngate!' }, invokedHeaders),
         202: jsonResponse('Event invocation accepted', AcceptedSchema, { RequestId: EXAMPLE_REQUEST_ID }, requestIdHeader),
         ...errorResponses(
           'EVENT_NOT_JSON',
@@ -86,6 +89,7 @@ export function invokeRoutes(services: GatewayServices): OpenAPIHono {
       });
       c.header(REQUEST_ID_HEADER, answer.requestId);
       if (answer.errorType) c.header(ERROR_TYPE_HEADER, answer.errorType);
+      if (answer.version) c.header(VERSION_HEADER, answer.version);
       c.header('Content-Type', 'application/json; charset=utf-8');
       return c.body(answer.body, answer.status as ContentfulStatusCode);
     },

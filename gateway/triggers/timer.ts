@@ -100,9 +100,12 @@ export interface TimerEvent {
 
 interface ScheduledTimer {
   fn: DeployedFunction;
+  /** The version or alias each tick invokes. */
+  qualifier: string;
   name: string;
   argument: string;
   cron: ScfCron;
+  cronExpression: string;
   handle: ClockTimer | undefined;
 }
 
@@ -126,7 +129,6 @@ export class TimerTriggers {
   #options: TimerTriggerOptions;
   #clock: Clock;
   #timers: ScheduledTimer[] = [];
-  #expressions = new Map<ScheduledTimer, string>();
   #closed = false;
 
   constructor(options: TimerTriggerOptions) {
@@ -139,6 +141,23 @@ export class TimerTriggers {
    * cron expression is not valid; nothing is scheduled then.
    */
   start(functions: readonly DeployedFunction[]): void {
+    const timers = this.#plan(functions);
+    this.#timers.push(...timers);
+    for (const timer of timers) this.#schedule(timer, this.#clock.now());
+  }
+
+  /**
+   * Replace the schedule with the timers of `functions` (after a redeploy). Throws like `start` on an
+   * invalid cron expression, keeping the schedule as it was.
+   */
+  reset(functions: readonly DeployedFunction[]): void {
+    const timers = this.#plan(functions);
+    for (const timer of this.#timers) timer.handle?.cancel();
+    this.#timers = timers;
+    for (const timer of timers) this.#schedule(timer, this.#clock.now());
+  }
+
+  #plan(functions: readonly DeployedFunction[]): ScheduledTimer[] {
     const timers: ScheduledTimer[] = [];
     for (const fn of functions) {
       for (const event of fn.config.events) {
@@ -151,13 +170,11 @@ export class TimerTriggers {
         } catch (error) {
           throw new Error(`function "${fn.config.name}": timer trigger "${name}": ${(error as Error).message}`, { cause: error });
         }
-        const timer: ScheduledTimer = { fn, name, argument: parameters.argument ?? '', cron, handle: undefined };
-        this.#expressions.set(timer, parameters.cronExpression);
-        timers.push(timer);
+        const qualifier = parameters.qualifier ?? fn.version;
+        timers.push({ fn, qualifier, name, argument: parameters.argument ?? '', cron, cronExpression: parameters.cronExpression, handle: undefined });
       }
     }
-    this.#timers.push(...timers);
-    for (const timer of timers) this.#schedule(timer, this.#clock.now());
+    return timers;
   }
 
   list(): TimerInfo[] {
@@ -168,7 +185,7 @@ export class TimerTriggers {
         namespace: timer.fn.config.namespace,
         functionName: timer.fn.config.name,
         name: timer.name,
-        cronExpression: this.#expressions.get(timer) ?? '',
+        cronExpression: timer.cronExpression,
         nextTick: next === undefined ? undefined : timerTime(next),
       };
     });
@@ -193,14 +210,14 @@ export class TimerTriggers {
     // From the later of the tick and now: ticks missed while the event loop was blocked are skipped.
     this.#schedule(timer, Math.max(at, this.#clock.now()));
     const event: TimerEvent = { Type: 'Timer', TriggerName: timer.name, Time: timerTime(new Date(at)), Message: timer.argument };
-    const { config, version } = timer.fn;
+    const { config } = timer.fn;
     this.#options.dispatcher
       .enqueue([
         {
           requestId: randomUUID(),
           namespace: config.namespace,
           functionName: config.name,
-          qualifier: version,
+          qualifier: timer.qualifier,
           source: `timer:${timer.name}`,
           payload: JSON.stringify(event),
         },

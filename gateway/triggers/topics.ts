@@ -28,6 +28,8 @@ export interface Subscription {
   kind: SubscriptionKind;
   topic: string;
   fn: DeployedFunction;
+  /** The version or alias each delivery invokes. */
+  qualifier: string;
   /** The trigger's name: CMQ's subscriptionName. */
   name: string;
   /** CKafka: most messages per event. */
@@ -69,17 +71,25 @@ export class TopicBus {
   /** Subscribe the enabled cmq/ckafka triggers of `functions`; `offsets` are the stored next offsets. */
   start(functions: readonly DeployedFunction[], offsets: ReadonlyMap<string, number>): void {
     for (const [topic, next] of offsets) this.#offsets.set(topic, next);
+    this.resubscribe(functions);
+  }
+
+  /** Subscribe exactly the enabled triggers of `functions` (after a redeploy); offsets are kept. */
+  resubscribe(functions: readonly DeployedFunction[]): void {
+    this.#subscriptions.clear();
     for (const fn of functions) {
       for (const event of fn.config.events) {
         if ('cmq' in event && event.cmq.parameters.enable) {
           const { parameters } = event.cmq;
-          this.#add({ kind: 'cmq', topic: parameters.name, fn, name: event.cmq.name ?? fn.config.name, maxMsgNum: 1 });
+          const qualifier = parameters.qualifier ?? fn.version;
+          this.#add({ kind: 'cmq', topic: parameters.name, fn, qualifier, name: event.cmq.name ?? fn.config.name, maxMsgNum: 1 });
         } else if ('ckafka' in event && event.ckafka.parameters.enable) {
           const { parameters } = event.ckafka;
           this.#add({
             kind: 'ckafka',
             topic: parameters.topic,
             fn,
+            qualifier: parameters.qualifier ?? fn.version,
             name: event.ckafka.name ?? parameters.name ?? fn.config.name,
             maxMsgNum: parameters.maxMsgNum,
           });
@@ -117,12 +127,12 @@ export class TopicBus {
     const items: EnqueueItem[] = [];
     const deliveries: Delivery[] = [];
     const deliver = (sub: Subscription, records: unknown[], requestId: string): void => {
-      const { config, version } = sub.fn;
+      const { config } = sub.fn;
       items.push({
         requestId,
         namespace: config.namespace,
         functionName: config.name,
-        qualifier: version,
+        qualifier: sub.qualifier,
         source: `${sub.kind}:${topic}`,
         payload: JSON.stringify({ Records: records }),
       });

@@ -140,3 +140,66 @@ t.test('info reports state, invocations and memory', async (t) => {
   lease.release();
   t.match(p.info(), [{ state: 'idle', inFlight: 0 }]);
 });
+
+t.test('retire: idle instances end at once, busy ones when released; it resolves when none is left', async (t) => {
+  const p = pool(t);
+  await p.start();
+  const [busy, idle] = await Promise.all([p.acquire(), p.acquire()]);
+  idle.release();
+  let retired = false;
+  const retiring = p.retire().then(() => (retired = true));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.equal((idle.instance as TestInstance).closedWith, 'closed', 'the idle instance ended');
+  t.equal((busy.instance as TestInstance).closedWith, undefined, 'the busy one still serves');
+  t.equal(retired, false, 'not done while a request runs');
+  busy.release();
+  await retiring;
+  t.equal((busy.instance as TestInstance).closedWith, 'closed', 'the busy one ended once released');
+  t.equal(p.size, 0);
+});
+
+t.test('retire: requests waiting for room, and requests arriving later, go to the successor', async (t) => {
+  const p = pool(t, { maxInstances: 1 });
+  await p.start();
+  const next = new InstancePool({ spec: { ...spec, version: '2' }, adapter: adapter(), maxInstances: 1, perInstanceConcurrency: 1, idleMs: 60_000 });
+  t.teardown(() => next.close());
+  await next.start();
+  const busy = await p.acquire();
+  const waiting = p.acquire();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const retiring = p.retire(next);
+  const waited = await waiting;
+  t.ok(waited.coldStart, 'the waiting request got an instance of the successor');
+  t.not(waited.instance, busy.instance);
+  waited.release();
+  const late = await p.acquire();
+  t.equal(late.instance, waited.instance, 'a later request reuses the successor’s warm instance');
+  late.release();
+  busy.release();
+  await retiring;
+  t.equal(p.size, 0);
+  t.equal(next.size, 1);
+});
+
+t.test('retire without a successor: new requests fail with CANCELLED; close ends a retiring pool', async (t) => {
+  const p = pool(t);
+  await p.start();
+  const busy = await p.acquire();
+  const retiring = p.retire();
+  await t.rejects(p.acquire(), { code: 'CANCELLED' });
+  await p.close();
+  await retiring;
+  t.equal((busy.instance as TestInstance).closedWith, 'closed');
+  busy.release();
+});
+
+t.test('retire: a provisioned instance still starting ends once started', async (t) => {
+  TestInstance.created = [];
+  const p = new InstancePool({ spec, adapter: adapter({ startDelayMs: 30 }), maxInstances: 2, perInstanceConcurrency: 1, idleMs: 60_000 });
+  t.teardown(() => p.close());
+  const starting = p.start(1);
+  await p.retire();
+  await starting;
+  t.equal(p.size, 0);
+  t.equal(TestInstance.created[0]!.closedWith, 'closed');
+});
