@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { SignedRequest } from './auth/tc3.ts';
 import { MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, validateEventJson } from './body.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
-import { newInvocation } from './invoke/invocation.ts';
+import { newInvocation, type Invocation } from './invoke/invocation.ts';
 import { DEFAULT_NAMESPACE, LATEST } from './registry.ts';
 import type { GatewayServices } from './services.ts';
 
@@ -36,10 +36,13 @@ export interface InvokeAnswer {
   errorType: string | undefined;
   /** The failure itself, for callers without a transport (embedding). */
   error?: FnError;
+  /** The sync invocation, once it entered the pipeline: its duration, memory and log (API 3.0's Result). */
+  invocation?: Invocation;
 }
 
 export async function invokeApi(services: GatewayServices, input: InvokeInput): Promise<InvokeAnswer> {
   const requestId = randomUUID();
+  let invocation: Invocation | undefined;
   try {
     const invocationType = input.invocationType ?? 'RequestResponse';
     if (invocationType !== 'RequestResponse' && invocationType !== 'Event') {
@@ -62,8 +65,9 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
       ]);
       return { status: 202, requestId, body: JSON.stringify({ RequestId: requestId }), errorType: undefined };
     }
-    const result = await services.invoke(newInvocation({ requestId, fn, payload, mode: 'sync' }));
-    return { status: 200, requestId, body: result, errorType: undefined };
+    invocation = newInvocation({ requestId, fn, payload, mode: 'sync' });
+    const result = await services.invoke(invocation);
+    return { status: 200, requestId, body: result, errorType: undefined, invocation };
   } catch (error) {
     const fnError = toFnError(error);
     return {
@@ -72,6 +76,7 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
       body: JSON.stringify(toScfErrorBody(fnError, requestId)),
       errorType: ErrorCodes[fnError.code].type,
       error: fnError,
+      invocation,
     };
   }
 }
