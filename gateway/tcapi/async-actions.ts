@@ -6,7 +6,7 @@ import type { AsyncEventRecord, AsyncEventStatus } from '../../store/queue-state
 import { FnError, toFnError } from '../errors.ts';
 import type { ActionContext, ActionResult, ActionTable } from './action.ts';
 import { ApiError, invalidParameter } from './errors.ts';
-import { namespaceOf, optionalArray, optionalEnum, optionalInt, optionalObject, optionalString, requiredString, type Params } from './params.ts';
+import { namespaceOf, optionalEnum, optionalInt, optionalObject, optionalString, optionalStrings, requiredString, type Params } from './params.ts';
 import { cloudTime, parseCloudTime } from './shapes.ts';
 
 /** Events one ListAsyncEvents scans (newest first). */
@@ -37,6 +37,9 @@ function eventTime(ms: number | null): string {
   return `${cloudTime(ms)}.${String(ms % 1000).padStart(3, '0')}000`;
 }
 
+/** An empty filter list filters nothing. */
+const nonEmpty = (values: string[] | undefined): string[] | undefined => (values === undefined || values.length === 0 ? undefined : values);
+
 function interval(params: Params, name: string): { from: number; to: number } | undefined {
   const value = optionalObject(params, name);
   if (value === undefined) return undefined;
@@ -45,19 +48,12 @@ function interval(params: Params, name: string): { from: number; to: number } | 
   return { from: parseCloudTime(start, 'Start'), to: parseCloudTime(end, 'End') };
 }
 
-function stringList(params: Params, name: string): string[] | undefined {
-  const values = optionalArray(params, name);
-  if (values === undefined || values.length === 0) return undefined;
-  if (!values.every((value) => typeof value === 'string')) throw invalidParameter(name, `${name}: expected strings`);
-  return values as string[];
-}
-
 async function listAsyncEvents(params: Params, context: ActionContext): Promise<ActionResult> {
   const functionName = requiredString(params, 'FunctionName');
   const namespace = namespaceOf(params);
   const qualifier = optionalString(params, 'Qualifier') || undefined;
-  const invokeTypes = stringList(params, 'InvokeType');
-  const statuses = stringList(params, 'Status')?.map((status) => status.toUpperCase());
+  const invokeTypes = nonEmpty(optionalStrings(params, 'InvokeType'));
+  const statuses = nonEmpty(optionalStrings(params, 'Status'))?.map((status) => status.toUpperCase());
   const unknown = statuses?.find((status) => !(CLOUD_STATUSES as readonly string[]).includes(status));
   if (unknown !== undefined) throw invalidParameter('Status', `Status: ${unknown} is not one of ${CLOUD_STATUSES.join(', ')}`);
   const started = interval(params, 'StartTimeInterval');

@@ -8,7 +8,7 @@ import { DEFAULT_RESERVED_CONCURRENCY } from '../config-schema.ts';
 import { LATEST } from '../registry.ts';
 import { lifecycleOf, readAll, type ActionContext, type ActionResult, type ActionTable } from './action.ts';
 import { ApiError, invalidParameter, missingParameter } from './errors.ts';
-import { namespaceOf, optionalArray, optionalObject, optionalString, requiredInt, requiredString, type Params } from './params.ts';
+import { namespaceOf, optionalObject, optionalObjects, optionalString, requiredInt, requiredString, type Params } from './params.ts';
 
 /**
  * PutTotalConcurrencyConfig's MB per concurrent invocation: the smallest memory size, so the cloud's
@@ -118,10 +118,8 @@ async function updateEventInvokeConfig(params: Params, context: ActionContext): 
   const { namespace, name } = target(params);
   const trigger = optionalObject(params, 'AsyncTriggerConfig');
   if (trigger === undefined) throw missingParameter('AsyncTriggerConfig');
-  const retries = optionalArray(trigger, 'AsyncTriggerConfig.RetryConfig') ?? [];
-  const first = retries[0];
-  if (first !== undefined && (typeof first !== 'object' || first === null)) throw invalidParameter('AsyncTriggerConfig', 'AsyncTriggerConfig.RetryConfig[0]: expected {RetryNum}');
-  const retryNum = first === undefined ? undefined : requiredInt(first as Params, 'AsyncTriggerConfig.RetryConfig[0].RetryNum', { min: 0 });
+  const first = (optionalObjects(trigger, 'AsyncTriggerConfig.RetryConfig') ?? [])[0];
+  const retryNum = first === undefined ? undefined : requiredInt(first, 'AsyncTriggerConfig.RetryConfig[0].RetryNum', { min: 0 });
   const msgTtl = requiredInt(trigger, 'AsyncTriggerConfig.MsgTTL', { min: 1 });
   await lifecycleOf(context).updateFunctionConfiguration(namespace, name, { maxEventAgeS: msgTtl, ...(retryNum === undefined ? {} : { retryNum }) });
   return {};

@@ -17,10 +17,12 @@ export class ApiError extends Error {
   }
 }
 
-/** What the failing call was about, for codes that depend on it (an unknown qualifier: version or alias). */
+/** What the failing call was about, for codes that depend on it. */
 export interface ErrorSubject {
-  /** The qualifier the call named, when it named one. */
+  /** The qualifier the call named, when it named one (an unknown one: version or alias). */
   qualifier?: string;
+  /** What the action acts on (`CreateNamespace` → `Namespace`), for `ResourceInUse.<resource>`. */
+  resource?: string;
 }
 
 const VERSION_QUALIFIER = /^(\d+|\$LATEST)$/;
@@ -46,10 +48,18 @@ const CLOUD_CODES: Partial<Record<ErrorCode, string | ((subject: ErrorSubject) =
   INTERNAL: 'InternalError',
 };
 
-function fallbackByStatus(error: FnError): string {
-  if (error.status === 401) return ErrorCodes[error.code].type;
-  if (error.status === 404) return 'ResourceNotFound';
-  if (error.status === 409) return 'ResourceInUse';
+/** The cloud's `ResourceInUse.*` codes: taken names and resources something else uses. */
+const IN_USE_RESOURCES: ReadonlySet<string> = new Set(['Alias', 'Function', 'LayerVersion', 'Namespace', 'Trigger']);
+
+/**
+ * By status, for codes the table leaves out: 401s are the cloud's codes already; a 404 whose type is
+ * `<Thing>NotFound` is `ResourceNotFound.<Thing>`; a 409 (taken, or in use) is `ResourceInUse.<resource>`.
+ */
+function fallbackByStatus(error: FnError, subject: ErrorSubject): string {
+  const type: string = ErrorCodes[error.code].type;
+  if (error.status === 401) return type;
+  if (error.status === 404) return type.endsWith('NotFound') ? `ResourceNotFound.${type.slice(0, -'NotFound'.length)}` : 'ResourceNotFound';
+  if (error.status === 409) return subject.resource !== undefined && IN_USE_RESOURCES.has(subject.resource) ? `ResourceInUse.${subject.resource}` : 'ResourceInUse';
   if (error.status === 403) return 'UnauthorizedOperation';
   if (error.status >= 500) return 'InternalError';
   if (error.status === 400 || error.status === 436) return 'InvalidParameterValue';
@@ -61,7 +71,7 @@ export function cloudErrorOf(error: unknown, subject: ErrorSubject = {}): { code
   if (error instanceof ApiError) return { code: error.code, message: error.message };
   const fnError = toFnError(error);
   const entry = CLOUD_CODES[fnError.code];
-  const code = entry === undefined ? fallbackByStatus(fnError) : typeof entry === 'string' ? entry : entry(subject);
+  const code = entry === undefined ? fallbackByStatus(fnError, subject) : typeof entry === 'string' ? entry : entry(subject);
   return { code, message: fnError.message };
 }
 

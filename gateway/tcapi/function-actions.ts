@@ -5,7 +5,7 @@
 import type { CodeSource, FunctionVersionView } from '../lifecycle/contract.ts';
 import { lifecycleOf, readAll, type ActionContext, type ActionResult, type ActionTable } from './action.ts';
 import { ApiError, invalidParameter, missingParameter } from './errors.ts';
-import { namespaceOf, optionalArray, optionalEnum, optionalFlag, optionalObject, optionalString, pageOf, requiredString, zipOf, type Params } from './params.ts';
+import { namespaceOf, optionalArray, optionalEnum, optionalFlag, optionalObject, optionalObjects, optionalString, pageOf, requiredString, zipOf, type Params } from './params.ts';
 import { functionDetail, functionSummary, settingsOf } from './shapes.ts';
 
 /** Code sources other than an inline zip name a COS bucket, a Git repository or an image: cloud services fngate has no access to. */
@@ -57,9 +57,9 @@ function listFunctions(params: Params, context: ActionContext): ActionResult {
   const order = optionalEnum(params, 'Order', ['ASC', 'DESC'] as const) ?? 'DESC';
   const orderBy = optionalEnum(params, 'Orderby', Object.keys(FUNCTION_ORDER)) ?? 'AddTime';
   const description = optionalString(params, 'Description') || undefined;
-  const filters = (optionalArray(params, 'Filters') ?? []).map((entry, index) => {
-    const name = requiredString(entry as Params, `Filters[${index}].Name`);
-    const values = optionalArray(entry as Params, `Filters[${index}].Values`) ?? [];
+  const filters = (optionalObjects(params, 'Filters') ?? []).map((entry, index) => {
+    const name = requiredString(entry, `Filters[${index}].Name`);
+    const values = optionalArray(entry, `Filters[${index}].Values`) ?? [];
     const field = FUNCTION_FILTERS[name];
     if (field === undefined) throw invalidParameter('Filters', `Filters[${index}].Name: fngate filters by ${Object.keys(FUNCTION_FILTERS).join(', ')}`);
     return (view: FunctionVersionView): boolean => values.some((value) => String(value).toLowerCase() === field(view).toLowerCase());

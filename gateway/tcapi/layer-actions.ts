@@ -1,20 +1,13 @@
 /** PublishLayerVersion, ListLayers, ListLayerVersions, GetLayerVersion, DeleteLayerVersion. */
 import { lifecycleOf, readAll, type ActionContext, type ActionResult, type ActionTable } from './action.ts';
-import { ApiError, invalidParameter, missingParameter } from './errors.ts';
+import { ApiError, missingParameter } from './errors.ts';
 import { codeOf } from './function-actions.ts';
-import { optionalArray, optionalString, pageOf, requiredInt, requiredString, type Params } from './params.ts';
+import { optionalString, optionalStrings, pageOf, requiredInt, requiredString, type Params } from './params.ts';
 import { cloudTime, layerVersionInfo } from './shapes.ts';
-
-function runtimesOf(params: Params, name: string): string[] | undefined {
-  const values = optionalArray(params, name);
-  if (values === undefined) return undefined;
-  if (!values.every((value) => typeof value === 'string' && value !== '')) throw invalidParameter(name, `${name}: expected runtime names`);
-  return values as string[];
-}
 
 async function publishLayerVersion(params: Params, context: ActionContext): Promise<ActionResult> {
   const name = requiredString(params, 'LayerName');
-  const runtimes = runtimesOf(params, 'CompatibleRuntimes');
+  const runtimes = optionalStrings(params, 'CompatibleRuntimes');
   if (runtimes === undefined || runtimes.length === 0) throw missingParameter('CompatibleRuntimes');
   const code = codeOf(params, 'Content');
   if (code === undefined) throw new ApiError('MissingParameter', 'Content.ZipFile (the layer as a base64 zip) is required');
@@ -32,7 +25,7 @@ function listLayers(params: Params, context: ActionContext): ActionResult {
 }
 
 function listLayerVersions(params: Params, context: ActionContext): ActionResult {
-  const runtimes = runtimesOf(params, 'CompatibleRuntime');
+  const runtimes = optionalStrings(params, 'CompatibleRuntime');
   const versions = lifecycleOf(context)
     .listLayerVersions(requiredString(params, 'LayerName'))
     .filter((layer) => runtimes === undefined || runtimes.length === 0 || layer.compatibleRuntimes.some((runtime) => runtimes.includes(runtime)));

@@ -1,7 +1,7 @@
 /** CreateNamespace, ListNamespaces, DeleteNamespace. */
 import { lifecycleOf, readAll, type ActionContext, type ActionResult, type ActionTable } from './action.ts';
 import { invalidParameter } from './errors.ts';
-import { optionalArray, optionalEnum, optionalString, pageOf, requiredString, type Params } from './params.ts';
+import { optionalEnum, optionalObjects, optionalString, pageOf, requiredString, type Params } from './params.ts';
 import { namespaceView } from './shapes.ts';
 import type { NamespaceView } from '../lifecycle/contract.ts';
 
@@ -26,9 +26,9 @@ function listNamespaces(params: Params, context: ActionContext): ActionResult {
   const { offset, limit } = pageOf(params);
   const order = optionalEnum(params, 'Order', ['ASC', 'DESC'] as const) ?? 'ASC';
   const orderBy = optionalEnum(params, 'Orderby', Object.keys(NAMESPACE_ORDER)) ?? 'AddTime';
-  const searches = (optionalArray(params, 'SearchKey') ?? []).map((entry, index) => {
-    const key = requiredString(entry as Params, `SearchKey[${index}].Key`);
-    const value = optionalString(entry as Params, `SearchKey[${index}].Value`) ?? '';
+  const searches = (optionalObjects(params, 'SearchKey') ?? []).map((entry, index) => {
+    const key = requiredString(entry, `SearchKey[${index}].Key`);
+    const value = optionalString(entry, `SearchKey[${index}].Value`) ?? '';
     const field = SEARCH_FIELDS[key];
     if (field === undefined) throw invalidParameter('SearchKey', `SearchKey[${index}].Key: one of ${Object.keys(SEARCH_FIELDS).join(', ')}`);
     return (namespace: NamespaceView): boolean => field(namespace).includes(value);

@@ -78,6 +78,24 @@ export function optionalArray(params: Params, name: string): unknown[] | undefin
   return value;
 }
 
+/** An array of objects (`Filters`, `Layers`, `Environment.Variables` …); each item is checked to be one. */
+export function optionalObjects(params: Params, name: string): Params[] | undefined {
+  const values = optionalArray(params, name);
+  if (values === undefined) return undefined;
+  const index = values.findIndex((value) => value === null || typeof value !== 'object' || Array.isArray(value));
+  if (index >= 0) throw bad(`${name}[${index}]`, 'expected an object');
+  return values as Params[];
+}
+
+/** An array of non-empty strings (runtimes, statuses …). */
+export function optionalStrings(params: Params, name: string): string[] | undefined {
+  const values = optionalArray(params, name);
+  if (values === undefined) return undefined;
+  const index = values.findIndex((value) => typeof value !== 'string' || value === '');
+  if (index >= 0) throw bad(`${name}[${index}]`, 'expected a non-empty string');
+  return values as string[];
+}
+
 /** One of a few string values (case as the cloud spells them; compared case-insensitively). */
 export function optionalEnum<T extends string>(params: Params, name: string, values: readonly T[]): T | undefined {
   const value = optionalString(params, name);
@@ -116,12 +134,11 @@ export function zipOf(base64: string, name: string): Buffer {
 export function environmentOf(params: Params, name = 'Environment'): Record<string, string> | undefined {
   const environment = optionalObject(params, name);
   if (environment === undefined) return undefined;
-  const variables = optionalArray(environment, 'Variables') ?? [];
+  const variables = optionalObjects(environment, `${name}.Variables`) ?? [];
   const result: Record<string, string> = {};
   for (const [index, item] of variables.entries()) {
-    if (typeof item !== 'object' || item === null) throw bad(`${name}.Variables[${index}]`, 'expected {Key, Value}');
-    const key = requiredString(item as Params, `${name}.Variables[${index}].Key`);
-    result[key] = optionalString(item as Params, `${name}.Variables[${index}].Value`) ?? '';
+    const key = requiredString(item, `${name}.Variables[${index}].Key`);
+    result[key] = optionalString(item, `${name}.Variables[${index}].Value`) ?? '';
   }
   return result;
 }

@@ -31,15 +31,36 @@ function errorEnvelope(c: Context, requestId: string, error: { code: string; mes
   return c.json({ Response: { Error: { Code: error.code, Message: error.message }, RequestId: requestId } }, 200);
 }
 
-/** The service of the credential scope must be this endpoint's: `scf`, or the Host's first label as the SDK derives it. */
+/**
+ * The service of the credential scope must be this endpoint's: `scf`, or what the SDK derives from the
+ * endpoint it was given (its first dot-separated label: `127` for `127.0.0.1:9000`).
+ */
 function checkService(authorization: string, host: string): void {
   const scope = /Credential=[^/,]*\/[^/,]*\/([^/,]*)\/tc3_request/.exec(authorization);
   if (scope === null) return;
   const service = scope[1]!;
-  const firstLabel = host.replace(/:\d+$/, '').split('.')[0];
-  if (service !== 'scf' && service !== firstLabel) {
+  const firstLabel = host.split('.')[0];
+  if (service !== 'scf' && service !== firstLabel && service !== firstLabel?.replace(/:\d+$/, '')) {
     throw new ApiError('AuthFailure.SignatureFailure', `the credential scope names the service ${service}; this endpoint is scf (or ${firstLabel})`);
   }
+}
+
+/**
+ * The body, read only for a caller that may be let in: credentials that need no body (a Bearer token,
+ * or none at all) are checked first, so an unauthenticated upload is refused before it is buffered.
+ */
+async function authenticatedBody(c: Context, services: GatewayServices): Promise<Buffer> {
+  const caller = callerOf(c);
+  if (!services.auth.needsBody(caller.header('authorization'))) {
+    const failure = services.auth.check({ ...caller, body: Buffer.alloc(0) });
+    if (failure !== undefined) throw failure;
+    return readApiBody(c);
+  }
+  const body = await readApiBody(c);
+  const failure = services.auth.check({ ...caller, body });
+  if (failure !== undefined) throw failure;
+  checkService(caller.header('authorization') ?? '', caller.header('host') ?? '');
+  return body;
 }
 
 function parseParams(body: Buffer): Params {
@@ -55,10 +76,13 @@ function parseParams(body: Buffer): Params {
   return value as Params;
 }
 
-/** What an unknown-qualifier error is about: the qualifier the call named (a version number, else an alias). */
+/** What a failed action was about: the qualifier it named, and what it acts on (its name without the verb). */
 function subjectOf(action: string, params: Params): ErrorSubject {
   const pick = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-  return { qualifier: pick(params.Qualifier) ?? pick(params.FunctionVersion) ?? (action.endsWith('Alias') ? pick(params.Name) : undefined) };
+  return {
+    qualifier: pick(params.Qualifier) ?? pick(params.FunctionVersion) ?? (action.endsWith('Alias') ? pick(params.Name) : undefined),
+    resource: /^(?:Create|Delete|Update|Publish|Get|Put)(\w+?)(?:Config)?$/.exec(action)?.[1],
+  };
 }
 
 async function readApiBody(c: Context): Promise<Buffer> {
@@ -82,10 +106,7 @@ export function tcapiRoutes(services: GatewayServices): Hono {
     const requestId = randomUUID();
     let params: Params = {};
     try {
-      const body = await readApiBody(c);
-      const failure = services.auth.check({ ...callerOf(c), body });
-      if (failure !== undefined) throw failure;
-      checkService(c.req.header('authorization') ?? '', c.req.header('host') ?? '');
+      const body = await authenticatedBody(c, services);
       const version = c.req.header('x-tc-version');
       if (!version) throw new ApiError('MissingParameter', 'the X-TC-Version header is required');
       if (version !== API_VERSION) throw new ApiError('NoSuchVersion', `the API version ${version} does not exist: fngate answers ${API_VERSION}`);

@@ -5,7 +5,7 @@
 import type { FunctionConfig } from '../config.ts';
 import type { AliasRouting, AliasView, FunctionSettings, FunctionVersionView, LayerVersionView, NamespaceView } from '../lifecycle/contract.ts';
 import { invalidParameter } from './errors.ts';
-import { environmentOf, optionalArray, optionalEnum, optionalInt, optionalNumber, optionalObject, optionalString, requiredInt, requiredString, type Params } from './params.ts';
+import { environmentOf, optionalArray, optionalEnum, optionalObjects, optionalInt, optionalNumber, optionalObject, optionalString, requiredInt, requiredString, type Params } from './params.ts';
 import { triggersOf } from './triggers.ts';
 
 /** The cloud's time format, `2026-11-29 14:00:00`; fngate gives UTC. */
@@ -141,13 +141,12 @@ export function routingOf(params: Params): AliasRouting['additionalVersionWeight
   if ((optionalArray(routing, 'RoutingConfig.AddtionVersionMatchs') ?? []).length > 0) {
     throw invalidParameter('RoutingConfig', 'RoutingConfig.AddtionVersionMatchs: routing by key is not supported by fngate; use AdditionalVersionWeights');
   }
-  const weights = optionalArray(routing, 'RoutingConfig.AdditionalVersionWeights') ?? [];
+  const weights = optionalObjects(routing, 'RoutingConfig.AdditionalVersionWeights') ?? [];
   return weights.map((entry, index) => {
     const name = `RoutingConfig.AdditionalVersionWeights[${index}]`;
-    if (typeof entry !== 'object' || entry === null) throw invalidParameter('AdditionalVersionWeights', `${name}: expected {Version, Weight}`);
-    const weight = (entry as Params).Weight;
+    const weight = entry.Weight;
     if (typeof weight !== 'number' || !(weight > 0 && weight < 1)) throw invalidParameter('AdditionalVersionWeights', `${name}.Weight: expected a number between 0 and 1`);
-    return { version: requiredString(entry as Params, `${name}.Version`), weight };
+    return { version: requiredString(entry, `${name}.Version`), weight };
   });
 }
 
@@ -173,13 +172,12 @@ export function settingsOf(params: Params): FunctionSettings {
   if (initTimeout !== undefined) settings.initTimeoutMs = Math.round(initTimeout * 1000);
   const environment = environmentOf(params);
   if (environment !== undefined) settings.environment = environment;
-  const layers = optionalArray(params, 'Layers');
+  const layers = optionalObjects(params, 'Layers');
   if (layers !== undefined) {
-    settings.layers = layers.map((entry, index) => {
-      const name = `Layers[${index}]`;
-      if (typeof entry !== 'object' || entry === null) throw invalidParameter('Layers', `${name}: expected {LayerName, LayerVersion}`);
-      return { name: requiredString(entry as Params, `${name}.LayerName`), version: requiredInt(entry as Params, `${name}.LayerVersion`, { min: 1 }) };
-    });
+    settings.layers = layers.map((entry, index) => ({
+      name: requiredString(entry, `Layers[${index}].LayerName`),
+      version: requiredInt(entry, `Layers[${index}].LayerVersion`, { min: 1 }),
+    }));
   }
   const instanceConcurrency = optionalObject(params, 'InstanceConcurrencyConfig');
   if (instanceConcurrency !== undefined) {

@@ -15,7 +15,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const gateway = await startTestGateway(t, {
   functions: {
-    hello: { src: fixture('basic'), runtime: 'Nodejs18.15', timeout: 10 },
+    hello: {
+      src: fixture('basic'),
+      runtime: 'Nodejs18.15',
+      timeout: 10,
+      // A user's own POST / (API gateway): the API takes only requests naming an X-TC-Action.
+      events: [{ apigw: { parameters: { endpoints: [{ path: '/', method: 'POST' }] } } }],
+    },
     // Never runs (no concurrency): its async events stay queued.
     parked: { src: fixture('basic'), runtime: 'Nodejs18.15', reservedConcurrency: 0 },
   },
@@ -25,7 +31,7 @@ const client = sdkClient(gateway.url);
 /** What a real Node.js JSON round trip of the fixture's result gives (the expected RetMsg, parsed). */
 const expectedResult = (event: unknown): unknown => JSON.parse(JSON.stringify({ ok: true, code: 'v1', event }));
 
-t.test('every answer is HTTP 200 with the envelope; a POST / without X-TC-Action is not taken', async (t) => {
+t.test('every answer is HTTP 200 with the envelope; a POST / without X-TC-Action goes on to the other routes', async (t) => {
   const good = await rawCall(gateway.url, { action: 'Invoke', body: { FunctionName: 'hello', ClientContext: '{"n":1}' } });
   t.equal(good.status, 200);
   t.match(good.json.Response.RequestId, UUID);
@@ -38,9 +44,10 @@ t.test('every answer is HTTP 200 with the envelope; a POST / without X-TC-Action
   t.type(bad.json.Response.Error.Message, 'string');
   t.match(bad.json.Response.RequestId, UUID);
 
-  const plain = await fetch(`${gateway.url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  t.equal(plain.status, 404, 'other routes still see POST / (nothing is configured there)');
-  await plain.text();
+  const plain = await fetch(`${gateway.url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"via":"apigw"}' });
+  t.equal(plain.status, 200);
+  const served = (await plain.json()) as { ok: boolean; event: { httpMethod: string; body: string } };
+  t.match(served, { ok: true, event: { httpMethod: 'POST', body: '{"via":"apigw"}' } }, "without X-TC-Action, POST / is the user's API gateway endpoint");
 });
 
 t.test('signatures: wrong key, unknown SecretId, stale or future timestamp, SKIP, another service, none', async (t) => {

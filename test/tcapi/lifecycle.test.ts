@@ -4,8 +4,7 @@
  * updates seen by the next invoke, versions, aliases (weights), triggers, namespaces, layers under /opt,
  * concurrency and async-retry configuration, and the bad input the cloud refuses (invalid names, zips
  * with `../` or a symlink pointing out, a 60 MB zip, unknown function/version/alias, deleting a version
- * an alias points at). Catalog-side refusals are matched by the family of the cloud's code, since their
- * exact FnError code is the catalog's choice.
+ * an alias points at).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -54,7 +53,7 @@ t.test('CreateFunction, GetFunction, ListFunctions, Invoke, and bad input', asyn
   t.same((await client.ListFunctions({ SearchKey: 'mad' })).Functions!.map((fn) => fn.FunctionName), ['made']);
   t.equal((await client.ListFunctions({ Limit: 1 })).Functions!.length, 1);
 
-  t.match(await codeOf(create('made')), /^ResourceInUse/, 'the name is taken');
+  t.equal(await codeOf(create('made')), 'ResourceInUse.Function', 'the name is taken');
   t.match(await codeOf(create('1-starts-with-a-digit')), /^InvalidParameterValue/);
   t.match(await codeOf(create('has space')), /^InvalidParameterValue/);
   t.equal(await codeOf(callAction(client, 'CreateFunction', { FunctionName: 'nocode', Runtime: RUNTIME })), 'MissingParameter');
@@ -131,18 +130,18 @@ t.test('versions and aliases: publish, invoke by version and alias, weights, ref
   t.same((await client.ListAliases({ FunctionName: 'versioned', FunctionVersion: '2', Limit: '10' })).TotalCount, 2);
 
   t.equal(await codeOf(client.CreateAlias({ FunctionName: 'versioned', Name: 'broken', FunctionVersion: '9' })), 'ResourceNotFound.Version');
-  t.match(await codeOf(client.GetAlias({ FunctionName: 'versioned', Name: 'nope' })), /^ResourceNotFound/);
+  t.equal(await codeOf(client.GetAlias({ FunctionName: 'versioned', Name: 'nope' })), 'ResourceNotFound.Alias');
   t.equal(await codeOf(client.UpdateAlias({ FunctionName: 'versioned', Name: 'prod', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: [{ Version: '1', Weight: 1.5 }] } })), 'InvalidParameterValue.AdditionalVersionWeights');
   t.equal(
     await codeOf(client.UpdateAlias({ FunctionName: 'versioned', Name: 'prod', FunctionVersion: '2', RoutingConfig: { AddtionVersionMatchs: [{ Version: '1', Key: 'invoke.headers.User', Method: 'exact', Expression: 'a' }] } })),
     'InvalidParameterValue.RoutingConfig',
   );
-  t.match(await codeOf(client.DeleteFunctionVersion({ FunctionName: 'versioned', Qualifier: '1' })), /^(ResourceInUse|FailedOperation|UnsupportedOperation)/, 'an alias routes to version 1');
+  t.equal(await codeOf(client.DeleteFunctionVersion({ FunctionName: 'versioned', Qualifier: '1' })), 'ResourceInUse', 'an alias routes to version 1');
   t.equal(await codeOf(client.DeleteFunctionVersion({ FunctionName: 'versioned', Qualifier: '$LATEST' })), 'InvalidParameterValue.Qualifier');
   t.equal(await codeOf(callAction(client, 'DeleteFunctionVersion', { FunctionName: 'versioned' })), 'MissingParameter');
 
   await client.DeleteAlias({ FunctionName: 'versioned', Name: 'prod' });
-  t.match(await codeOf(client.GetAlias({ FunctionName: 'versioned', Name: 'prod' })), /^ResourceNotFound/);
+  t.equal(await codeOf(client.GetAlias({ FunctionName: 'versioned', Name: 'prod' })), 'ResourceNotFound.Alias');
   await client.DeleteFunctionVersion({ FunctionName: 'versioned', Qualifier: '1' });
   t.equal(await codeOf(client.Invoke({ FunctionName: 'versioned', Qualifier: '1' })), 'ResourceNotFound.Version');
   t.equal((await client.PublishVersion({ FunctionName: 'versioned' })).FunctionVersion, '3', 'numbers are never reused');
@@ -208,9 +207,9 @@ t.test('layers: publish, list, get, stacked under /opt, delete', async (t) => {
   await client.UpdateFunctionCode({ FunctionName: 'layered', ZipFile: codeZip('v2') });
   await client.UpdateFunctionConfiguration({ FunctionName: 'layered', Layers: [{ LayerName: 'greeting', LayerVersion: 2 }] });
   t.equal((await invokeResult('layered')).layer, 'from layer 2', 'the layer is under /opt');
-  t.match(await codeOf(client.DeleteLayerVersion({ LayerName: 'greeting', LayerVersion: 2 })), /^(ResourceInUse|FailedOperation|UnsupportedOperation)/, 'a function uses it');
+  t.equal(await codeOf(client.DeleteLayerVersion({ LayerName: 'greeting', LayerVersion: 2 })), 'ResourceInUse.LayerVersion', 'a function uses it');
   await client.DeleteLayerVersion({ LayerName: 'greeting', LayerVersion: 1 });
-  t.match(await codeOf(client.GetLayerVersion({ LayerName: 'greeting', LayerVersion: 1 })), /^ResourceNotFound/);
+  t.equal(await codeOf(client.GetLayerVersion({ LayerName: 'greeting', LayerVersion: 1 })), 'ResourceNotFound.Layer');
 
   t.equal(await codeOf(callAction(client, 'PublishLayerVersion', { LayerName: 'x', Content: { ZipFile: layer('x') } })), 'MissingParameter');
   t.equal(await codeOf(callAction(client, 'PublishLayerVersion', { LayerName: 'x', CompatibleRuntimes: [RUNTIME] })), 'MissingParameter');
@@ -228,9 +227,9 @@ t.test('namespaces, and DeleteFunction', async (t) => {
   t.equal((await invokeResult('scoped', { Namespace: 'team-a' })).code, 'v1');
   t.equal(await codeOf(client.GetFunction({ FunctionName: 'scoped' })), 'ResourceNotFound.Function', 'not in default');
   t.same((await client.ListFunctions({ Namespace: 'team-a' })).Functions!.map((fn) => fn.FunctionName), ['scoped']);
-  t.match(await codeOf(client.DeleteNamespace({ Namespace: 'team-a' })), /^(ResourceInUse|FailedOperation|UnsupportedOperation)/, 'it holds a function');
+  t.equal(await codeOf(client.DeleteNamespace({ Namespace: 'team-a' })), 'ResourceInUse.Namespace', 'it holds a function');
   t.match(await codeOf(client.DeleteNamespace({ Namespace: 'default' })), /^(ResourceInUse|FailedOperation|UnsupportedOperation|InvalidParameterValue)/);
-  t.match(await codeOf(client.CreateNamespace({ Namespace: 'team-a' })), /^(ResourceInUse|FailedOperation)/);
+  t.equal(await codeOf(client.CreateNamespace({ Namespace: 'team-a' })), 'ResourceInUse.Namespace');
   t.match(await codeOf(client.CreateNamespace({ Namespace: 'bad name!' })), /^InvalidParameterValue/);
   t.equal(await codeOf(client.ListNamespaces({ SearchKey: [{ Key: 'Color', Value: 'red' }] })), 'InvalidParameterValue.SearchKey');
 
@@ -240,4 +239,5 @@ t.test('namespaces, and DeleteFunction', async (t) => {
   await client.DeleteNamespace({ Namespace: 'team-a' });
   t.notOk((await client.ListNamespaces({})).Namespaces!.some((namespace) => namespace.Name === 'team-a'));
   t.equal(await codeOf(client.DeleteFunction({ FunctionName: 'scoped' })), 'ResourceNotFound.Function');
+  t.equal(await codeOf(client.ListFunctions({ Namespace: 'team-a' })), 'ResourceNotFound.Namespace', 'a namespace that is gone');
 });
