@@ -92,7 +92,7 @@ export function eventOf(params: Params, previous?: EventInput): EventInput {
     const cronExpression = text('cron') ?? old?.cronExpression;
     if (cronExpression === undefined) throw new ApiError('MissingParameter', 'a timer trigger needs TriggerDesc (its cron expression)');
     const argument = optionalString(params, 'CustomArgument') ?? old?.argument;
-    return { timer: { name, parameters: { cronExpression, enable, ...(argument === undefined ? {} : { argument }) } } };
+    return { timer: { name, parameters: { cronExpression, enable, argument } } };
   }
   if (type === 'cmq') {
     const old = previous && 'cmq' in previous ? previous.cmq.parameters.name : undefined;
@@ -101,5 +101,5 @@ export function eventOf(params: Params, previous?: EventInput): EventInput {
   const old = previous && 'ckafka' in previous ? previous.ckafka.parameters : undefined;
   const maxMsgNum = Number(desc.maxMsgNum ?? old?.maxMsgNum ?? 100);
   if (!Number.isInteger(maxMsgNum) || maxMsgNum < 1 || maxMsgNum > 10_000) throw invalidParameter('TriggerDesc', 'TriggerDesc.maxMsgNum: expected an integer from 1 to 10000');
-  return { ckafka: { name, parameters: { topic: text('topic') ?? old?.topic ?? name, maxMsgNum, enable } } };
+  return { ckafka: { name, parameters: { name: old?.name, topic: text('topic') ?? old?.topic ?? name, maxMsgNum, retry: old?.retry, enable } } };
 }

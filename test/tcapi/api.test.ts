@@ -83,7 +83,7 @@ async function signedHeader(body: Record<string, unknown>): Promise<{ authorizat
   const Sign = 'sign3' in signModule.default ? signModule.default : signModule.default.default;
   const url = `${gateway.url}/`;
   const authorization: string = Sign.sign3({
-    method: 'POST', url, payload: JSON.stringify(body), timestamp: Math.floor(Date.now() / 1000), service: new URL(url).hostname.split('.')[0],
+    method: 'POST', url, payload: Buffer.from(JSON.stringify(body)), timestamp: Math.floor(Date.now() / 1000), service: new URL(url).hostname.split('.')[0],
     secretId: KEY.secretId, secretKey: KEY.secretKey, multipart: false, boundary: '', headers: { 'Content-Type': 'application/json' },
   });
   return { authorization };
@@ -176,7 +176,7 @@ t.test('Invoke Event → the async queue: ListAsyncEvents and GetAsyncEventStatu
 
 t.test('TerminateAsyncEvent, and the async actions with bad input', async (t) => {
   const id = (await client.Invoke({ FunctionName: 'parked', InvocationType: 'Event', ClientContext: '{}' })).Result!.FunctionRequestId!;
-  t.same((await client.GetAsyncEventStatus({ InvokeRequestId: id })).Result, { InvokeRequestId: id, Status: 'RUNNING', StatusCode: 0 }, 'queued counts as running');
+  t.match((await client.GetAsyncEventStatus({ InvokeRequestId: id })).Result, { InvokeRequestId: id, Status: 'RUNNING' }, 'queued counts as running');
   const running = await client.ListAsyncEvents({ FunctionName: 'parked', Status: ['RUNNING'] });
   t.ok(running.EventList.some((event) => event.InvokeRequestId === id));
   const pending = await client.GetRequestStatus({ FunctionName: 'parked', FunctionRequestId: id });

@@ -101,7 +101,8 @@ export async function rawCall(gatewayUrl: string, call: RawCall): Promise<RawAns
     Sign.sign3({
       method: 'POST',
       url,
-      payload,
+      // A Buffer is hashed as it is (anything else the signer JSON-serialises first).
+      payload: Buffer.from(payload),
       timestamp,
       service: call.service ?? new URL(gatewayUrl).hostname.split('.')[0],
       secretId: KEY.secretId,
