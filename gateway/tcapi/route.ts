@@ -6,13 +6,15 @@
  * A POST / without `X-TC-Action` is not an API call and goes on to the other routes.
  */
 import { randomUUID } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { callerOf } from '../auth/guard.ts';
 import { readBody } from '../body.ts';
 import { toFnError } from '../errors.ts';
 import type { GatewayServices } from '../services.ts';
 import type { ActionResult } from './action.ts';
 import { ACTIONS } from './actions.ts';
+import { TCAPI_ROUTE } from './describe.ts';
 import { ApiError, cloudErrorOf, type ErrorSubject } from './errors.ts';
 import type { Params } from './params.ts';
 
@@ -98,8 +100,10 @@ async function readApiBody(c: Context): Promise<Buffer> {
   }
 }
 
-export function tcapiRoutes(services: GatewayServices): Hono {
-  const app = new Hono();
+export function tcapiRoutes(services: GatewayServices): OpenAPIHono {
+  const app = new OpenAPIHono();
+  // Described, not validated: the handler answers every failure in the envelope, and passes a POST / without X-TC-Action on.
+  app.openAPIRegistry.registerPath(TCAPI_ROUTE);
   app.on('POST', '/', async (c, next) => {
     const actionName = c.req.header(ACTION_HEADER);
     if (actionName === undefined) return next();
