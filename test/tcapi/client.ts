@@ -123,14 +123,8 @@ export async function rawCall(gatewayUrl: string, call: RawCall): Promise<RawAns
     },
     body: payload,
   });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, json };
+  // Every answer of the API is the JSON envelope: anything else fails here.
+  return { status: response.status, json: await response.json() };
 }
 
 /** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
