@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health.ts';
 import { invokeRoutes } from './routes/invoke.ts';
 import { addOpenApiRoute } from './openapi.ts';
 import { topicRoutes } from './routes/topics.ts'; // [async]
+import { tcapiRoutes } from './tcapi/route.ts';
 import type { GatewayServices } from './services.ts';
 
 export interface AppOptions {
@@ -29,6 +30,7 @@ export function createApp(services: GatewayServices, options: AppOptions = {}): 
   app.use('*', managementGuard(services.auth, isManagement));
   app.route('/', healthRoutes(services));
   app.route('/', invokeRoutes(services));
+  app.route('/', tcapiRoutes(services)); // TencentCloud API 3.0: POST / with X-TC-Action (signed, answers its own auth errors)
   for (const routes of management) app.route('/', routes);
   addOpenApiRoute(app, isManagement);
   // Configured API gateway endpoints come after the built-in routes, which they cannot shadow.

@@ -25,6 +25,9 @@ import {
   type Issue,
 } from './config-check.ts';
 
+/** `reservedConcurrency` when a function does not set it (and what DeleteReservedConcurrencyConfig restores). */
+export const DEFAULT_RESERVED_CONCURRENCY = 100;
+
 export const FUNCTION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/;
 
 /** Keys that only mean something on the cloud: accepted, ignored, one warning each. */
@@ -209,7 +212,7 @@ export const functionSchema = object(
     layers: withDefault(array(layerRef, { max: 5 }), []),
     events: withDefault(array(eventSchema), []),
     // fngate extensions.
-    reservedConcurrency: withDefault(numeric(number({ int: true, min: 0, max: 100000 })), 100),
+    reservedConcurrency: withDefault(numeric(number({ int: true, min: 0, max: 100000 })), DEFAULT_RESERVED_CONCURRENCY),
     provisionedConcurrency: withDefault(numeric(nonNegativeInt), 0),
     instanceConcurrency: optional(numeric(number({ int: true, positive: true, max: 1000 }))),
     retryNum: withDefault(number({ int: true, min: 0, max: 10 }), 2),

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { SignedRequest } from './auth/tc3.ts';
 import { MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, validateEventJson } from './body.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
-import { newInvocation } from './invoke/invocation.ts';
+import { newInvocation, type Invocation } from './invoke/invocation.ts';
 import { DEFAULT_NAMESPACE, LATEST } from './registry.ts';
 import type { GatewayServices } from './services.ts';
 
@@ -38,11 +38,14 @@ export interface InvokeAnswer {
   version: string | undefined;
   /** The failure itself, for callers without a transport (embedding). */
   error?: FnError;
+  /** The sync invocation, once it entered the pipeline: its duration, memory and log (API 3.0's Result). */
+  invocation?: Invocation;
 }
 
 export async function invokeApi(services: GatewayServices, input: InvokeInput): Promise<InvokeAnswer> {
   const requestId = randomUUID();
   let version: string | undefined;
+  let invocation: Invocation | undefined;
   try {
     const invocationType = input.invocationType ?? 'RequestResponse';
     if (invocationType !== 'RequestResponse' && invocationType !== 'Event') {
@@ -67,8 +70,9 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
       return { status: 202, requestId, body: JSON.stringify({ RequestId: requestId }), errorType: undefined, version: undefined };
     }
     version = fn.version;
-    const result = await services.invoke(newInvocation({ requestId, fn, payload, mode: 'sync' }));
-    return { status: 200, requestId, body: result, errorType: undefined, version };
+    invocation = newInvocation({ requestId, fn, payload, mode: 'sync' });
+    const result = await services.invoke(invocation);
+    return { status: 200, requestId, body: result, errorType: undefined, version, invocation };
   } catch (error) {
     const fnError = toFnError(error);
     return {
@@ -78,6 +82,7 @@ export async function invokeApi(services: GatewayServices, input: InvokeInput): 
       errorType: ErrorCodes[fnError.code].type,
       version,
       error: fnError,
+      invocation,
     };
   }
 }

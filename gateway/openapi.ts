@@ -21,6 +21,7 @@ export const TAGS = [
   { name: 'async', description: 'Async event records, termination and queue depths' },
   { name: 'dead-letters', description: 'Async events that ran out of retries or age' },
   { name: 'topics', description: 'Internal topics standing in for CMQ and CKafka' },
+  { name: 'tencentcloud-api', description: 'TencentCloud API 3.0 at POST /, driven by the official SDKs (gateway/tcapi/)' },
   { name: 'health', description: 'Liveness and this description' },
 ] as const;
 

@@ -186,6 +186,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     startedAt: Date.now(),
     async: asyncService,
     auth: new Authenticator(credentialStoreOf(options.credentials, dataDir, logger)),
+    globalLimiter,
   };
   const servers = new Set<Server>();
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]

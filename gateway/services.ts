@@ -4,6 +4,8 @@ import type { Store } from '../store/types.ts';
 import type { AsyncService } from './async/service.ts';
 import type { Authenticator } from './auth/authenticate.ts';
 import type { InvokeStep } from './invoke/invocation.ts';
+import type { LifecycleService } from './lifecycle/contract.ts';
+import type { ConcurrencyLimiter } from './concurrency.ts';
 import type { FunctionRegistry } from './registry.ts';
 
 export interface GatewayServices {
@@ -16,4 +18,8 @@ export interface GatewayServices {
   async: AsyncService;
   /** Checks the credentials of management calls and of invokes of `invokeAuth: token` functions. */
   auth: Authenticator;
+  /** The gateway-wide limit of invocations in flight (`gateway.concurrencyLimit`). */
+  globalLimiter: ConcurrencyLimiter;
+  /** The function catalog's operations (gateway/lifecycle/contract.ts); the catalog branch sets it. */
+  lifecycle?: LifecycleService;
 }
