@@ -11,7 +11,7 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createAdapters } from '../runtimes/index.ts';
 import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
-import { openStore, type QueueStore, type Store } from '../store/index.ts';
+import { openStore, type CatalogStore, type QueueStore, type Store } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
 import { Authenticator } from './auth/authenticate.ts';
 import { loadCredentials } from './auth/file-store.ts';
@@ -19,12 +19,14 @@ import { StaticCredentialStore, type CredentialStore, type Credentials } from '.
 import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
 import { prepareCode } from './code.ts';
+import { CodeStore } from './code-store/store.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 import { defaultMaxConnections, limitConnections, TIMEOUT_CHECK_INTERVAL_MS, type ConnectionLimits } from './connections.ts';
 import { configFromManifest, loadConfig, type GatewayConfig } from './config.ts';
 import { createPipeline } from './invoke/pipeline.ts';
 import { initReportLine } from './invoke/log-frame.ts';
 import { createLogger } from './logger.ts';
+import { CatalogService } from './lifecycle/service.ts';
 import { FunctionRegistry } from './registry.ts';
 import { webRoutes, type WebRoutes } from './routes/web.ts'; // [web]
 import type { GatewayServices } from './services.ts';
@@ -67,8 +69,8 @@ export interface GatewayOptions {
   host?: string;
 }
 
-/** What the gateway needs of a store: records and logs (the Store contract) and the durable async queue. */
-export type GatewayStore = Store & { readonly queue: QueueStore };
+/** What the gateway needs of a store: records and logs (the Store contract), the durable async queue and the function catalog. */
+export type GatewayStore = Store & { readonly queue: QueueStore; readonly catalog: CatalogStore };
 
 export type GatewayLimits = Partial<Omit<GatewayConfig['gateway'], 'region' | 'appId' | 'uin'>>;
 
@@ -166,6 +168,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     },
     onBackgroundError: (fn, error) => logger.error({ err: error, function: fn.config.name }, 'instance failed to start'),
   });
+  // The function lifecycle (gateway/lifecycle/): the catalog in the store, code under <dataDir>/code.
+  const lifecycle = new CatalogService({ catalog: store.catalog, code: new CodeStore({ dataDir }), deployments: registry, logger });
   const invoke = createPipeline({ store, globalLimiter });
   // [async] durable async queue, topics and timers; started once the functions are deployed
   const asyncService = new AsyncService({ queue: store.queue, registry, globalLimiter, invoke, appId: config.gateway.appId, logger });
@@ -177,6 +181,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     startedAt: Date.now(),
     async: asyncService,
     auth: new Authenticator(credentialStoreOf(options.credentials, dataDir, logger)),
+    lifecycle,
+    reconciler: lifecycle,
   };
   const servers = new Set<Server>();
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]
@@ -192,7 +198,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
       if (ownsStore) await store.close();
     })());
   try {
-    await registry.deploy(config.functions);
+    // fngate.yml applied over the catalog, then what only the catalog holds (API-made functions, versions, aliases).
+    await lifecycle.start(config);
     asyncService.start(); // [async]
   } catch (error) {
     await close();

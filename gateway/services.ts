@@ -4,6 +4,7 @@ import type { Store } from '../store/types.ts';
 import type { AsyncService } from './async/service.ts';
 import type { Authenticator } from './auth/authenticate.ts';
 import type { InvokeStep } from './invoke/invocation.ts';
+import type { LifecycleService, ManifestReconciler } from './lifecycle/contract.ts';
 import type { FunctionRegistry } from './registry.ts';
 
 export interface GatewayServices {
@@ -16,4 +17,8 @@ export interface GatewayServices {
   async: AsyncService;
   /** Checks the credentials of management calls and of invokes of `invokeAuth: token` functions. */
   auth: Authenticator;
+  /** Functions, versions, aliases, namespaces and layers: what the REST routes, API 3.0 and the CLI change. */
+  lifecycle: LifecycleService;
+  /** Applies a reloaded fngate.yml (hot reload). */
+  reconciler: ManifestReconciler;
 }
