@@ -28,6 +28,7 @@ import {
   AliasViewSchema,
   CreateFunctionSchema,
   decodeZip,
+  deletedResponse,
   functionExample,
   functionJson,
   FunctionViewSchema,
@@ -47,7 +48,7 @@ const DeleteQuery = namespaceQuery.extend({
   qualifier: z.string().optional().openapi({ description: 'A published version to delete instead of the whole function', example: '1' }),
 });
 const ListQuery = namespaceQuery.extend(pageQuery.shape);
-const AliasListQuery = ListQuery.extend({ version: z.string().optional().openapi({ description: 'Only aliases routing to this version' }) });
+const AliasListQuery = ListQuery.extend({ version: z.string().optional().openapi({ description: 'Only aliases routing to this version', example: '1' }) });
 const PublishSchema = z.object({ description: z.string().optional() }).strict().openapi('PublishVersion');
 
 const FunctionPage = z.object({ items: z.array(FunctionViewSchema), total: z.number().int() });
@@ -59,7 +60,6 @@ const jsonBody = (description: string, schema: z.ZodType, example: unknown) => (
   description,
   content: { 'application/json': { schema, example } },
 });
-const deleted = { 204: { description: 'Deleted' } };
 
 export function lifecycleFunctionRoutes(services: GatewayServices): OpenAPIHono {
   const app = apiApp();
@@ -122,8 +122,8 @@ export function lifecycleFunctionRoutes(services: GatewayServices): OpenAPIHono 
           required: true,
           description: 'The zip (at most 50 MB), raw or as {"zipFile": base64}',
           content: {
-            'application/zip': { schema: z.string().openapi({ format: 'binary' }) },
-            'application/json': { schema: z.object({ zipFile: zipFileField }) },
+            'application/zip': { schema: z.string().openapi({ description: 'The zip itself' }) },
+            'application/json': { schema: z.object({ zipFile: zipFileField }), example: { zipFile: 'UEsDBBQ…' } },
           },
         },
       },
@@ -151,12 +151,14 @@ export function lifecycleFunctionRoutes(services: GatewayServices): OpenAPIHono 
       tags: ['lifecycle'],
       summary: 'Delete the function (its versions and aliases too), or one published version',
       request: { params: FunctionParams, query: DeleteQuery },
-      responses: { ...deleted, ...errorResponses('INVALID_PARAMETER', 'FUNCTION_NOT_FOUND', 'RESOURCE_IN_USE', 'QUALIFIER_NOT_FOUND') },
+      responses: { ...deletedResponse('function default/hello'), ...errorResponses('INVALID_PARAMETER', 'FUNCTION_NOT_FOUND', 'RESOURCE_IN_USE', 'QUALIFIER_NOT_FOUND') },
     },
     async (c) => {
       const query = valid(c, 'query', DeleteQuery);
-      await lifecycle.deleteFunction(query.namespace || DEFAULT_NAMESPACE, valid(c, 'param', FunctionParams).name, query.qualifier || undefined);
-      return c.body(null, 204);
+      const namespace = query.namespace || DEFAULT_NAMESPACE;
+      const { name } = valid(c, 'param', FunctionParams);
+      await lifecycle.deleteFunction(namespace, name, query.qualifier || undefined);
+      return c.json({ deleted: query.qualifier ? `version ${query.qualifier} of ${namespace}/${name}` : `function ${namespace}/${name}` });
     },
   );
 
@@ -205,12 +207,13 @@ export function lifecycleFunctionRoutes(services: GatewayServices): OpenAPIHono 
       tags: ['lifecycle'],
       summary: 'Delete a published version (refused while an alias routes to it)',
       request: { params: VersionParams, query: namespaceQuery },
-      responses: { ...deleted, ...errorResponses('INVALID_PARAMETER', 'FUNCTION_NOT_FOUND', 'QUALIFIER_NOT_FOUND', 'RESOURCE_IN_USE') },
+      responses: { ...deletedResponse('version 1 of default/hello'), ...errorResponses('INVALID_PARAMETER', 'FUNCTION_NOT_FOUND', 'QUALIFIER_NOT_FOUND', 'RESOURCE_IN_USE') },
     },
     async (c) => {
       const { name, version } = valid(c, 'param', VersionParams);
-      await lifecycle.deleteVersion(namespaceOf(c), name, version);
-      return c.body(null, 204);
+      const namespace = namespaceOf(c);
+      await lifecycle.deleteVersion(namespace, name, version);
+      return c.json({ deleted: `version ${version} of ${namespace}/${name}` });
     },
   );
 
@@ -284,12 +287,13 @@ export function lifecycleFunctionRoutes(services: GatewayServices): OpenAPIHono 
       tags: ['lifecycle'],
       summary: 'Delete an alias',
       request: { params: AliasParams, query: namespaceQuery },
-      responses: { ...deleted, ...errorResponses('FUNCTION_NOT_FOUND', 'QUALIFIER_NOT_FOUND') },
+      responses: { ...deletedResponse('alias prod of default/hello'), ...errorResponses('FUNCTION_NOT_FOUND', 'QUALIFIER_NOT_FOUND') },
     },
     async (c) => {
       const { name, alias } = valid(c, 'param', AliasParams);
-      await lifecycle.deleteAlias(namespaceOf(c), name, alias);
-      return c.body(null, 204);
+      const namespace = namespaceOf(c);
+      await lifecycle.deleteAlias(namespace, name, alias);
+      return c.json({ deleted: `alias ${alias} of ${namespace}/${name}` });
     },
   );
 

@@ -12,7 +12,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { apiApp, errorResponses, jsonResponse, openapiRoute, parseBody, valid, z } from '../openapi.ts';
 import type { GatewayServices } from '../services.ts';
-import { decodeZip, layerExample, layerJson, LayerViewSchema, NamespaceViewSchema, namespaceJson, pageQuery, readJsonBody, zipFileField } from './lifecycle-schemas.ts';
+import { decodeZip, deletedResponse, layerExample, layerJson, LayerViewSchema, NamespaceViewSchema, namespaceJson, pageQuery, readJsonBody, zipFileField } from './lifecycle-schemas.ts';
 
 const CreateNamespaceSchema = z.object({ name: z.string().openapi({ example: 'staging' }), description: z.string().optional() }).strict().openapi('CreateNamespace');
 const NamespaceParams = z.object({ namespace: z.string().openapi({ description: 'Namespace name', example: 'staging' }) });
@@ -33,7 +33,6 @@ const PublishLayerSchema = z
   .openapi('PublishLayerVersion');
 
 const namespaceExample = { name: 'staging', description: '', addedAt: 1764400000000, modifiedAt: 1764400000000 };
-const deleted = { 204: { description: 'Deleted' } };
 
 export function lifecycleResourceRoutes(services: GatewayServices): OpenAPIHono {
   const app = apiApp();
@@ -82,11 +81,12 @@ export function lifecycleResourceRoutes(services: GatewayServices): OpenAPIHono 
       tags: ['namespaces'],
       summary: 'Delete an empty namespace (never default)',
       request: { params: NamespaceParams },
-      responses: { ...deleted, ...errorResponses('INVALID_PARAMETER', 'NAMESPACE_NOT_FOUND', 'RESOURCE_IN_USE') },
+      responses: { ...deletedResponse('namespace staging'), ...errorResponses('INVALID_PARAMETER', 'NAMESPACE_NOT_FOUND', 'RESOURCE_IN_USE') },
     },
     async (c) => {
-      await lifecycle.deleteNamespace(valid(c, 'param', NamespaceParams).namespace);
-      return c.body(null, 204);
+      const { namespace } = valid(c, 'param', NamespaceParams);
+      await lifecycle.deleteNamespace(namespace);
+      return c.json({ deleted: `namespace ${namespace}` });
     },
   );
 
@@ -168,12 +168,12 @@ export function lifecycleResourceRoutes(services: GatewayServices): OpenAPIHono 
       tags: ['layers'],
       summary: 'Delete a layer version no function binds',
       request: { params: LayerVersionParams },
-      responses: { ...deleted, ...errorResponses('INVALID_PARAMETER', 'LAYER_NOT_FOUND', 'RESOURCE_IN_USE') },
+      responses: { ...deletedResponse('layer common version 1'), ...errorResponses('INVALID_PARAMETER', 'LAYER_NOT_FOUND', 'RESOURCE_IN_USE') },
     },
     async (c) => {
       const { layer, version } = valid(c, 'param', LayerVersionParams);
       await lifecycle.deleteLayerVersion(layer, version);
-      return c.body(null, 204);
+      return c.json({ deleted: `layer ${layer} version ${version}` });
     },
   );
 

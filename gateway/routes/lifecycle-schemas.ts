@@ -56,6 +56,13 @@ export const SettingsSchema = z
   })
   .strict();
 
+/** What a DELETE answers: what it deleted. */
+export const DeletedSchema = z.object({ deleted: z.string() }).openapi('Deleted');
+
+export function deletedResponse(example: string) {
+  return { 200: { description: 'Deleted', content: { 'application/json': { schema: DeletedSchema, example: { deleted: example } } } } };
+}
+
 export const zipFileField = z.string().openapi({ description: 'The code: a zip (at most 50 MB), base64' });
 
 export const CreateFunctionSchema = SettingsSchema.extend({

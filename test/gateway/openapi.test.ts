@@ -11,7 +11,7 @@ import { AUTH_HEADERS, startTestGateway } from '../helpers/gateway.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageVersion = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string }).version;
-const TAGS = ['invoke', 'functions', 'async', 'dead-letters', 'topics', 'health'];
+const TAGS = ['invoke', 'functions', 'lifecycle', 'namespaces', 'layers', 'async', 'dead-letters', 'topics', 'health'];
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 type Json = any;
