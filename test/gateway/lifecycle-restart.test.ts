@@ -9,14 +9,14 @@ import { startGateway } from '../../gateway/server.ts';
 import { TEST_CREDENTIALS, withClient, type TestGateway } from '../helpers/gateway.ts';
 import { createFunction, jsonCall, nodeHandler, putCode, zipOf } from '../helpers/lifecycle.ts';
 
-/** A gateway over `root` with its state in `dataDir`, and the warning lines it logged. */
+/** A gateway over `root` with its state in `dataDir`, and the warning lines it logged about functions. */
 async function start(root: string, dataDir: string): Promise<{ gateway: TestGateway; warnings: string[] }> {
   const warnings: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, callback) {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
         const entry = JSON.parse(line) as { level: number; msg: string };
-        if (entry.level === 40) warnings.push(entry.msg);
+        if (entry.level === 40 && entry.msg.startsWith('function ')) warnings.push(entry.msg);
       }
       callback();
     },
