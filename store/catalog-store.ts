@@ -131,12 +131,22 @@ export class SqliteCatalogStore implements CatalogStore {
   #db: Database;
   #statements = new Map<string, Statement>();
 
-  /** Opens its own connection to the (already migrated) database at `dbPath`. */
-  constructor(dbPath: string) {
-    this.#db = new DatabaseConstructor(dbPath);
-    this.#db.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
-    // FULL: the WAL is fsynced at each commit, so a resolved write survives a power cut.
-    this.#db.pragma('synchronous = FULL');
+  private constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Opens a connection of its own to the (already migrated) database at `dbPath`. */
+  static open(dbPath: string): SqliteCatalogStore {
+    const db = new DatabaseConstructor(dbPath);
+    try {
+      db.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+      // FULL: the WAL is fsynced at each commit, so a resolved write survives a power cut.
+      db.pragma('synchronous = FULL');
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteCatalogStore(db);
   }
 
   close(): void {

@@ -189,7 +189,7 @@ export class SqliteStore implements Store {
       migrate(rw);
       ro = new DatabaseConstructor(dbPath, { readonly: true });
       ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
-      catalog = new SqliteCatalogStore(dbPath);
+      catalog = SqliteCatalogStore.open(dbPath);
       const writer = await BatchWriter.start({
         dbPath,
         statements: { ...WRITE_STATEMENTS, ...QUEUE_WRITE_STATEMENTS },
