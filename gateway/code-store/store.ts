@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MAX_UNPACKED_BYTES, MAX_ZIP_BYTES, MAX_ZIP_ENTRIES } from '../lifecycle/limits.ts';
+import { MAX_UNPACKED_BYTES, MAX_ZIP_BYTES, MAX_ZIP_ENTRIES, MB } from '../lifecycle/limits.ts';
 import type { CodeSource } from '../lifecycle/contract.ts';
 import { copyTree } from './tree.ts';
 import { extractZip, refuse } from './zip.ts';
@@ -37,7 +37,6 @@ export interface CodeStoreOptions {
   maxEntries?: number;
 }
 
-const MB = 1024 * 1024;
 
 export class CodeStore {
   readonly root: string;

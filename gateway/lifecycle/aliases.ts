@@ -5,9 +5,7 @@ import { LATEST } from '../registry.ts';
 import type { AliasRouting, AliasView, ListOptions, Page } from './contract.ts';
 import { aliasView, pageOf, requireFunction, requireVersion, type LifecycleContext } from './context.ts';
 import { ALIAS_PATTERN, ALIAS_RULE, MAX_ADDITIONAL_VERSIONS } from './limits.ts';
-import { checkDescription } from './settings.ts';
-
-const invalid = (message: string): FnError => new FnError('INVALID_PARAMETER', message);
+import { checkDescription, invalid } from './settings.ts';
 
 /** The routing checked against the function's versions: each must exist; weights 0-1; one extra version. */
 function checkRouting(context: LifecycleContext, fn: CatalogFunction, routing: AliasRouting): CatalogAlias['additionalVersionWeights'] {

@@ -9,9 +9,7 @@ import { DEFAULT_NAMESPACE } from '../registry.ts';
 import type { CodeSource, FunctionSettings, LayerVersionView, ListOptions, NamespaceView, Page } from './contract.ts';
 import { layerView, namespaceView, pageOf, requireNamespace, type LifecycleContext } from './context.ts';
 import { LAYER_NAME_PATTERN, LAYER_NAME_RULE } from './limits.ts';
-import { checkDescription, checkNamespaceName, type BoundLayer } from './settings.ts';
-
-const invalid = (message: string): FnError => new FnError('INVALID_PARAMETER', message);
+import { checkDescription, checkNamespaceName, invalid, type BoundLayer } from './settings.ts';
 
 export async function createNamespace(context: LifecycleContext, name: string, description = ''): Promise<NamespaceView> {
   checkNamespaceName(name);

@@ -7,7 +7,7 @@ import { FUNCTION_NAME_PATTERN } from '../config-schema.ts';
 
 export { FUNCTION_NAME_PATTERN };
 
-const MB = 1024 * 1024;
+export const MB = 1024 * 1024;
 
 /** A zip uploaded with the request (SCF: "在线上传 zip 包，仅支持 50MB 以下的代码包"). */
 export const MAX_ZIP_BYTES = 50 * MB;

@@ -5,10 +5,16 @@
  * checks SCF's own limits (limits.ts) for the fields a caller sets: a manifest may go past them (a
  * 4 GB function on your own machine), the API takes what the cloud takes.
  */
-import { ConfigError, configFromManifest, runtimeKindOf, type FunctionConfig } from '../config.ts';
+import {
+  ConfigError,
+  configFromManifest,
+  DEFAULT_WEB_INIT_TIMEOUT_S,
+  DEFAULT_WEB_INSTANCE_CONCURRENCY,
+  runtimeKindOf,
+  type FunctionConfig,
+} from '../config.ts';
 import { FnError } from '../errors.ts';
 import type { FunctionSettings } from './contract.ts';
-import { DEFAULT_WEB_INIT_TIMEOUT_S, DEFAULT_WEB_INSTANCE_CONCURRENCY } from '../config.ts';
 import {
   FUNCTION_NAME_PATTERN,
   FUNCTION_NAME_RULE,
@@ -26,7 +32,8 @@ export type BoundLayer = FunctionConfig['layers'][number];
 
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const invalid = (message: string): FnError => new FnError('INVALID_PARAMETER', message);
+/** A bad parameter of the request (436), with a message naming it. */
+export const invalid = (message: string): FnError => new FnError('INVALID_PARAMETER', message);
 
 export function checkNamespaceName(name: string): void {
   if (!NAMESPACE_PATTERN.test(name)) throw invalid(`namespace "${name}" is invalid: it must be ${NAMESPACE_RULE}`);

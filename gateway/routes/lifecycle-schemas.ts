@@ -7,10 +7,9 @@ import type { Context } from 'hono';
 import { readBody } from '../body.ts';
 import { FnError } from '../errors.ts';
 import type { AliasView, FunctionSettings, FunctionVersionView, LayerVersionView, NamespaceView } from '../lifecycle/contract.ts';
-import { MAX_ZIP_BYTES } from '../lifecycle/limits.ts';
+import { MAX_ZIP_BYTES, MB } from '../lifecycle/limits.ts';
 import { z } from '../openapi.ts';
 
-const MB = 1024 * 1024;
 /**
  * Bodies read up to half again the zip limit, so a zip somewhat over it is refused by the code store with
  * its size named; past this the body is not read at all.
