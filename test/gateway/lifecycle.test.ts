@@ -12,7 +12,7 @@ const gateway = await startTestGateway(t, { functions: {} });
 t.test('create, invoke, new code, new configuration: new requests run the new state', async (t) => {
   const code = (tag: string) => zipOf(nodeHandler(`{ code: '${tag}', greeting: process.env.GREETING, version: context.function_version, memory: context.memory_limit_in_mb }`));
   const created = await createFunction(gateway, 'counter', code('one'), { memorySize: 256, timeout: 5, environment: { GREETING: 'hi' } });
-  const view = await created.json();
+  const view = (await created.json()) as any;
   t.equal(created.status, 201, JSON.stringify(view));
   t.match(view, { namespace: 'default', name: 'counter', version: '$LATEST', origin: 'api', memorySize: 256, timeout: 5, environment: { GREETING: 'hi' }, handler: 'index.main_handler' });
   t.match(view.codeSha256, /^[0-9a-f]{64}$/);
@@ -20,7 +20,7 @@ t.test('create, invoke, new code, new configuration: new requests run the new st
 
   const updated = await putCode(gateway, 'counter', code('two'));
   t.equal(updated.status, 200);
-  t.not((await updated.json()).codeSha256, view.codeSha256, 'new code, new hash');
+  t.not(((await updated.json()) as any).codeSha256, view.codeSha256, 'new code, new hash');
   t.same((await gateway.invoke('counter')).json, { code: 'two', greeting: 'hi', version: '$LATEST', memory: 256 });
 
   const patched = await jsonCall(gateway, 'PATCH', '/functions/counter', { environment: { GREETING: 'hello' }, memorySize: 512 });
@@ -150,7 +150,7 @@ t.test('bad input is refused with a message naming what is wrong, and leaves not
   ];
   for (const [name, zip, settings, status, message] of cases) {
     const response = await createFunction(gateway, name, zip, settings);
-    const body = await response.json();
+    const body = (await response.json()) as any;
     t.equal(response.status, status, `${name}: ${JSON.stringify(body)}`);
     t.match(body.errorMessage, message, name);
     t.equal((await gateway.invoke(name)).status, 435, `${name} was not created`);
@@ -161,7 +161,7 @@ t.test('bad input is refused with a message naming what is wrong, and leaves not
   // 60 MB of incompressible data, stored: a real zip over SCF's 50 MB upload limit.
   const big = Buffer.from(zipSync({ 'index.js': Buffer.from(nodeHandler('1')['index.js']!), 'blob.bin': [randomBytes(60 * 1024 * 1024), { level: 0 }] }));
   const tooBig = await putCode(gateway, 'linkin', big);
-  const tooBigBody = await tooBig.json();
+  const tooBigBody = (await tooBig.json()) as any;
   t.equal(tooBig.status, 436);
   t.match(tooBigBody.errorMessage, new RegExp(`function linkin: the zip is ${big.length} bytes \\(60\\.0 MB\\), over the 50 MB limit for a zip sent with the request`));
 
