@@ -142,7 +142,9 @@ export function addLifecycleCommands(program: Command, configure: Configure, exa
   )
     .addHelpText('after', examples('fngate publish hello', 'fngate publish hello --description "release 3"'))
     .action(publishCommand);
-  const alias = configure(program.command('alias'), 'fngate alias').description('manage aliases');
+  const alias = configure(program.command('alias'), 'fngate alias')
+    .description('manage aliases')
+    .addHelpText('after', examples('fngate alias set hello prod 1', 'fngate alias set --help'));
   clientOptions(
     configure(alias.command('set'), 'fngate alias set')
       .description('point an alias at a version, or split traffic between two by weight')
@@ -154,9 +156,11 @@ export function addLifecycleCommands(program: Command, configure: Configure, exa
     .addHelpText('after', examples('fngate alias set hello prod 1', 'fngate alias set hello prod 1,2=0.1          # 90% version 1, 10% version 2'))
     .action(aliasSetCommand);
   clientOptions(configure(program.command('functions'), 'fngate functions').description('list the functions a running gateway serves'), false)
-    .addHelpText('after', examples('fngate functions', 'fngate functions --url http://10.0.0.5:9000'))
+    .addHelpText('after', examples('fngate functions --url http://10.0.0.5:9000', 'fngate functions --data-dir examples/.fngate'))
     .action(functionsCommand);
-  const layers = configure(program.command('layers'), 'fngate layers').description('manage layers');
+  const layers = configure(program.command('layers'), 'fngate layers')
+    .description('manage layers')
+    .addHelpText('after', examples('fngate layers publish common ./layers/common', 'fngate layers publish --help'));
   clientOptions(
     configure(layers.command('publish'), 'fngate layers publish')
       .description('publish a folder or zip as the next version of a layer')
