@@ -103,34 +103,54 @@ export function manifestInputOf(config: FunctionConfig): Record<string, unknown>
   };
 }
 
+/**
+ * Each FunctionSettings key, the fngate.yml key it is (REST bodies use those too), and the factor from the
+ * fngate.yml unit (s) to fngate's (ms) where they differ. `environment` and `layers` are mapped apart.
+ */
+const SETTING_KEYS: ReadonlyArray<readonly [keyof FunctionSettings, string, number?]> = [
+  ['description', 'description'],
+  ['runtime', 'runtime'],
+  ['type', 'type'],
+  ['handler', 'handler'],
+  ['initializer', 'initializer'],
+  ['nodeRuntime', 'nodeRuntime'],
+  ['memoryMb', 'memorySize'],
+  ['timeoutMs', 'timeout', 1000],
+  ['initTimeoutMs', 'initTimeout', 1000],
+  ['reservedConcurrency', 'reservedConcurrency'],
+  ['provisionedConcurrency', 'provisionedConcurrency'],
+  ['instanceConcurrency', 'instanceConcurrency'],
+  ['retryNum', 'retryNum'],
+  ['maxEventAgeS', 'maxEventAge'],
+  ['events', 'events'],
+  ['invokeAuth', 'invokeAuth'],
+];
+
+/** Settings given with fngate.yml's keys and units (a REST body); `environment` is a flat map there. */
+export function settingsFromManifestKeys(body: Readonly<Record<string, unknown>>): FunctionSettings {
+  const settings: Record<string, unknown> = {};
+  for (const [key, manifestKey, factor] of SETTING_KEYS) {
+    const value = body[manifestKey];
+    if (value !== undefined) settings[key] = factor === undefined ? value : Math.round((value as number) * factor);
+  }
+  if (body.environment !== undefined) settings.environment = body.environment;
+  if (body.layers !== undefined) settings.layers = body.layers;
+  return settings as FunctionSettings;
+}
+
 /** `input` (manifest keys) with `settings` laid over it. */
 function applySettings(input: Record<string, unknown>, settings: FunctionSettings): Record<string, unknown> {
   const next = { ...input };
-  const set = (key: string, value: unknown): void => {
-    if (value !== undefined) next[key] = value;
-  };
-  set('description', settings.description);
   if (settings.runtime !== undefined && settings.runtime !== input.runtime) {
     // Another runtime: its own default handler and nodeRuntime, unless given.
     if (settings.handler === undefined && runtimeKindOf(settings.runtime) !== runtimeKindOf(String(input.runtime))) delete next.handler;
     if (runtimeKindOf(settings.runtime) !== 'nodejs') delete next.nodeRuntime;
   }
-  set('runtime', settings.runtime);
-  set('type', settings.type);
-  set('handler', settings.handler);
-  set('initializer', settings.initializer);
-  set('nodeRuntime', settings.nodeRuntime);
-  set('memorySize', settings.memoryMb);
-  if (settings.timeoutMs !== undefined) next.timeout = settings.timeoutMs / 1000;
-  if (settings.initTimeoutMs !== undefined) next.initTimeout = settings.initTimeoutMs / 1000;
+  for (const [key, manifestKey, factor] of SETTING_KEYS) {
+    const value = settings[key];
+    if (value !== undefined) next[manifestKey] = factor === undefined ? value : (value as number) / factor;
+  }
   if (settings.environment !== undefined) next.environment = { variables: { ...settings.environment } };
-  set('reservedConcurrency', settings.reservedConcurrency);
-  set('provisionedConcurrency', settings.provisionedConcurrency);
-  set('instanceConcurrency', settings.instanceConcurrency);
-  set('retryNum', settings.retryNum);
-  set('maxEventAge', settings.maxEventAgeS);
-  set('events', settings.events);
-  set('invokeAuth', settings.invokeAuth);
   return next;
 }
 

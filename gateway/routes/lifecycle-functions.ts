@@ -19,6 +19,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { FnError } from '../errors.ts';
 import { apiApp, errorResponses, functionNameParam, jsonResponse, openapiRoute, parseBody, valid, z } from '../openapi.ts';
+import { settingsFromManifestKeys } from '../lifecycle/settings.ts';
 import { DEFAULT_NAMESPACE } from '../registry.ts';
 import type { GatewayServices } from '../services.ts';
 import {
@@ -36,7 +37,6 @@ import {
   pageQuery,
   readJsonBody,
   readZipBody,
-  settingsOf,
   UpdateFunctionSchema,
   zipFileField,
 } from './lifecycle-schemas.ts';
@@ -81,7 +81,7 @@ export function lifecycleFunctionRoutes(services: GatewayServices): OpenAPIHono 
     },
     async (c) => {
       const { name, namespace, zipFile, ...settings } = parseBody(CreateFunctionSchema, await readJsonBody(c));
-      const view = await lifecycle.createFunction(namespace || DEFAULT_NAMESPACE, name, settingsOf(settings), { zipFile: decodeZip(zipFile) });
+      const view = await lifecycle.createFunction(namespace || DEFAULT_NAMESPACE, name, settingsFromManifestKeys(settings), { zipFile: decodeZip(zipFile) });
       return c.json(functionJson(view), 201);
     },
   );
@@ -101,7 +101,7 @@ export function lifecycleFunctionRoutes(services: GatewayServices): OpenAPIHono 
       },
     },
     async (c) => {
-      const settings = settingsOf(parseBody(UpdateFunctionSchema, await readJsonBody(c)));
+      const settings = settingsFromManifestKeys(parseBody(UpdateFunctionSchema, await readJsonBody(c)));
       const view = await lifecycle.updateFunctionConfiguration(namespaceOf(c), valid(c, 'param', FunctionParams).name, settings);
       return c.json(functionJson(view));
     },

@@ -6,9 +6,10 @@
 import type { Context } from 'hono';
 import { readBody } from '../body.ts';
 import { FnError } from '../errors.ts';
-import type { AliasView, FunctionSettings, FunctionVersionView, LayerVersionView, NamespaceView } from '../lifecycle/contract.ts';
+import type { AliasView, FunctionVersionView, LayerVersionView, NamespaceView } from '../lifecycle/contract.ts';
 import { MAX_ZIP_BYTES, MB } from '../lifecycle/limits.ts';
 import { z } from '../openapi.ts';
+import { configJson } from './functions.ts';
 
 /**
  * Bodies read up to half again the zip limit, so a zip somewhat over it is refused by the code store with
@@ -74,33 +75,6 @@ export const CreateFunctionSchema = SettingsSchema.extend({
 
 export const UpdateFunctionSchema = SettingsSchema.openapi('UpdateFunction');
 
-/** The body's keys (fngate.yml's units) as FunctionSettings (the service's). */
-export function settingsOf(body: z.output<typeof SettingsSchema>): FunctionSettings {
-  const settings: FunctionSettings = {};
-  const set = <K extends keyof FunctionSettings>(key: K, value: FunctionSettings[K] | undefined): void => {
-    if (value !== undefined) settings[key] = value;
-  };
-  set('description', body.description);
-  set('runtime', body.runtime);
-  set('type', body.type);
-  set('handler', body.handler);
-  set('initializer', body.initializer);
-  set('nodeRuntime', body.nodeRuntime);
-  set('memoryMb', body.memorySize);
-  set('timeoutMs', body.timeout === undefined ? undefined : Math.round(body.timeout * 1000));
-  set('initTimeoutMs', body.initTimeout === undefined ? undefined : Math.round(body.initTimeout * 1000));
-  set('environment', body.environment);
-  set('layers', body.layers);
-  set('events', body.events as FunctionSettings['events']);
-  set('reservedConcurrency', body.reservedConcurrency);
-  set('provisionedConcurrency', body.provisionedConcurrency);
-  set('instanceConcurrency', body.instanceConcurrency);
-  set('retryNum', body.retryNum);
-  set('maxEventAgeS', body.maxEventAge);
-  set('invokeAuth', body.invokeAuth);
-  return settings;
-}
-
 export function decodeZip(base64: string): Buffer {
   if (!BASE64.test(base64)) throw new FnError('INVALID_PARAMETER', 'zipFile is not base64');
   return Buffer.from(base64, 'base64');
@@ -165,12 +139,7 @@ export function functionJson(view: FunctionVersionView): z.input<typeof Function
     name: view.name,
     version: view.version,
     description: view.description,
-    runtime: config.runtime,
-    type: config.type,
-    handler: config.handler,
-    memorySize: config.memoryMb,
-    timeout: config.timeoutMs / 1000,
-    initTimeout: config.initTimeoutMs / 1000,
+    ...configJson(config),
     environment: config.environment,
     layers: config.layers.map((layer) => ({ name: layer.name, version: Number(layer.version) })),
     codeSha256: view.codeSha256,
