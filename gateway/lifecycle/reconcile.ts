@@ -10,7 +10,8 @@
  * deployment, so its warm instances stay.
  */
 import type { CatalogFunction } from '../../store/types.ts';
-import type { FunctionConfig, GatewayConfig } from '../config.ts';
+import { ConfigError, type FunctionConfig, type GatewayConfig } from '../config.ts';
+import { FnError } from '../errors.ts';
 import type { ManifestReconciler, ReconcileReport } from './contract.ts';
 import { functionKey, runnableConfig, type LifecycleContext } from './context.ts';
 import { ensureNamespace } from './layers.ts';
@@ -75,11 +76,19 @@ export class ManifestSync implements ManifestReconciler {
     return report;
   }
 
-  /** A zip `src` is extracted into the code store; a folder is used in place. */
+  /**
+   * A zip `src` is extracted into the code store; a folder is used in place. A zip the store refuses is a
+   * configuration error (of fngate.yml), named like the others: `fngate serve` prints it and stops.
+   */
   async #resolveCode(fn: FunctionConfig): Promise<{ config: FunctionConfig; code: CatalogFunction['code'] }> {
     if (!fn.src.endsWith('.zip')) return { config: fn, code: { sha256: '', size: 0, dir: fn.src } };
-    const stored = await this.#context.code.putZipFile(fn.src, `function ${fn.name}`);
-    return { config: { ...fn, src: stored.dir }, code: { sha256: stored.sha256, size: stored.size } };
+    try {
+      const stored = await this.#context.code.putZipFile(fn.src, `function "${fn.name}": key "src": ${fn.src}`);
+      return { config: { ...fn, src: stored.dir }, code: { sha256: stored.sha256, size: stored.size } };
+    } catch (error) {
+      if (error instanceof FnError) throw new ConfigError(error.message);
+      throw error;
+    }
   }
 }
 

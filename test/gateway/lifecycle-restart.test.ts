@@ -95,6 +95,16 @@ t.test('fngate.yml is the declared state of the functions it names: it wins at t
   t.same(warnings, []);
 });
 
+t.test('a fngate.yml zip with an entry that climbs out stops the start with a configuration error naming it', async (t) => {
+  const root = t.testdir({});
+  writeFileSync(join(root, 'code.zip'), zipOf({ 'index.js': 'exports.main_handler = () => 1;', '../outside.js': 'x' }));
+  writeFileSync(join(root, 'fngate.yml'), stringify({ functions: { zipped: { src: './code.zip', runtime: 'Nodejs18.15' } } }));
+  await t.rejects(start(root, join(root, 'state')), {
+    name: 'ConfigError',
+    message: `function "zipped": key "src": ${join(root, 'code.zip')}: zip entry "../outside.js" points out of the code folder; entries must be relative paths inside it`,
+  });
+});
+
 t.test('reconcile: an unchanged manifest function keeps its deployment, a touched one is redeployed', async (t) => {
   const root = t.testdir({});
   writeFunction(root, 'steady', `'steady'`);
