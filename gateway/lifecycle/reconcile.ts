@@ -36,35 +36,11 @@ export class ManifestSync implements ManifestReconciler {
   async #reconcile(config: GatewayConfig, touched: ReadonlySet<string>): Promise<ReconcileReport> {
     const context = this.#context;
     const report: ReconcileReport = { deployed: [], removed: [], unchanged: [] };
-    const declared = new Set<string>();
-    for (const fn of config.functions) {
-      const key = functionKey(fn.namespace, fn.name);
-      declared.add(key);
-      await ensureNamespace(context, fn.namespace);
-      const { config: resolved, code } = await this.#resolveCode(fn);
-      const current = context.catalog.getFunction(fn.namespace, fn.name);
-      if (current && this.#live.has(key) && current.origin === 'manifest' && !current.apiChanged && !touched.has(key) && sameConfig(current.config, resolved)) {
-        report.unchanged.push(key);
-        continue;
-      }
-      if (current?.apiChanged) context.logger.warn({ function: key }, `function ${key}: fngate.yml replaces the changes made to it through the API`);
-      else if (current?.origin === 'api') context.logger.warn({ function: key }, `function ${key}: made through the API, now declared in fngate.yml, which wins`);
-      await context.deployments.putLatest(resolved);
-      const now = context.now();
-      const row: CatalogFunction = {
-        namespace: fn.namespace,
-        name: fn.name,
-        origin: 'manifest',
-        config: resolved,
-        code,
-        apiChanged: false,
-        addedAt: current?.addedAt ?? now,
-        modifiedAt: now,
-      };
-      await context.catalog.putFunction(row);
-      this.#live.add(key);
-      report.deployed.push(key);
-    }
+    for (const namespace of new Set(config.functions.map((fn) => fn.namespace))) await ensureNamespace(context, namespace);
+    // Side by side: functions with provisioned instances start them at the same time.
+    const outcomes = await Promise.all(config.functions.map((fn) => this.#apply(fn, touched)));
+    for (const [i, outcome] of outcomes.entries()) report[outcome].push(functionKey(config.functions[i]!.namespace, config.functions[i]!.name));
+    const declared = new Set(config.functions.map((fn) => functionKey(fn.namespace, fn.name)));
     for (const fn of context.catalog.listFunctions()) {
       const key = functionKey(fn.namespace, fn.name);
       if (fn.origin !== 'manifest' || declared.has(key)) continue;
@@ -74,6 +50,35 @@ export class ManifestSync implements ManifestReconciler {
       report.removed.push(key);
     }
     return report;
+  }
+
+  /** Makes one declared function's `$LATEST` what fngate.yml says. */
+  async #apply(fn: FunctionConfig, touched: ReadonlySet<string>): Promise<'deployed' | 'unchanged'> {
+    const context = this.#context;
+    const key = functionKey(fn.namespace, fn.name);
+    const { config: resolved, code } = await this.#resolveCode(fn);
+    const current = context.catalog.getFunction(fn.namespace, fn.name);
+    // The catalog already holds this (a restart with the same fngate.yml): nothing to write.
+    const stored = current !== undefined && current.origin === 'manifest' && !current.apiChanged && sameConfig(current.config, resolved) && sameConfig(current.code, code);
+    if (stored && this.#live.has(key) && !touched.has(key)) return 'unchanged';
+    if (current?.apiChanged) context.logger.warn({ function: key }, `function ${key}: fngate.yml replaces the changes made to it through the API`);
+    else if (current?.origin === 'api') context.logger.warn({ function: key }, `function ${key}: made through the API, now declared in fngate.yml, which wins`);
+    await context.deployments.putLatest(resolved);
+    this.#live.add(key);
+    if (!stored) {
+      const now = context.now();
+      await context.catalog.putFunction({
+        namespace: fn.namespace,
+        name: fn.name,
+        origin: 'manifest',
+        config: resolved,
+        code,
+        apiChanged: false,
+        addedAt: current?.addedAt ?? now,
+        modifiedAt: now,
+      });
+    }
+    return 'deployed';
   }
 
   /**
@@ -98,20 +103,22 @@ export class ManifestSync implements ManifestReconciler {
  * is logged and skipped: the others still start.
  */
 export async function deployCatalog(context: LifecycleContext): Promise<void> {
-  for (const fn of context.catalog.listFunctions()) {
-    const key = functionKey(fn.namespace, fn.name);
-    try {
-      if (fn.origin === 'api') await context.deployments.putLatest(runnableConfig(context, fn));
-      for (const version of context.catalog.listVersions(fn.namespace, fn.name)) {
-        await context.deployments.putVersion(runnableConfig(context, version), String(version.version));
+  await Promise.all(
+    context.catalog.listFunctions().map(async (fn) => {
+      const key = functionKey(fn.namespace, fn.name);
+      try {
+        if (fn.origin === 'api') await context.deployments.putLatest(runnableConfig(context, fn));
+        for (const version of context.catalog.listVersions(fn.namespace, fn.name)) {
+          await context.deployments.putVersion(runnableConfig(context, version), String(version.version));
+        }
+        for (const alias of context.catalog.listAliases(fn.namespace, fn.name)) {
+          context.deployments.setAlias(fn.namespace, fn.name, alias.name, { version: alias.version, additionalVersionWeights: alias.additionalVersionWeights });
+        }
+      } catch (error) {
+        context.logger.error({ err: error, function: key }, `function ${key} from the catalog could not be deployed; it is skipped`);
       }
-      for (const alias of context.catalog.listAliases(fn.namespace, fn.name)) {
-        context.deployments.setAlias(fn.namespace, fn.name, alias.name, { version: alias.version, additionalVersionWeights: alias.additionalVersionWeights });
-      }
-    } catch (error) {
-      context.logger.error({ err: error, function: key }, `function ${key} from the catalog could not be deployed; it is skipped`);
-    }
-  }
+    }),
+  );
 }
 
 /** Every SHA-256 the catalog refers to: the code store keeps these and drops the rest. */
