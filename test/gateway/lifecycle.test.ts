@@ -87,6 +87,14 @@ t.test('aliases route to versions; an aliased version cannot be deleted; version
   t.equal((await jsonCall(gateway, 'DELETE', '/functions/aliased/aliases/prod')).status, 442);
 });
 
+t.test('writes run one at a time: concurrent publishes get distinct numbers, a concurrent create of one name succeeds once', async (t) => {
+  const zip = zipOf(nodeHandler(`'raced'`));
+  const creates = await Promise.all([createFunction(gateway, 'raced', zip), createFunction(gateway, 'raced', zip)]);
+  t.same(creates.map((response) => response.status).sort(), [201, 409]);
+  const publishes = await Promise.all(Array.from({ length: 4 }, () => jsonCall(gateway, 'POST', '/functions/raced/versions')));
+  t.same(publishes.map((answer) => answer.json.version).sort(), ['1', '2', '3', '4']);
+});
+
 t.test('layers stack under /opt in binding order; a bound layer version cannot be deleted', async (t) => {
   const publish = (name: string, files: Record<string, string>) =>
     jsonCall(gateway, 'POST', `/layers/${name}/versions`, { zipFile: zipOf(files).toString('base64'), compatibleRuntimes: ['Nodejs18.15'], description: `layer ${name}` });
