@@ -118,7 +118,12 @@ const toLayer = (row: LayerColumns): CatalogLayerVersion => ({
   addedAt: row.added_at,
 });
 
-/** A synchronous write as the promise the interface asks for (rejected, not thrown, on failure). */
+/**
+ * A synchronous write as the promise the interface asks for (rejected, not thrown, on failure).
+ * Transactions that read before they write run IMMEDIATE: they take the write lock at BEGIN, where the
+ * busy timeout waits for the writer thread; a deferred one would fail at once (SQLITE_BUSY_SNAPSHOT) when
+ * the writer committed between its read and its write.
+ */
 function settled<T>(write: () => T): Promise<T> {
   try {
     return Promise.resolve(write());
@@ -241,7 +246,7 @@ export class SqliteCatalogStore implements CatalogStore {
         this.#run('DELETE FROM catalog_aliases WHERE namespace = ? AND function_name = ?', namespace, name);
         this.#run('DELETE FROM catalog_versions WHERE namespace = ? AND function_name = ?', namespace, name);
         this.#run('DELETE FROM catalog_functions WHERE namespace = ? AND name = ?', namespace, name);
-      })(),
+      }).immediate(),
     );
   }
 
@@ -292,7 +297,7 @@ export class SqliteCatalogStore implements CatalogStore {
           added.functionName,
         );
         return added;
-      })(),
+      }).immediate(),
     );
   }
 
@@ -374,7 +379,7 @@ export class SqliteCatalogStore implements CatalogStore {
           added.addedAt,
         );
         return added;
-      })(),
+      }).immediate(),
     );
   }
 
