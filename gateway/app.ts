@@ -9,6 +9,8 @@ import { asyncEventRoutes } from './routes/async-events.ts'; // [async]
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { invokeRoutes } from './routes/invoke.ts';
+import { lifecycleFunctionRoutes } from './routes/lifecycle-functions.ts';
+import { lifecycleResourceRoutes } from './routes/lifecycle-resources.ts';
 import { addOpenApiRoute } from './openapi.ts';
 import { topicRoutes } from './routes/topics.ts'; // [async]
 import { tcapiRoutes } from './tcapi/route.ts';
@@ -25,7 +27,13 @@ export function createApp(services: GatewayServices, options: AppOptions = {}): 
   if (options.web) app.use('*', options.web.middleware); // [web]
   // Management routes need credentials (gateway/auth/); invoking, health, the OpenAPI description, web
   // functions and configured API gateway endpoints are open (invoke per function: invokeAuth).
-  const management = [functionRoutes(services), asyncEventRoutes(services), topicRoutes(services)]; // [async]
+  const management = [
+    functionRoutes(services),
+    lifecycleFunctionRoutes(services),
+    lifecycleResourceRoutes(services),
+    asyncEventRoutes(services), // [async]
+    topicRoutes(services), // [async]
+  ];
   const isManagement = routeMatcher(management);
   app.use('*', managementGuard(services.auth, isManagement));
   app.route('/', healthRoutes(services));

@@ -1,12 +1,14 @@
 /** The `fngate` command: scaffold a project, serve it, invoke a function, print its logs, load-test it. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { authHeaders, clientToken, DATA_DIR_HELP, DEFAULT_URL, parseUrl, request } from './cli/client.ts';
 import { paint } from './cli/color.ts';
 import { CliError, errorLine, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitWith } from './cli/fail.ts';
 import { DEFAULT_INIT_RUNTIME, initProject } from './cli/init.ts';
+import { addLifecycleCommands } from './cli/lifecycle.ts';
 import type { LoadOptions } from './cli/load.ts';
 import { StoreOpenError } from '../store/open-error.ts';
-import { CredentialsError, ENV_API_TOKEN, ENV_SECRET_KEY, readClientToken } from './auth/file-store.ts';
+import { CredentialsError, ENV_API_TOKEN, ENV_SECRET_KEY } from './auth/file-store.ts';
 import { ConfigError } from './config.ts';
 import { ErrorCodes } from './errors.ts';
 import { INVOCATION_TYPE_HEADER } from './invoke-api.ts';
@@ -14,39 +16,13 @@ import { DEFAULT_HOST, DEFAULT_PORT, startGateway } from './server.ts';
 import { onLauncherExit } from './cli/launcher-link.ts';
 import { packageVersion } from './version.ts';
 
-const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 /** `fngate dev` listens on loopback only, whatever the environment. */
 const DEV_HOST = '127.0.0.1';
-/** Where the client commands look for the gateway's credentials: `fngate serve .`'s data dir. */
-const DEFAULT_CLIENT_DATA_DIR = '.fngate';
-const DATA_DIR_HELP = `the gateway's data dir, where its API token is (default ${DEFAULT_CLIENT_DATA_DIR}; ${ENV_API_TOKEN} wins)`;
-
-/** The API token from FNGATE_API_TOKEN or the data dir, when either has one. */
-function clientToken(dataDir: string | undefined): string | undefined {
-  return readClientToken(process.env, dataDir ?? DEFAULT_CLIENT_DATA_DIR);
-}
-
-/** `Authorization: Bearer <token>`, when there is a token. */
-function authHeaders(dataDir: string | undefined): Record<string, string> {
-  const token = clientToken(dataDir);
-  return token === undefined ? {} : { authorization: `Bearer ${token}` };
-}
 
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('not a port number');
   return port;
-}
-
-function parseUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError(`not a URL like ${DEFAULT_URL}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`not an http(s) URL like ${DEFAULT_URL}`);
-  return value.replace(/\/+$/, '');
 }
 
 /** The text of an --event file (or stdin for `-`): JSON, or empty for `{}`. */
@@ -70,20 +46,6 @@ function readEvent(source: string | undefined): string {
     );
   }
   return text;
-}
-
-/** fetch, with a gateway that cannot be reached turned into the one-line error. */
-async function request(base: string, path: string, init?: RequestInit): Promise<Response> {
-  try {
-    return await fetch(`${base}${path}`, init);
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(
-      `no gateway answers at ${base} (${cause?.code ?? cause?.message ?? (error as Error).message})`,
-      'start one with "fngate serve <dir>", or pass --url <gateway url>',
-      EXIT_FAILED,
-    );
-  }
 }
 
 /** How to get past an error status, by SCF status code. */
@@ -357,6 +319,7 @@ export async function main(argv: string[]): Promise<void> {
       examples('fngate load hello --serve examples --duration 10s', 'fngate load hello --connections 100 --requests 20000', 'fngate load hello --rate 500 --duration 1m --json'),
     )
     .action(loadCommand);
+  addLifecycleCommands(program, configure, examples);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -46,6 +46,14 @@ export const ErrorCodes = {
   OVERLOADED: { status: 503, type: 'ServiceUnavailable' },
   /** 503: the data dir cannot take writes (disk full, read-only, corrupt); nothing was accepted. */
   STORE_UNAVAILABLE: { status: 503, type: 'StoreUnavailable' },
+  /** 404: no namespace of that name (the function lifecycle: gateway/lifecycle/). */
+  NAMESPACE_NOT_FOUND: { status: 404, type: 'NamespaceNotFound' },
+  /** 404: no layer, or no such version of it. */
+  LAYER_NOT_FOUND: { status: 404, type: 'LayerNotFound' },
+  /** 409: a namespace, function or alias of that name exists already. */
+  ALREADY_EXISTS: { status: 409, type: 'ResourceAlreadyExists' },
+  /** 409: refused while something uses it: a version an alias routes to, a namespace holding functions, a layer version bound to a function. */
+  RESOURCE_IN_USE: { status: 409, type: 'ResourceInUse' },
   // 401s: the types are TencentCloud API 3.0's AuthFailure codes, so the API 3.0 transport answers with them as they are.
   /** 401: no credentials, or an Authorization header that is neither a Bearer token nor a well-formed TC3-HMAC-SHA256 signature. */
   AUTH_MISSING: { status: 401, type: 'AuthFailure.InvalidAuthorization' },

@@ -16,3 +16,14 @@ export type { ErrorCode } from './errors.ts';
 export { openStore } from '../store/index.ts';
 export type { Store } from '../store/index.ts';
 export { createLogger, silentLogger } from './logger.ts';
+export type {
+  AliasRouting,
+  AliasView,
+  CodeSource,
+  FunctionSettings,
+  FunctionVersionView,
+  LayerVersionView,
+  LifecycleService,
+  NamespaceView,
+} from './lifecycle/contract.ts';
+export type { CatalogStore } from '../store/index.ts';

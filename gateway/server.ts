@@ -11,25 +11,27 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createAdapters } from '../runtimes/index.ts';
 import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
-import { openStore, type QueueStore, type Store } from '../store/index.ts';
+import { openStore, type CatalogStore, type QueueStore, type Store } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
 import { Authenticator } from './auth/authenticate.ts';
 import { loadCredentials } from './auth/file-store.ts';
 import { StaticCredentialStore, type CredentialStore, type Credentials } from './auth/store.ts';
 import { invokeFunction, type InvokeOptions } from './embed-invoke.ts';
 import { gatewayListener } from './listener.ts';
-import { CodeFolders } from './code.ts';
+import { prepareCode } from './code.ts';
+import { CodeStore } from './code-store/store.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 import { defaultMaxConnections, limitConnections, TIMEOUT_CHECK_INTERVAL_MS, type ConnectionLimits } from './connections.ts';
 import { configFromManifest, loadConfig, type GatewayConfig } from './config.ts';
 import { createPipeline } from './invoke/pipeline.ts';
 import { initReportLine } from './invoke/log-frame.ts';
 import { createLogger } from './logger.ts';
+import { CatalogService } from './lifecycle/service.ts';
 import { FunctionRegistry } from './registry.ts';
 import { webRoutes, type WebRoutes } from './routes/web.ts'; // [web]
 import type { GatewayServices } from './services.ts';
 import { HotReload } from './watch/hot-reload.ts';
-import { RegistryReconciler } from './watch/reconciler.ts';
+import { CodeChangeReconciler } from './watch/reconciler.ts';
 
 export const DEFAULT_PORT = 9000;
 /** Loopback unless asked: management needs credentials, but an open port should be a choice (`--host 0.0.0.0`). */
@@ -74,8 +76,8 @@ export interface GatewayOptions {
   host?: string;
 }
 
-/** What the gateway needs of a store: records and logs (the Store contract) and the durable async queue. */
-export type GatewayStore = Store & { readonly queue: QueueStore };
+/** What the gateway needs of a store: records and logs (the Store contract), the durable async queue and the function catalog. */
+export type GatewayStore = Store & { readonly queue: QueueStore; readonly catalog: CatalogStore };
 
 export type GatewayLimits = Partial<Omit<GatewayConfig['gateway'], 'region' | 'appId' | 'uin'>>;
 
@@ -158,13 +160,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     },
   });
   const globalLimiter = new ConcurrencyLimiter(config.gateway.concurrencyLimit);
-  const codeFolders = new CodeFolders(dataDir);
   const registry = new FunctionRegistry({
     adapters,
     platform: { region: config.gateway.region, appId: config.gateway.appId, uin: config.gateway.uin },
     idleInstanceMs: config.gateway.idleInstanceSeconds * 1000,
-    prepareCode: (fn) => codeFolders.prepare(fn),
-    releaseCode: (codeDir) => codeFolders.release(codeDir),
+    // Zips land in the content-addressed code store (never changed under a running instance; pruned at start).
+    prepareCode: (fn) => prepareCode(fn, dataDir),
     onProvisioned: (fn, instance, phases) => {
       // A provisioned instance serves no request yet: its report is logged under the instance id.
       const line = initReportLine('Provisioned Report', instance.id, phases);
@@ -175,6 +176,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     },
     onBackgroundError: (fn, error) => logger.error({ err: error, function: fn.config.name }, 'instance failed to start'),
   });
+  // The function lifecycle (gateway/lifecycle/): the catalog in the store, code under <dataDir>/code.
+  const lifecycle = new CatalogService({ catalog: store.catalog, code: new CodeStore({ dataDir }), deployments: registry, logger });
   const invoke = createPipeline({ store, globalLimiter });
   // [async] durable async queue, topics and timers; started once the functions are deployed
   const asyncService = new AsyncService({ queue: store.queue, registry, globalLimiter, invoke, appId: config.gateway.appId, logger });
@@ -187,6 +190,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     async: asyncService,
     auth: new Authenticator(credentialStoreOf(options.credentials, dataDir, logger)),
     globalLimiter,
+    lifecycle,
+    reconciler: lifecycle,
   };
   const servers = new Set<Server>();
   const web: WebRoutes = webRoutes({ services, globalLimiter }); // [web]
@@ -204,12 +209,14 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
       if (ownsStore) await store.close();
     })());
   try {
-    await registry.deploy(config.functions);
+    // fngate.yml applied over the catalog, then what only the catalog holds (API-made functions, versions, aliases).
+    await lifecycle.start(config);
     asyncService.start(); // [async]
     followDeployments(registry, asyncService, logger);
     if (options.watch) {
       if (options.functions !== undefined) throw new Error('watch needs a project folder with fngate.yml, not inline functions');
-      const reconciler = new RegistryReconciler(registry);
+      // The watcher adds the functions whose code or layer files changed on disk; the catalog applies the rest.
+      const reconciler = new CodeChangeReconciler(lifecycle);
       await reconciler.prime(config);
       hotReload = new HotReload({ config, reconciler, logger, ignore: [resolve(dataDir)] });
       await hotReload.start();

@@ -4,7 +4,7 @@ import type { Store } from '../store/types.ts';
 import type { AsyncService } from './async/service.ts';
 import type { Authenticator } from './auth/authenticate.ts';
 import type { InvokeStep } from './invoke/invocation.ts';
-import type { LifecycleService } from './lifecycle/contract.ts';
+import type { LifecycleService, ManifestReconciler } from './lifecycle/contract.ts';
 import type { ConcurrencyLimiter } from './concurrency.ts';
 import type { FunctionRegistry } from './registry.ts';
 
@@ -20,6 +20,8 @@ export interface GatewayServices {
   auth: Authenticator;
   /** The gateway-wide limit of invocations in flight (`gateway.concurrencyLimit`). */
   globalLimiter: ConcurrencyLimiter;
-  /** The function catalog's operations (gateway/lifecycle/contract.ts); the catalog branch sets it. */
-  lifecycle?: LifecycleService;
+  /** Functions, versions, aliases, namespaces and layers: what the REST routes, API 3.0 and the CLI change. */
+  lifecycle: LifecycleService;
+  /** Applies a reloaded fngate.yml (hot reload). */
+  reconciler: ManifestReconciler;
 }

@@ -1,5 +1,12 @@
 /** The store's public surface: the Store contract and its SQLite implementation. */
 export type {
+  CatalogAlias,
+  CatalogCode,
+  CatalogFunction,
+  CatalogLayerVersion,
+  CatalogNamespace,
+  CatalogStore,
+  CatalogVersion,
   ColdStartPhases,
   InvocationRecord,
   LogQuery,
@@ -19,6 +26,7 @@ export {
   openStore,
   type SqliteStoreOptions,
 } from './sqlite-store.ts';
+export { SqliteCatalogStore } from './catalog-store.ts';
 export { StoreOpenError } from './open-error.ts';
 export { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 export { QueueStore, type AsyncEventQuery, type DeadLetterQuery } from './queue-store.ts';

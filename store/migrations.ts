@@ -114,6 +114,74 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX invocations_framed ON invocations (namespace, function_name, frame_end) WHERE frame_end IS NOT NULL;
     `,
   },
+  {
+    name: 'function catalog',
+    // gateway/lifecycle/: what the API made (and what fngate.yml declared) survives a restart. Configs are
+    // JSON (gateway FunctionConfig); code_dir is set for a folder used in place, else code_sha256 names a
+    // folder of the code store (<data dir>/code/<sha256>). next_version never goes back: version numbers
+    // are not reused after a deletion, as on the cloud.
+    sql: `
+      CREATE TABLE catalog_namespaces (
+        name        TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        added_at    INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL
+      );
+      CREATE TABLE catalog_functions (
+        namespace    TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        origin       TEXT NOT NULL,
+        config       TEXT NOT NULL,
+        code_sha256  TEXT NOT NULL,
+        code_size    INTEGER NOT NULL,
+        code_dir     TEXT,
+        api_changed  INTEGER NOT NULL DEFAULT 0,
+        next_version INTEGER NOT NULL DEFAULT 1,
+        added_at     INTEGER NOT NULL,
+        modified_at  INTEGER NOT NULL,
+        PRIMARY KEY (namespace, name)
+      );
+      CREATE TABLE catalog_versions (
+        namespace     TEXT NOT NULL,
+        function_name TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        description   TEXT NOT NULL,
+        config        TEXT NOT NULL,
+        code_sha256   TEXT NOT NULL,
+        code_size     INTEGER NOT NULL,
+        added_at      INTEGER NOT NULL,
+        PRIMARY KEY (namespace, function_name, version)
+      );
+      CREATE TABLE catalog_aliases (
+        namespace     TEXT NOT NULL,
+        function_name TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        version       TEXT NOT NULL,
+        -- JSON array of {version, weight}
+        weights       TEXT NOT NULL,
+        description   TEXT NOT NULL,
+        added_at      INTEGER NOT NULL,
+        modified_at   INTEGER NOT NULL,
+        PRIMARY KEY (namespace, function_name, name)
+      );
+      -- one row per layer name ever published: its next version number
+      CREATE TABLE catalog_layers (
+        name         TEXT PRIMARY KEY,
+        next_version INTEGER NOT NULL
+      );
+      CREATE TABLE catalog_layer_versions (
+        name                TEXT NOT NULL,
+        version             INTEGER NOT NULL,
+        description         TEXT NOT NULL,
+        -- JSON array of runtime names
+        compatible_runtimes TEXT NOT NULL,
+        code_sha256         TEXT NOT NULL,
+        code_size           INTEGER NOT NULL,
+        added_at            INTEGER NOT NULL,
+        PRIMARY KEY (name, version)
+      );
+    `,
+  },
 ];
 
 /**

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { BatchWriter, DEFAULT_BUSY_TIMEOUT_MS } from './batch-writer.ts';
+import { SqliteCatalogStore } from './catalog-store.ts';
 import { mergeFramedLog } from './framed-log.ts';
 import { migrate } from './migrations.ts';
 import { describeOpenError, MOVE_ASIDE, StoreOpenError } from './open-error.ts';
@@ -111,6 +112,8 @@ interface Reads {
 export class SqliteStore implements Store {
   /** The async event queue, on this store's writer and read connection. */
   readonly queue: QueueStore;
+  /** The function catalog, on a connection of its own (durable writes on the main thread). */
+  readonly catalog: SqliteCatalogStore;
   #rw: Database;
   #ro: Database;
   #writer: BatchWriter;
@@ -130,8 +133,9 @@ export class SqliteStore implements Store {
   #droppedRows = 0;
   #warnedClosed = false;
 
-  private constructor(rw: Database, ro: Database, writer: BatchWriter, options: SqliteStoreOptions) {
+  private constructor(rw: Database, ro: Database, writer: BatchWriter, catalog: SqliteCatalogStore, options: SqliteStoreOptions) {
     this.#rw = rw;
+    this.catalog = catalog;
     this.#ro = ro;
     this.#writer = writer;
     this.#logger = options.logger ?? CONSOLE_LOGGER;
@@ -171,6 +175,7 @@ export class SqliteStore implements Store {
   static async #open(options: SqliteStoreOptions, dbPath: string, rw: Database): Promise<SqliteStore> {
     const logger = options.logger ?? CONSOLE_LOGGER;
     let ro: Database | undefined;
+    let catalog: SqliteCatalogStore | undefined;
     try {
       rw.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
       // WAL: readers never block the writer thread and commits are appends. The mode is stored in the
@@ -184,6 +189,7 @@ export class SqliteStore implements Store {
       migrate(rw);
       ro = new DatabaseConstructor(dbPath, { readonly: true });
       ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+      catalog = SqliteCatalogStore.open(dbPath);
       const writer = await BatchWriter.start({
         dbPath,
         statements: { ...WRITE_STATEMENTS, ...QUEUE_WRITE_STATEMENTS },
@@ -191,10 +197,11 @@ export class SqliteStore implements Store {
         batchRows: options.batchRows,
         flushIntervalMs: options.flushIntervalMs,
       });
-      const store = new SqliteStore(rw, ro, writer, options);
+      const store = new SqliteStore(rw, ro, writer, catalog, options);
       store.#startRetention();
       return store;
     } catch (error) {
+      catalog?.close();
       ro?.close();
       rw.close();
       throw error;
@@ -307,6 +314,7 @@ export class SqliteStore implements Store {
     try {
       await this.#writer.close();
     } finally {
+      this.catalog.close();
       this.#ro.close();
       this.#rw.close();
     }

@@ -1,5 +1,6 @@
 /** Read-only management API: functions, their instances and their logs. */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { FunctionConfig } from '../config.ts';
 import { DEFAULT_NAMESPACE, type DeployedFunction } from '../registry.ts';
 import { apiApp, errorResponses, EXAMPLE_REQUEST_ID, functionNameParam, jsonResponse, limitParam, namespaceParam, openapiRoute, valid, z } from '../openapi.ts';
 import type { GatewayServices } from '../services.ts';
@@ -80,6 +81,18 @@ const LogsQuery = z.object({
   limit: limitParam(MAX_LOG_LIMIT, DEFAULT_LOG_LIMIT),
 });
 
+/** A configuration's main keys in the REST API's names and units (fngate.yml's: MB, s). */
+export function configJson(config: FunctionConfig): Pick<z.input<typeof FunctionSummarySchema>, 'runtime' | 'type' | 'handler' | 'memorySize' | 'timeout' | 'initTimeout'> {
+  return {
+    runtime: config.runtime,
+    type: config.type,
+    handler: config.handler,
+    memorySize: config.memoryMb,
+    timeout: config.timeoutMs / 1000,
+    initTimeout: config.initTimeoutMs / 1000,
+  };
+}
+
 function describe(fn: DeployedFunction): z.input<typeof FunctionSummarySchema> {
   const { config } = fn;
   return {
@@ -87,12 +100,7 @@ function describe(fn: DeployedFunction): z.input<typeof FunctionSummarySchema> {
     name: config.name,
     version: fn.version,
     description: config.description,
-    runtime: config.runtime,
-    type: config.type,
-    handler: config.handler,
-    memorySize: config.memoryMb,
-    timeout: config.timeoutMs / 1000,
-    initTimeout: config.initTimeoutMs / 1000,
+    ...configJson(config),
     reservedConcurrency: config.reservedConcurrency,
     provisionedConcurrency: config.provisionedConcurrency,
     instances: fn.pool.size,

@@ -15,11 +15,6 @@ export function isEditorFile(name: string): boolean {
   return EDITOR_FILE.test(name);
 }
 
-/** The configuration as deployed: every field, in the order loadConfig fills them. */
-export function configFingerprint(config: FunctionConfig): string {
-  return JSON.stringify(config);
-}
-
 /** A digest of the code's and the layers' file trees; a missing path counts as empty. */
 export async function codeFingerprint(config: FunctionConfig): Promise<string> {
   const hash = createHash('sha256');

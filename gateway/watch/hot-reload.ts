@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type FunctionConfig, type GatewayConfig } from '../config.ts';
 import type { ManifestReconciler } from '../lifecycle/contract.ts';
 import { isEditorFile } from './fingerprint.ts';
-import { functionKey } from './reconciler.ts';
+import { functionKey } from '../lifecycle/context.ts';
 
 /** Quiet time after the last change before reloading: one save often writes several files. */
 export const DEFAULT_DEBOUNCE_MS = 200;
@@ -121,7 +121,7 @@ export class HotReload {
     const touched = new Set<string>();
     for (const fn of config.functions) {
       const sources = sourcesOf(fn);
-      if ([...changed].some((path) => sources.some((source) => within(path, source)))) touched.add(functionKey(fn));
+      if ([...changed].some((path) => sources.some((source) => within(path, source)))) touched.add(functionKey(fn.namespace, fn.name));
     }
     try {
       const report = await this.#options.reconciler.reconcile(config, touched);

@@ -127,7 +127,7 @@ t.test('--help on every command shows examples; fngate --help lists the exit cod
   t.match(top.stdout, /Exit codes:\n {2}0 {2}ok\n {2}1 {2}the operation failed.*\n {2}2 {2}usage or configuration error/);
   const listed = top.stdout.split('Commands:\n')[1]!.split('\n\n')[0]!;
   const commands = [...listed.matchAll(/^ {2}(\w+) /gm)].map((match) => match[1]!).filter((name) => name !== 'help');
-  t.same(commands, ['init', 'serve', 'dev', 'invoke', 'logs', 'load']);
+  t.same(commands, ['init', 'serve', 'dev', 'invoke', 'logs', 'load', 'deploy', 'publish', 'alias', 'functions', 'layers']);
   const helps = await Promise.all(commands.map((command) => run(process.execPath, [bin, command, '--help'])));
   for (const [i, command] of commands.entries()) {
     const help = helps[i]!;

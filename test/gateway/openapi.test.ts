@@ -8,10 +8,11 @@ import t, { type Test } from 'tap';
 import { createApp } from '../../gateway/app.ts';
 import { apigwRoutes } from '../../gateway/routes/apigw.ts';
 import { AUTH_HEADERS, startTestGateway } from '../helpers/gateway.ts';
+import { nodeHandler, zipOf } from '../helpers/lifecycle.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packageVersion = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string }).version;
-const TAGS = ['invoke', 'functions', 'async', 'dead-letters', 'topics', 'tencentcloud-api', 'health'];
+const TAGS = ['invoke', 'functions', 'lifecycle', 'namespaces', 'layers', 'async', 'dead-letters', 'topics', 'tencentcloud-api', 'health'];
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 type Json = any;
@@ -174,6 +175,27 @@ t.test('documented examples sent to the gateway get the documented status and sh
   t.equal(published.deliveries.length, 1, 'the cmq subscriber got it');
   await check(t, '/topics/{topic}/messages', 'post', `/topics/${topic}/messages`, { body: '{"msgBody":7}' }, 436);
   await check(t, '/topics', 'get', '/topics', {}, 200);
+});
+
+t.test('the lifecycle routes answer with their documented status and shape', async (t) => {
+  const json = { 'content-type': 'application/json' };
+  const zipFile = zipOf(nodeHandler(`'documented'`)).toString('base64');
+  const create = { body: JSON.stringify({ name: 'documented', runtime: 'Nodejs18.15', zipFile }), headers: json };
+  await check(t, '/functions', 'post', '/functions', create, 201);
+  await check(t, '/functions', 'post', '/functions', create, 409);
+  await check(t, '/functions/{name}', 'patch', '/functions/documented', { body: JSON.stringify({ memorySize: 100 }), headers: json }, 436);
+  await check(t, '/functions/{name}/versions', 'post', '/functions/documented/versions', { body: '{}', headers: json }, 201);
+  await check(t, '/functions/{name}/versions', 'get', '/functions/documented/versions', {}, 200);
+  await check(t, '/functions/{name}/aliases/{alias}', 'put', '/functions/documented/aliases/prod', { body: JSON.stringify({ version: '1' }), headers: json }, 200);
+  await check(t, '/functions/{name}/aliases', 'get', '/functions/documented/aliases', {}, 200);
+  await check(t, '/functions/{name}/versions/{version}', 'delete', '/functions/documented/versions/1', {}, 409);
+  await check(t, '/functions/{name}/aliases/{alias}', 'delete', '/functions/documented/aliases/prod', {}, 200);
+  await check(t, '/namespaces', 'get', '/namespaces', {}, 200);
+  await check(t, '/layers/{layer}/versions', 'post', '/layers/docs/versions', { body: JSON.stringify({ zipFile, compatibleRuntimes: ['Nodejs18.15'] }), headers: json }, 201);
+  await check(t, '/layers', 'get', '/layers', {}, 200);
+  await check(t, '/layers/{layer}/versions/{version}', 'get', '/layers/docs/versions/1', {}, 200);
+  await check(t, '/layers/{layer}/versions/{version}', 'get', '/layers/docs/versions/9', {}, 404);
+  await check(t, '/functions/{name}', 'delete', '/functions/documented', {}, 200);
 });
 
 t.test('the Hono invoke route (the one embedding mounts) validates its header like the fast path', async (t) => {

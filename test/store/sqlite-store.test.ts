@@ -83,7 +83,18 @@ t.test('migrations set user_version and are idempotent on reopen', async (t) => 
   t.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
-  t.same(tables, ['async_events', 'invocations', 'logs', 'topic_offsets']);
+  t.same(tables, [
+    'async_events',
+    'catalog_aliases',
+    'catalog_functions',
+    'catalog_layer_versions',
+    'catalog_layers',
+    'catalog_namespaces',
+    'catalog_versions',
+    'invocations',
+    'logs',
+    'topic_offsets',
+  ]);
 });
 
 t.test('retention prunes at open, in the background', async (t) => {
