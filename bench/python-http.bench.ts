@@ -33,21 +33,33 @@ const TARGET_RATIO = 0.8;
 
 const probe: ReadyProbe = jsonAnswerProbe(INVOKE_PATH, EVENT_BODY, EXPECTED_ANSWER);
 
-/** Most bursts of concurrent requests sent to bring up one instance per connection before the warm-up. */
-const MAX_PRESTART_BURSTS = 5;
+/**
+ * How long pre-starting may take: every interpreter of the pool starts on the one server CPU, sandboxed,
+ * so 50 of them take seconds.
+ */
+const PRESTART_BUDGET_MS = 120_000;
+
+async function instances(server: RunningServer): Promise<Array<{ ageMs: number; state: string }>> {
+  const response = await fetch(`${server.url}/functions/${FUNCTION_NAME}/instances`, { headers: BENCH_AUTH });
+  const body = (await response.json()) as { instances: Array<{ ageMs: number; state: string }> };
+  return body.instances;
+}
 
 async function instanceAges(server: RunningServer): Promise<number[]> {
-  const response = await fetch(`${server.url}/functions/${FUNCTION_NAME}/instances`, { headers: BENCH_AUTH });
-  const body = (await response.json()) as { instances: Array<{ ageMs: number }> };
-  return body.instances.map((instance) => instance.ageMs);
+  return (await instances(server)).map((instance) => instance.ageMs);
 }
 
 /**
  * Event functions take one request at a time, so `connections` concurrent requests need as many
- * instances: start them before the warm-up, so that the measured window sees warm instances only.
+ * instances: start them before the warm-up, bursts of concurrent requests until the pool holds one per
+ * connection and none is still starting, so that the measured window sees warm instances only (a run
+ * that still started some inside it shows them in "started while measured").
  */
 async function prestart(server: RunningServer, connections: number): Promise<void> {
-  for (let burst = 0; burst < MAX_PRESTART_BURSTS && (await instanceAges(server)).length < connections; burst++) {
+  const until = Date.now() + PRESTART_BUDGET_MS;
+  while (Date.now() < until) {
+    const now = await instances(server);
+    if (now.length >= connections && now.every((instance) => instance.state !== 'starting')) return;
     await Promise.all(
       Array.from({ length: connections }, () =>
         fetch(server.url + INVOKE_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: EVENT_BODY }).then((r) => r.text()),
