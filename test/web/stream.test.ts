@@ -8,8 +8,12 @@ import { NEEDS_SANDBOX, openWebSocket, request, webFixture } from './helpers.ts'
 
 const MB = 1024 * 1024;
 const SIZE = 50 * MB;
-/** The gateway must not hold the body: its memory may grow by this much at most while 50 MB pass. */
-const MAX_GROWTH = 20 * MB;
+/**
+ * The gateway must not hold the body: its memory may grow by this much at most while 50 MB pass. Growth
+ * counts garbage the sampler's collections have not freed yet (its interval stretches on a loaded CI
+ * machine: 20–22 MB seen there, 10–15 MB on a quiet one); a buffered body would add all of its 50 MB.
+ */
+const MAX_GROWTH = 32 * MB;
 
 const gateway = await startTestGateway(t, {
   functions: {
