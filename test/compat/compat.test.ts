@@ -253,7 +253,9 @@ function runOracle(c: Case, event: unknown): Promise<OracleResult> {
       child.kill('SIGKILL');
     }, ORACLE_TIMEOUT_MS);
     child.on('message', (message) => (result ??= message as OracleResult));
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the result message may still be in the IPC channel when the process exits
+    // (seen once on a loaded CI machine); 'close' waits for the channel too.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve(result ?? { ok: false, error: { name: 'OracleExit', message: `exit ${code}: ${stderr.trim().split('\n')[0]}` } });
     });
