@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { requireTool } from '../helpers/toolchain.ts';
-import { processesWith, uniqueSleep, waitFor } from './helpers.ts';
+import { descendantsOf, isRunning, processesWith, uniqueSleep, waitFor } from './helpers.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/security/${name}`, import.meta.url));
 
@@ -46,12 +46,14 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
     for (const [name, marker] of Object.entries(markers)) {
       t.ok(await waitFor(() => processesWith(marker).length > 0, 10_000), `${name}: its detached process runs`);
     }
-    const functionProcesses = processesWith('bootstrap');
+    // This gateway's function processes only: other test files run interpreters (bootstrap.py) meanwhile.
+    const ownBootstraps = new Set(processesWith('bootstrap'));
+    const functionProcesses = descendantsOf(child.pid!).filter((pid) => ownBootstraps.has(pid));
     t.ok(functionProcesses.length > 0, 'the function processes run');
     child.kill('SIGKILL');
     for (const [name, marker] of Object.entries(markers)) {
       t.ok(await waitFor(() => processesWith(marker).length === 0, 10_000), `${name}: its detached process is gone`);
     }
-    t.ok(await waitFor(() => functionProcesses.every((pid) => !processesWith('bootstrap').includes(pid)), 10_000), 'the function processes are gone');
+    t.ok(await waitFor(() => functionProcesses.every((pid) => !isRunning(pid)), 10_000), 'the function processes are gone');
   });
 }

@@ -129,6 +129,30 @@ export function processesMentioning(marker: string): number[] {
   return found;
 }
 
+/** Every process below `root` (children, their children …), by the parent pids in /proc/<pid>/stat. */
+export function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(name)]);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
 /** Whether `pid` is a live process (a killed one may linger as a zombie until its new parent reaps it). */
 export function isRunning(pid: number): boolean {
   try {
