@@ -1,13 +1,37 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { pythonRuntime } from '../../runtimes/python/adapter.ts';
 import { sandboxHost } from '../../runtimes/sandbox/host.ts';
+import { descendantsOf } from '../web/helpers.ts';
 import { Harness, failure, invoke, makeSpec, runSubprocessCases, visibleCodeDir } from './subprocess.cases.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/python', import.meta.url));
+
+// Known, not yet found: on a loaded machine this file has twice ended its cases with one interpreter
+// process still alive that no adapter or instance owns (its pipes kept the file running until tap's
+// timeout). Every case closes what it made; whatever is left after all of them is named here and ended,
+// so the leak shows in the output instead of hanging the run.
+t.teardown(() => {
+  for (const pid of descendantsOf(process.pid)) {
+    let command: string;
+    try {
+      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      continue;
+    }
+    // tsx's esbuild service is the test runner's own.
+    if (/\besbuild\b/.test(command)) continue;
+    t.comment(`leftover process ${pid} ended after the last case: ${command.slice(0, 200)}`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+});
 const fixture = (name: string): string => `${fixtures}/${name}`;
 
 t.test('adapter identity', async (t) => {
