@@ -71,7 +71,6 @@ type ConnectCallback = (error: Error | null, socket?: Socket) => void;
 export class BridgeProcess {
   readonly #child: ChildProcess;
   readonly #hooks: BridgeHooks;
-  readonly #sandboxed: boolean;
   #pending = new Map<number, ConnectCallback>();
   #nextId = 0;
   #closed: Promise<void>;
@@ -80,7 +79,6 @@ export class BridgeProcess {
   constructor(options: { setup: WebHostSetup; codeDir: string; layerDirs: string[]; dir: string; hostname: string; start: BridgeStart; hooks: BridgeHooks }) {
     const { setup, hooks } = options;
     this.#hooks = hooks;
-    this.#sandboxed = setup.sandbox !== undefined;
     const [runner] = setup.interpreters;
     if (!runner) throw new FnError('INTERNAL', 'node was not found for the web bridge');
     const bridgePath = ['/usr/local/bin', '/usr/bin', '/bin'].join(':');
@@ -169,9 +167,9 @@ export class BridgeProcess {
     if (this.#child.connected) this.#child.disconnect();
   }
 
-  /** SIGKILL the bridge's process group (bwrap's, without a sandbox the bridge's) and `extraGroup`. */
+  /** SIGKILL the spawned process's group (bwrap's, without a sandbox the bridge's) and `extraGroup` (a host pid). */
   kill(extraGroup?: number): void {
-    for (const pid of [this.#child.pid, this.#sandboxed ? undefined : extraGroup]) {
+    for (const pid of [this.#child.pid, extraGroup]) {
       if (pid === undefined) continue;
       try {
         process.kill(-pid, 'SIGKILL');

@@ -218,8 +218,20 @@ export class WebInstance implements WebServer {
     if (!bridge) return;
     bridge.stop();
     if (await this.#closedWithin(bridge, GRACEFUL_STOP_MS)) return;
-    bridge.kill(this.#bootstrapPid);
+    this.#kill(bridge);
     await this.#closedWithin(bridge, KILL_WAIT_MS);
+  }
+
+  /**
+   * SIGKILL every process of the instance. Outside a sandbox: the bridge's group and the bootstrap's.
+   * Inside: bwrap's group and the bridge's, which is the sandbox's pid 1, so its end takes the whole pid
+   * namespace with it. Killing bwrap alone does not reach it: switching to the sandbox's uid cleared the
+   * parent-death signal `--die-with-parent` had set.
+   */
+  #kill(bridge: BridgeProcess): void {
+    const root = bridge.pid;
+    if (this.#sandboxed && root !== undefined) this.#bridgePid ??= findDescendant(root, SANDBOX_BRIDGE);
+    bridge.kill(this.#sandboxed ? this.#bridgePid : this.#bootstrapPid);
   }
 
   async #closedWithin(bridge: BridgeProcess, ms: number): Promise<boolean> {
@@ -309,8 +321,13 @@ export class WebInstance implements WebServer {
 
   /** Hand what the bootstrap printed to whoever reports the failed start (its function log). */
   async #collectStartupOutput(error: unknown): Promise<void> {
-    // Stopping waits for the process to exit, so its last output is in by then.
-    await this.#stop();
+    // A server that never served has nothing to finish, and its caller is waiting for the answer: killed
+    // at once rather than stopped gracefully. Waiting for the exit means its last output is in by then.
+    const bridge = this.#bridge;
+    if (bridge) {
+      this.#kill(bridge);
+      await this.#closedWithin(bridge, KILL_WAIT_MS);
+    }
     const lines: LogLine[] = [];
     this.log.attach((line) => lines.push(line));
     this.log.detach();

@@ -114,7 +114,9 @@ if (requireTool(t, 'curl', 'curl') && requireTool(t, 'python3', 'python3')) {
     const error = await failure(t, instance.start());
     const elapsed = performance.now() - startedAt;
     t.equal(error.code, 'INIT_TIMEOUT');
-    t.ok(elapsed >= 500 && elapsed < 1500, `failed after ${elapsed.toFixed(0)} ms`);
+    // Not before the limit; well before the function's endless wait (the upper bound allows a loaded CI
+    // machine's process start: speed belongs to bench/, this checks the limit is enforced).
+    t.ok(elapsed >= 500 && elapsed < 5000, `failed after ${elapsed.toFixed(0)} ms`);
     t.ok(await waitFor(() => !isRunning(instance.pid!)), 'the process is gone');
   });
 
