@@ -12,6 +12,7 @@ import { sandboxHost } from '../sandbox/host.ts';
 import { rlimitPrefix } from '../sandbox/limits.ts';
 import { ProcessSandbox, type ProcessSandboxRequest } from '../sandbox/process-sandbox.ts';
 import { LineSplitter } from './lines.ts';
+import { childrenOf } from './memory.ts';
 import { PipeChannel } from './pipe-channel.ts';
 
 /** The PATH a function gets after its interpreter's own folder; never the gateway's PATH. */
@@ -180,13 +181,19 @@ export class FunctionProcess {
     }
   }
 
-  /** SIGKILL the whole process group. */
+  /**
+   * SIGKILL the whole process group, and the direct children that left it: a sandbox's init (bwrap's pid 1
+   * of the instance, in a session of its own), whose end takes its pid namespace with it. bwrap's
+   * parent-death signal alone was seen to miss it under load, leaving it and the interpreter orphaned.
+   */
   kill(): void {
     if (this.pid < 0) return;
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      // ESRCH: the group is already gone.
+    for (const [pid, group] of [...childrenOf(this.pid).map((child) => [child, false] as const), [this.pid, true] as const]) {
+      try {
+        process.kill(group ? -pid : pid, 'SIGKILL');
+      } catch {
+        // ESRCH: already gone.
+      }
     }
   }
 
@@ -195,6 +202,9 @@ export class FunctionProcess {
     this.#closing ??= (async () => {
       this.kill();
       await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS * 2).unref())]);
+      // Our pipe ends go too: they would keep the gateway's event loop alive, and a process the kill missed
+      // (a sandbox's init cloned as the signal went out) reads end-of-file on its channel and exits.
+      for (const stream of this.#child.stdio) stream?.destroy();
       await this.sandbox?.release();
       await rm(this.tempDir, { recursive: true, force: true }).catch(() => {});
     })();
