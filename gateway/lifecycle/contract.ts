@@ -115,8 +115,11 @@ export interface LifecycleService {
   createFunction(namespace: string, name: string, settings: FunctionSettings, code: CodeSource): Promise<FunctionVersionView>;
   getFunction(namespace: string, name: string, qualifier?: Qualifier): FunctionVersionView;
   listFunctions(namespace: string, options?: ListOptions): Page<FunctionVersionView>;
-  /** New `$LATEST` code: new requests get new instances, in-flight ones finish on the old. */
-  updateFunctionCode(namespace: string, name: string, code: CodeSource): Promise<FunctionVersionView>;
+  /**
+   * New `$LATEST` code: new requests get new instances, in-flight ones finish on the old. `settings` that
+   * belong with the code (UpdateFunctionCode's `Handler`) change in the same deployment.
+   */
+  updateFunctionCode(namespace: string, name: string, code: CodeSource, settings?: FunctionSettings): Promise<FunctionVersionView>;
   updateFunctionConfiguration(namespace: string, name: string, settings: FunctionSettings): Promise<FunctionVersionView>;
   /** The whole function (qualifier omitted or `$LATEST`), or one published version. */
   deleteFunction(namespace: string, name: string, qualifier?: Qualifier): Promise<void>;

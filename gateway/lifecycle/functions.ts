@@ -87,10 +87,18 @@ export function listFunctions(context: LifecycleContext, namespace: string, opti
   return pageOf(context.catalog.listFunctions(namespace).map(latestView), options, (view) => view.name);
 }
 
-export async function updateFunctionCode(context: LifecycleContext, namespace: string, name: string, code: CodeSource): Promise<FunctionVersionView> {
+export async function updateFunctionCode(
+  context: LifecycleContext,
+  namespace: string,
+  name: string,
+  code: CodeSource,
+  settings: FunctionSettings = {},
+): Promise<FunctionVersionView> {
   const current = requireFunction(context, namespace, name);
+  checkSettings(settings, `function ${name}`);
+  const layers = resolveLayers(context, settings.layers);
   const stored = await context.code.put(code, `function ${name}`);
-  const config = buildConfig(namespace, name, current.config as FunctionConfig, {}, stored.dir, undefined);
+  const config = buildConfig(namespace, name, current.config as FunctionConfig, settings, stored.dir, layers);
   const row: CatalogFunction = { ...current, ...changedBy(current), config, code: { sha256: stored.sha256, size: stored.size }, modifiedAt: context.now() };
   await deployLatest(context, row, current);
   return latestView(row);

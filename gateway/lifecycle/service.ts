@@ -96,8 +96,8 @@ export class CatalogService implements LifecycleService, ManifestReconciler {
     return functions.listFunctions(this.#context, namespace, options);
   }
 
-  updateFunctionCode(namespace: string, name: string, code: CodeSource): Promise<FunctionVersionView> {
-    return this.#serialize(() => functions.updateFunctionCode(this.#context, namespace, name, code));
+  updateFunctionCode(namespace: string, name: string, code: CodeSource, settings?: FunctionSettings): Promise<FunctionVersionView> {
+    return this.#serialize(() => functions.updateFunctionCode(this.#context, namespace, name, code, settings));
   }
 
   updateFunctionConfiguration(namespace: string, name: string, settings: FunctionSettings): Promise<FunctionVersionView> {

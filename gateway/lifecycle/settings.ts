@@ -12,6 +12,7 @@ import {
   DEFAULT_WEB_INSTANCE_CONCURRENCY,
   runtimeKindOf,
   type FunctionConfig,
+  type RuntimeKind,
 } from '../config.ts';
 import { FnError } from '../errors.ts';
 import type { FunctionSettings } from './contract.ts';
@@ -175,10 +176,23 @@ export function buildConfig(
   const layerDirs: Record<string, Record<string, string>> = {};
   for (const layer of bound) (layerDirs[layer.name] ??= {})[layer.version] = layer.dir;
   try {
-    const config = configFromManifest({ functions: { [name]: input }, layers: layerDirs }, src, 'settings');
-    return config.functions[0]!;
+    const config = configFromManifest({ functions: { [name]: input }, layers: layerDirs }, src, 'settings').functions[0]!;
+    checkHandlerFormat(config);
+    return config;
   } catch (error) {
     if (error instanceof ConfigError) throw invalid(error.message.replace(/^settings: /gm, '').split('\n').join('; '));
     throw error;
+  }
+}
+
+/** Runtimes whose handler is SCF's `<file>.<function>`; Go names an executable, Java `package.Class::method`. */
+const FILE_DOT_FUNCTION_KINDS = new Set<RuntimeKind>(['nodejs', 'python', 'php']);
+
+/** Refused as the cloud refuses it, rather than deployed to fail every invocation with 437. */
+function checkHandlerFormat(config: FunctionConfig): void {
+  if (config.type === 'web' || config.eventInvoke === 'http' || !FILE_DOT_FUNCTION_KINDS.has(config.runtimeKind)) return;
+  const at = config.handler.lastIndexOf('.');
+  if (at <= 0 || at === config.handler.length - 1) {
+    throw invalid(`function ${config.name}: handler "${config.handler}" must be <file>.<function>, e.g. index.main_handler`);
   }
 }

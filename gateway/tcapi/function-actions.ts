@@ -90,9 +90,8 @@ async function updateFunctionCode(params: Params, context: ActionContext): Promi
   const code = updatedCodeOf(params);
   if (code === undefined) throw new ApiError('MissingParameter.Code', 'ZipFile or Code.ZipFile (the function code as a base64 zip) is required');
   const lifecycle = lifecycleOf(context);
-  await lifecycle.updateFunctionCode(namespace, name, code);
   const handler = optionalString(params, 'Handler');
-  if (handler) await lifecycle.updateFunctionConfiguration(namespace, name, { handler });
+  await lifecycle.updateFunctionCode(namespace, name, code, handler ? { handler } : {});
   if (optionalFlag(params, 'Publish')) await lifecycle.publishVersion(namespace, name);
   return {};
 }

@@ -94,6 +94,14 @@ t.test('UpdateFunctionCode and UpdateFunctionConfiguration: the next invoke runs
   t.equal((await client.GetFunction({ FunctionName: 'changing' })).Timeout, 7);
   await client.UpdateFunctionCode({ FunctionName: 'changing', Code: { ZipFile: codeZip('basic') } });
   t.equal((await invokeResult('changing')).code, 'v1', 'Code.ZipFile works as well as ZipFile');
+  // New code whose handler file has another name, with the Handler that names it: one change, never the new
+  // code under the old handler.
+  const renamed = zipBase64({ 'app.js': strToU8(readFileSync(`${fixture('v2')}/index.js`, 'utf8')) });
+  await client.UpdateFunctionCode({ FunctionName: 'changing', ZipFile: renamed, Handler: 'app.main_handler' });
+  t.equal((await invokeResult('changing')).code, 'v2', 'the code and its handler change together');
+  t.equal((await client.GetFunction({ FunctionName: 'changing' })).Handler, 'app.main_handler');
+  t.match(await codeOf(callAction(client, 'UpdateFunctionCode', { FunctionName: 'changing', ZipFile: codeZip('basic'), Handler: 'nodot' })), /^InvalidParameterValue/);
+  t.equal((await invokeResult('changing')).code, 'v2', 'a refused update changes nothing');
 
   t.equal(await codeOf(client.UpdateFunctionCode({ FunctionName: 'nope', ZipFile: codeZip('v2') })), 'ResourceNotFound.Function');
   t.equal(await codeOf(client.UpdateFunctionCode({ FunctionName: 'changing' })), 'MissingParameter.Code');
