@@ -177,7 +177,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     onBackgroundError: (fn, error) => logger.error({ err: error, function: fn.config.name }, 'instance failed to start'),
   });
   // The function lifecycle (gateway/lifecycle/): the catalog in the store, code under <dataDir>/code.
-  const lifecycle = new CatalogService({ catalog: store.catalog, code: new CodeStore({ dataDir }), deployments: registry, logger });
+  const lifecycle = new CatalogService({ catalog: store.catalog, code: new CodeStore({ dataDir }), deployments: registry, logger, totalConcurrency: globalLimiter });
   const invoke = createPipeline({ store, globalLimiter });
   // [async] durable async queue, topics and timers; started once the functions are deployed
   const asyncService = new AsyncService({ queue: store.queue, registry, globalLimiter, invoke, appId: config.gateway.appId, logger });

@@ -6,117 +6,19 @@
  */
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { DEFAULT_BUSY_TIMEOUT_MS } from './batch-writer.ts';
-import type {
-  CatalogAlias,
-  CatalogCode,
-  CatalogFunction,
-  CatalogLayerVersion,
-  CatalogNamespace,
-  CatalogStore,
-  CatalogVersion,
-} from './types.ts';
-
-interface NamespaceColumns {
-  name: string;
-  description: string;
-  added_at: number;
-  modified_at: number;
-}
-
-interface CodeColumns {
-  code_sha256: string;
-  code_size: number;
-  code_dir?: string | null;
-}
-
-interface FunctionColumns extends CodeColumns {
-  namespace: string;
-  name: string;
-  origin: string;
-  config: string;
-  api_changed: number;
-  added_at: number;
-  modified_at: number;
-}
-
-interface VersionColumns extends CodeColumns {
-  namespace: string;
-  function_name: string;
-  version: number;
-  description: string;
-  config: string;
-  added_at: number;
-}
-
-interface AliasColumns {
-  namespace: string;
-  function_name: string;
-  name: string;
-  version: string;
-  weights: string;
-  description: string;
-  added_at: number;
-  modified_at: number;
-}
-
-interface LayerColumns extends CodeColumns {
-  name: string;
-  version: number;
-  description: string;
-  compatible_runtimes: string;
-  added_at: number;
-}
-
-const codeOf = (row: CodeColumns): CatalogCode =>
-  row.code_dir ? { sha256: row.code_sha256, size: row.code_size, dir: row.code_dir } : { sha256: row.code_sha256, size: row.code_size };
-
-const toNamespace = (row: NamespaceColumns): CatalogNamespace => ({
-  name: row.name,
-  description: row.description,
-  addedAt: row.added_at,
-  modifiedAt: row.modified_at,
-});
-
-const toFunction = (row: FunctionColumns): CatalogFunction => ({
-  namespace: row.namespace,
-  name: row.name,
-  origin: row.origin === 'manifest' ? 'manifest' : 'api',
-  config: JSON.parse(row.config),
-  code: codeOf(row),
-  apiChanged: row.api_changed !== 0,
-  addedAt: row.added_at,
-  modifiedAt: row.modified_at,
-});
-
-const toVersion = (row: VersionColumns): CatalogVersion => ({
-  namespace: row.namespace,
-  functionName: row.function_name,
-  version: row.version,
-  description: row.description,
-  config: JSON.parse(row.config),
-  code: codeOf(row),
-  addedAt: row.added_at,
-});
-
-const toAlias = (row: AliasColumns): CatalogAlias => ({
-  namespace: row.namespace,
-  functionName: row.function_name,
-  name: row.name,
-  version: row.version,
-  additionalVersionWeights: JSON.parse(row.weights),
-  description: row.description,
-  addedAt: row.added_at,
-  modifiedAt: row.modified_at,
-});
-
-const toLayer = (row: LayerColumns): CatalogLayerVersion => ({
-  name: row.name,
-  version: row.version,
-  description: row.description,
-  compatibleRuntimes: JSON.parse(row.compatible_runtimes),
-  code: codeOf(row),
-  addedAt: row.added_at,
-});
+import {
+  toAlias,
+  toFunction,
+  toLayer,
+  toNamespace,
+  toVersion,
+  type AliasColumns,
+  type FunctionColumns,
+  type LayerColumns,
+  type NamespaceColumns,
+  type VersionColumns,
+} from './catalog-rows.ts';
+import type { CatalogAlias, CatalogFunction, CatalogLayerVersion, CatalogNamespace, CatalogStore, CatalogVersion } from './types.ts';
 
 /**
  * A synchronous write as the promise the interface asks for (rejected, not thrown, on failure).
@@ -177,6 +79,18 @@ export class SqliteCatalogStore implements CatalogStore {
       this.#statements.set(sql, statement);
     }
     return statement;
+  }
+
+  getSetting(key: string): string | undefined {
+    return this.#get<{ value: string }>('SELECT value FROM catalog_settings WHERE key = ?', key)?.value;
+  }
+
+  putSetting(key: string, value: string | undefined, at: number): Promise<void> {
+    return settled(() =>
+      value === undefined
+        ? this.#run('DELETE FROM catalog_settings WHERE key = ?', key)
+        : this.#run('INSERT OR REPLACE INTO catalog_settings (key, value, modified_at) VALUES (?, ?, ?)', key, value, at),
+    );
   }
 
   listNamespaces(): CatalogNamespace[] {

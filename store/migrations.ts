@@ -182,6 +182,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'account settings',
+    // Gateway-wide settings made through the API (PutTotalConcurrencyConfig), kept across restarts; the
+    // value is JSON.
+    sql: `
+      CREATE TABLE catalog_settings (
+        key         TEXT PRIMARY KEY,
+        value       TEXT NOT NULL,
+        modified_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -134,6 +134,11 @@ export interface CatalogStore {
   /** Adds a version of the layer numbered past every version it ever had, and returns it. */
   addLayerVersion(layer: Omit<CatalogLayerVersion, 'version'>): Promise<CatalogLayerVersion>;
   deleteLayerVersion(name: string, version: number): Promise<void>;
+
+  /** A gateway-wide setting made through the API (JSON text), or undefined. */
+  getSetting(key: string): string | undefined;
+  /** Inserts or replaces; `undefined` removes it. */
+  putSetting(key: string, value: string | undefined, at: number): Promise<void>;
 }
 
 export interface CatalogNamespace {

@@ -142,6 +142,9 @@ export interface LifecycleService {
   getLayerVersion(name: string, version: number): LayerVersionView;
   /** Refused while a function uses it. */
   deleteLayerVersion(name: string, version: number): Promise<void>;
+
+  /** The gateway-wide limit of invocations in flight; kept across restarts (gateway/lifecycle/account.ts). */
+  putTotalConcurrency(limit: number): Promise<void>;
 }
 
 /** What the service needs of the registry (gateway/registry.ts) to make a catalog change live. */

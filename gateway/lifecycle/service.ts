@@ -8,7 +8,9 @@
 import type { CatalogStore } from '../../store/types.ts';
 import type { CodeStore } from '../code-store/store.ts';
 import type { GatewayConfig } from '../config.ts';
+import { FnError } from '../errors.ts';
 import { DEFAULT_NAMESPACE } from '../registry.ts';
+import { applyTotalConcurrency, putTotalConcurrency, type TotalConcurrencyLimit } from './account.ts';
 import * as aliases from './aliases.ts';
 import type {
   AliasRouting,
@@ -36,6 +38,8 @@ export interface CatalogServiceOptions {
   code: CodeStore;
   deployments: Deployments;
   logger: LifecycleLogger;
+  /** The gateway-wide limit PutTotalConcurrencyConfig sets; without one that action is refused. */
+  totalConcurrency?: TotalConcurrencyLimit;
   /** @default Date.now */
   now?: () => number;
 }
@@ -44,10 +48,14 @@ export class CatalogService implements LifecycleService, ManifestReconciler {
   #context: LifecycleContext;
   #manifest: ManifestSync;
   #tail: Promise<unknown> = Promise.resolve();
+  #totalConcurrency: TotalConcurrencyLimit | undefined;
+  /** fngate.yml's gateway.concurrencyLimit at start. */
+  #declaredTotalConcurrency: number | undefined;
 
   constructor(options: CatalogServiceOptions) {
     this.#context = { catalog: options.catalog, code: options.code, deployments: options.deployments, logger: options.logger, now: options.now ?? Date.now };
     this.#manifest = new ManifestSync(this.#context, (work) => this.#serialize(work));
+    this.#totalConcurrency = options.totalConcurrency;
   }
 
   /**
@@ -59,6 +67,8 @@ export class CatalogService implements LifecycleService, ManifestReconciler {
     await this.#context.code.prune(referencedCode(this.#context));
     const report = await this.reconcile(config);
     await this.#serialize(() => deployCatalog(this.#context));
+    this.#declaredTotalConcurrency = config.gateway.concurrencyLimit;
+    if (this.#totalConcurrency) await applyTotalConcurrency(this.#context, this.#totalConcurrency, config);
     return report;
   }
 
@@ -158,5 +168,11 @@ export class CatalogService implements LifecycleService, ManifestReconciler {
 
   deleteLayerVersion(name: string, version: number): Promise<void> {
     return this.#serialize(() => layers.deleteLayerVersion(this.#context, name, version));
+  }
+
+  putTotalConcurrency(limit: number): Promise<void> {
+    const limiter = this.#totalConcurrency;
+    if (!limiter) return Promise.reject(new FnError('INTERNAL', 'this gateway has no total concurrency limit to set'));
+    return this.#serialize(() => putTotalConcurrency(this.#context, limiter, this.#declaredTotalConcurrency, limit));
   }
 }

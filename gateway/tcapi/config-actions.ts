@@ -101,10 +101,10 @@ async function deleteProvisioned(params: Params, context: ActionContext): Promis
   return {};
 }
 
-/** The gateway-wide limit (fngate has one for every namespace); until restart, when fngate.yml's applies again. */
-function putTotal(params: Params, context: ActionContext): ActionResult {
+/** The gateway-wide limit (fngate has one for every namespace), kept across restarts (gateway/lifecycle/account.ts). */
+async function putTotal(params: Params, context: ActionContext): Promise<ActionResult> {
   const memory = requiredInt(params, 'TotalConcurrencyMem', { min: TOTAL_CONCURRENCY_MB_PER_SLOT });
-  context.services.globalLimiter.setLimit(Math.floor(memory / TOTAL_CONCURRENCY_MB_PER_SLOT));
+  await lifecycleOf(context).putTotalConcurrency(Math.floor(memory / TOTAL_CONCURRENCY_MB_PER_SLOT));
   return {};
 }
 

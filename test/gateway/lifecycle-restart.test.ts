@@ -8,6 +8,7 @@ import { createLogger } from '../../gateway/logger.ts';
 import { startGateway } from '../../gateway/server.ts';
 import { TEST_CREDENTIALS, withClient, type TestGateway } from '../helpers/gateway.ts';
 import { createFunction, jsonCall, nodeHandler, putCode, zipOf } from '../helpers/lifecycle.ts';
+import { sdkClient } from '../tcapi/client.ts';
 
 /** A gateway over `root` with its state in `dataDir`, and the warning lines it logged about functions. */
 async function start(root: string, dataDir: string): Promise<{ gateway: TestGateway; warnings: string[] }> {
@@ -16,7 +17,7 @@ async function start(root: string, dataDir: string): Promise<{ gateway: TestGate
     write(chunk, _encoding, callback) {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
         const entry = JSON.parse(line) as { level: number; msg: string };
-        if (entry.level === 40 && entry.msg.startsWith('function ')) warnings.push(entry.msg);
+        if (entry.level === 40 && /^(function|total concurrency)/.test(entry.msg)) warnings.push(entry.msg);
       }
       callback();
     },
@@ -120,4 +121,33 @@ t.test('reconcile: an unchanged manifest function keeps its deployment, a touche
   const touched = await gateway.services.reconciler.reconcile(gateway.config, new Set(['default/steady']));
   t.same(touched.deployed, ['default/steady']);
   t.equal((await gateway.invoke('steady')).json, 'edited');
+});
+
+t.test('PutTotalConcurrencyConfig holds across restarts until fngate.yml declares another concurrencyLimit', async (t) => {
+  const root = t.testdir({});
+  const dataDir = join(root, 'state');
+  const manifest = (concurrencyLimit: number) => stringify({ gateway: { concurrencyLimit }, functions: {} });
+  writeFileSync(join(root, 'fngate.yml'), manifest(40));
+  let { gateway, warnings } = await start(root, dataDir);
+  t.teardown(() => gateway.close());
+  t.equal(gateway.services.globalLimiter.limit, 40, "fngate.yml's value at first");
+  // The cloud counts in MB: 128 MB per concurrent invocation (gateway/tcapi/config-actions.ts).
+  await sdkClient(gateway.url).PutTotalConcurrencyConfig({ TotalConcurrencyMem: 7 * 128 });
+  t.equal(gateway.services.globalLimiter.limit, 7);
+  await gateway.close();
+
+  ({ gateway, warnings } = await start(root, dataDir));
+  t.equal(gateway.services.globalLimiter.limit, 7, 'the API value holds after a restart');
+  t.same(warnings, []);
+  await gateway.close();
+
+  writeFileSync(join(root, 'fngate.yml'), manifest(50));
+  ({ gateway, warnings } = await start(root, dataDir));
+  t.equal(gateway.services.globalLimiter.limit, 50, 'a changed fngate.yml wins');
+  t.same(warnings, ["total concurrency: fngate.yml's gateway.concurrencyLimit (50) replaces the limit set through the API (7)"]);
+  await gateway.close();
+
+  ({ gateway, warnings } = await start(root, dataDir));
+  t.equal(gateway.services.globalLimiter.limit, 50, 'and keeps winning: the API value is gone');
+  t.same(warnings, []);
 });

@@ -90,6 +90,7 @@ t.test('migrations set user_version and are idempotent on reopen', async (t) => 
     'catalog_layer_versions',
     'catalog_layers',
     'catalog_namespaces',
+    'catalog_settings',
     'catalog_versions',
     'invocations',
     'logs',
