@@ -12,14 +12,17 @@ export const MAX_ASYNC_PAYLOAD_BYTES = 128 * 1024;
  * the web `Request` body stream costs more than the rest of an invoke's gateway work.
  */
 export async function readBody(c: Context, limit: number): Promise<Buffer> {
-  const declared = Number(c.req.header('content-length') ?? Number.NaN);
-  if (declared > limit) throw tooLarge(limit);
   const read = readBodies.get(c.req.raw);
   if (read !== undefined) {
     if (read.length > limit) throw tooLarge(limit);
     return read;
   }
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const declared = Number(c.req.header('content-length') ?? Number.NaN);
+  if (declared > limit) {
+    if (incoming) await discardRest(incoming, limit);
+    throw tooLarge(limit);
+  }
   const body = await (incoming ? readIncoming(incoming, limit) : readWebBody(c.req.raw, limit));
   // A middleware that needed the body (a TC3 signature covers it) leaves it for the handler.
   readBodies.set(c.req.raw, body);
@@ -30,11 +33,49 @@ export async function readBody(c: Context, limit: number): Promise<Buffer> {
 const readBodies = new WeakMap<Request, Buffer>();
 
 /** The body of a node request, refusing more than `limit` bytes (406) as soon as that is known. */
-export function readNodeBody(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readNodeBody(incoming: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(incoming.headers['content-length'] ?? Number.NaN);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
+  if (declared > limit) {
+    await discardRest(incoming, limit);
+    throw tooLarge(limit);
+  }
   return readIncoming(incoming, limit);
 }
+
+/**
+ * Reads the rest of a refused upload and drops it, so the client gets the answer: one sent while it still
+ * uploads is followed by the connection's close, and the client sees a reset instead. Past a few times
+ * the limit the connection is cut instead.
+ */
+function discardRest(incoming: IncomingMessage, limit: number): Promise<void> {
+  if (incoming.readableEnded || incoming.destroyed) return Promise.resolve();
+  const most = Math.max(4 * limit, MIN_DISCARDED_BYTES);
+  return new Promise((resolve) => {
+    let discarded = 0;
+    const done = (): void => {
+      incoming.off('data', onData);
+      incoming.off('end', done);
+      incoming.off('close', done);
+      incoming.off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      discarded += chunk.byteLength;
+      if (discarded > most) {
+        incoming.destroy();
+        done();
+      }
+    };
+    incoming.on('data', onData);
+    incoming.on('end', done);
+    incoming.on('close', done);
+    incoming.on('error', done);
+    incoming.resume();
+  });
+}
+
+/** Smallest cap on the bytes discardRest reads (for small limits, a slightly larger upload still gets its answer). */
+const MIN_DISCARDED_BYTES = 16 * 1024 * 1024;
 
 export async function readBodyText(c: Context, limit: number): Promise<string> {
   return (await readBody(c, limit)).toString('utf8');
@@ -54,9 +95,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
       size += chunk.byteLength;
       if (size > limit) {
         cleanup();
-        // Stop reading; the rest of the upload is discarded with the connection's next response.
-        incoming.resume();
-        reject(tooLarge(limit));
+        void discardRest(incoming, limit).then(() => reject(tooLarge(limit)));
         return;
       }
       chunks.push(chunk);

@@ -21,7 +21,7 @@ import {
   versionView,
   type LifecycleContext,
 } from './context.ts';
-import { resolveLayers } from './layers.ts';
+import { checkLayerRuntimes, resolveLayers } from './layers.ts';
 import { buildConfig, checkDescription, checkFunctionName, checkSettings } from './settings.ts';
 
 /** Deploys `config` as `$LATEST` and stores `row`; if storing fails, what ran before runs again. */
@@ -58,6 +58,7 @@ export async function createFunction(
   // API code is always stored: the function must not change when a folder it came from does.
   const stored = await context.code.put(code, what);
   const config = buildConfig(namespace, name, undefined, settings, stored.dir, layers);
+  checkLayerRuntimes(context, config);
   const now = context.now();
   const row: CatalogFunction = {
     namespace,
@@ -99,6 +100,7 @@ export async function updateFunctionCode(
   const layers = resolveLayers(context, settings.layers);
   const stored = await context.code.put(code, `function ${name}`);
   const config = buildConfig(namespace, name, current.config as FunctionConfig, settings, stored.dir, layers);
+  checkLayerRuntimes(context, config);
   const row: CatalogFunction = { ...current, ...changedBy(current), config, code: { sha256: stored.sha256, size: stored.size }, modifiedAt: context.now() };
   await deployLatest(context, row, current);
   return latestView(row);
@@ -115,6 +117,7 @@ export async function updateFunctionConfiguration(
   const layers = resolveLayers(context, settings.layers);
   const base = runnableConfig(context, current);
   const config = buildConfig(namespace, name, base, settings, base.src, layers);
+  checkLayerRuntimes(context, config);
   const row: CatalogFunction = { ...current, ...changedBy(current), config, modifiedAt: context.now() };
   await deployLatest(context, row, current);
   return latestView(row);

@@ -3,7 +3,7 @@
  * … per layer and never renumbered; functions bind up to 5, stacked under /opt in binding order.
  */
 import type { CatalogLayerVersion } from '../../store/types.ts';
-import { runtimeKindOf } from '../config.ts';
+import { runtimeKindOf, type FunctionConfig } from '../config.ts';
 import { FnError } from '../errors.ts';
 import { DEFAULT_NAMESPACE } from '../registry.ts';
 import type { CodeSource, FunctionSettings, LayerVersionView, ListOptions, NamespaceView, Page } from './contract.ts';
@@ -110,4 +110,17 @@ export async function deleteLayerVersion(context: LifecycleContext, name: string
 /** The layer versions `settings.layers` names, with their folders, in binding order. */
 export function resolveLayers(context: LifecycleContext, layers: FunctionSettings['layers']): BoundLayer[] | undefined {
   return layers?.map(({ name, version }) => ({ name, version: String(version), dir: context.code.dirOf(requireLayer(context, name, version).code.sha256) }));
+}
+
+/**
+ * Refuses a function whose runtime a bound layer does not list among its compatible runtimes (as the
+ * console only offers such layers). Layers that are fngate.yml folders, not catalog versions, are not checked.
+ */
+export function checkLayerRuntimes(context: LifecycleContext, config: FunctionConfig): void {
+  for (const layer of config.layers) {
+    const row = context.catalog.getLayerVersion(layer.name, Number(layer.version));
+    if (!row || context.code.dirOf(row.code.sha256) !== layer.dir) continue;
+    if (row.compatibleRuntimes.some((runtime) => runtime.toLowerCase() === config.runtime.toLowerCase())) continue;
+    throw invalid(`layer ${layer.name} version ${layer.version} is compatible with ${row.compatibleRuntimes.join(', ')}, not with ${config.runtime}`);
+  }
 }

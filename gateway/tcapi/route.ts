@@ -6,7 +6,6 @@
  * A POST / without `X-TC-Action` is not an API call and goes on to the other routes.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { callerOf } from '../auth/guard.ts';
@@ -25,8 +24,6 @@ export const API_VERSION = '2018-04-16';
 export const MAX_INLINE_ZIP_BYTES = 50 * 1024 * 1024;
 /** A request body: the largest zip as base64, plus room for the other parameters. */
 export const MAX_API_BODY_BYTES = Math.ceil(MAX_INLINE_ZIP_BYTES / 3) * 4 + 1024 * 1024;
-/** Most bytes of a refused upload read and dropped so that its client gets the answer; past that the connection is cut. */
-const MAX_DRAINED_BYTES = 4 * MAX_API_BODY_BYTES;
 
 function envelope(c: Context, requestId: string, result: ActionResult): Response {
   return c.json({ Response: { ...result, RequestId: requestId } }, 200);
@@ -90,43 +87,12 @@ function subjectOf(action: string, params: Params): ErrorSubject {
   };
 }
 
-/**
- * Reads the rest of a refused upload, dropping it. Why: an answer sent while the client still uploads
- * is followed by node closing the connection, and the client (the SDK) then sees ECONNRESET instead of
- * the error envelope.
- */
-function drain(c: Context): Promise<void> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming === undefined || incoming.readableEnded || incoming.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    let drained = 0;
-    const done = (): void => {
-      incoming.off('data', onData);
-      incoming.off('end', done);
-      incoming.off('close', done);
-      resolve();
-    };
-    const onData = (chunk: Buffer): void => {
-      drained += chunk.length;
-      if (drained > MAX_DRAINED_BYTES) {
-        incoming.destroy();
-        done();
-      }
-    };
-    incoming.on('data', onData);
-    incoming.on('end', done);
-    incoming.on('close', done);
-    incoming.resume();
-  });
-}
-
 async function readApiBody(c: Context): Promise<Buffer> {
   try {
     return await readBody(c, MAX_API_BODY_BYTES);
   } catch (error) {
     const fnError = toFnError(error);
     if (fnError.code !== 'REQUEST_TOO_LARGE') throw fnError;
-    await drain(c);
     throw new ApiError(
       'RequestSizeLimitExceeded',
       `the request body is over ${MAX_API_BODY_BYTES} bytes: an inline ZipFile holds a zip of at most ${MAX_INLINE_ZIP_BYTES / 1024 / 1024} MB`,

@@ -23,7 +23,11 @@ const SYMLINK_ATTRS = (0o120777 << 16) >>> 0;
 const zipBase64 = (files: Zippable): string => Buffer.from(zipSync(files)).toString('base64');
 const codeZip = (version: 'basic' | 'v2'): string => zipBase64({ 'index.js': strToU8(readFileSync(`${fixture(version)}/index.js`, 'utf8')) });
 
-const gateway = await startTestGateway(t, { functions: {} });
+// Idle keep-alive connections outlive the client's (Node's global agent: 5 s): making and signing the 60 MB
+// upload blocks this process, gateway included, for seconds on a loaded machine; when it returns, the client
+// reuses a connection whose keep-alive time ran out meanwhile, before the gateway's timer closing it has
+// fired, and is reset.
+const gateway = await startTestGateway(t, { functions: {}, gateway: { keepAliveTimeoutSeconds: 65 } });
 const client = sdkClient(gateway.url);
 
 async function invokeResult(name: string, options: { Qualifier?: string; Namespace?: string; event?: unknown } = {}): Promise<any> {
@@ -68,8 +72,7 @@ t.test('CreateFunction, GetFunction, ListFunctions, Invoke, and bad input', asyn
 });
 
 t.test('zips the cloud refuses: ../ entries, a symlink pointing out, 60 MB', async (t) => {
-  // Random bytes, stored: the zip itself is 60 MB. Made first: building it takes seconds, and an idle
-  // keep-alive connection the gateway closes meanwhile would reset the upload that follows.
+  // Random bytes, stored: the zip itself is 60 MB.
   const big = Buffer.from(zipSync({ 'index.js': strToU8('exports.main_handler = () => 1;'), 'blob.bin': [randomBytes(60 * 1024 * 1024), { level: 0 }] })).toString('base64');
   const escape = zipBase64({ 'index.js': strToU8('exports.main_handler = () => 1;'), '../escape.js': strToU8('boom') });
   t.match(await codeOf(client.CreateFunction({ FunctionName: 'escaper', Code: { ZipFile: escape }, Runtime: RUNTIME })), /^InvalidParameterValue/);
@@ -224,6 +227,15 @@ t.test('layers: publish, list, get, stacked under /opt, delete', async (t) => {
   t.equal(await codeOf(callAction(client, 'PublishLayerVersion', { LayerName: 'x', CompatibleRuntimes: [RUNTIME] })), 'MissingParameter');
   t.equal(await codeOf(callAction(client, 'GetLayerVersion', { LayerName: 'greeting', LayerVersion: 'two' })), 'InvalidParameterValue.LayerVersion');
   t.match(await codeOf(client.UpdateFunctionConfiguration({ FunctionName: 'layered', Layers: [{ LayerName: 'missing', LayerVersion: 1 }] })), /^(ResourceNotFound|InvalidParameterValue)/);
+
+  // A layer binds only to the runtimes it lists: on binding, on creation, and when the runtime changes.
+  await client.PublishLayerVersion({ LayerName: 'pyonly', CompatibleRuntimes: ['Python3.9'], Content: { ZipFile: layer('python only') } });
+  const bind = { Layers: [{ LayerName: 'pyonly', LayerVersion: 1 }] };
+  t.match(await codeOf(client.UpdateFunctionConfiguration({ FunctionName: 'layered', ...bind })), /^InvalidParameterValue/);
+  t.match(await codeOf(create('pylayered', bind)), /^InvalidParameterValue/);
+  t.equal(await codeOf(client.GetFunction({ FunctionName: 'pylayered' })), 'ResourceNotFound.Function', 'nothing was created');
+  t.match(await codeOf(client.UpdateFunctionConfiguration({ FunctionName: 'layered', Runtime: 'Python3.9' })), /^InvalidParameterValue/, 'greeting lists only Node.js');
+  t.equal((await invokeResult('layered')).layer, 'from layer 2', 'a refused change changes nothing');
 });
 
 t.test('namespaces, and DeleteFunction', async (t) => {
