@@ -52,7 +52,8 @@ interface Built {
   placedMax: number;
 }
 
-const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+/** `namespace/name`: how a function is named in maps and reconcile reports. */
+export const functionKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 export class FunctionRegistry implements Deployments {
   #options: RegistryOptions;
@@ -97,22 +98,22 @@ export class FunctionRegistry implements Deployments {
   }
 
   removeVersion(namespace: string, name: string, version: string): Promise<void> {
-    return this.#serial(keyOf(namespace, name), async () => {
-      const entry = this.#functions.get(keyOf(namespace, name));
+    return this.#serial(functionKey(namespace, name), async () => {
+      const entry = this.#functions.get(functionKey(namespace, name));
       const fn = entry?.versions.get(version);
       if (!entry || !fn) return;
       entry.versions.delete(version);
-      if (entry.versions.size === 0) this.#functions.delete(keyOf(namespace, name));
+      if (entry.versions.size === 0) this.#functions.delete(functionKey(namespace, name));
       this.#changed();
       await this.#retire(fn, undefined);
     });
   }
 
   removeFunction(namespace: string, name: string): Promise<void> {
-    return this.#serial(keyOf(namespace, name), async () => {
-      const entry = this.#functions.get(keyOf(namespace, name));
+    return this.#serial(functionKey(namespace, name), async () => {
+      const entry = this.#functions.get(functionKey(namespace, name));
       if (!entry) return;
-      this.#functions.delete(keyOf(namespace, name));
+      this.#functions.delete(functionKey(namespace, name));
       this.#changed();
       await Promise.all([...entry.versions.values()].map((fn) => this.#retire(fn, undefined)));
     });
@@ -131,12 +132,12 @@ export class FunctionRegistry implements Deployments {
   }
 
   removeAlias(namespace: string, name: string, alias: string): void {
-    if (this.#functions.get(keyOf(namespace, name))?.aliases.delete(alias)) this.#changed();
+    if (this.#functions.get(functionKey(namespace, name))?.aliases.delete(alias)) this.#changed();
   }
 
   /** The version a request runs: `$LATEST`, a version number, or an alias (weights drawn per call). Hot path. */
   lookup(namespace: string, name: string, qualifier: string = LATEST): DeployedFunction {
-    const entry = this.#functions.get(keyOf(namespace, name));
+    const entry = this.#functions.get(functionKey(namespace, name));
     if (!entry) throw new FnError('FUNCTION_NOT_FOUND', `function ${name} not found in namespace ${namespace}`);
     const fn = entry.versions.get(qualifier);
     if (fn) return fn;
@@ -158,7 +159,7 @@ export class FunctionRegistry implements Deployments {
 
   /** Every deployed version of a function (`$LATEST` first), or none. */
   versionsOf(namespace: string, name: string): DeployedFunction[] {
-    return [...(this.#functions.get(keyOf(namespace, name))?.versions.values() ?? [])];
+    return [...(this.#functions.get(functionKey(namespace, name))?.versions.values() ?? [])];
   }
 
   async close(): Promise<void> {
@@ -171,14 +172,14 @@ export class FunctionRegistry implements Deployments {
   }
 
   #entry(namespace: string, name: string): FunctionEntry {
-    const entry = this.#functions.get(keyOf(namespace, name));
+    const entry = this.#functions.get(functionKey(namespace, name));
     if (!entry) throw new FnError('FUNCTION_NOT_FOUND', `function ${name} not found in namespace ${namespace}`);
     return entry;
   }
 
   /** Build the new version, warm its provisioned instances, then swap it in and retire the one it replaces. */
   #put(config: FunctionConfig, version: string): Promise<void> {
-    return this.#serial(keyOf(config.namespace, config.name), async () => {
+    return this.#serial(functionKey(config.namespace, config.name), async () => {
       const built = await this.#build(config, version);
       await built.fn.pool.start(config.provisionedConcurrency);
       if (this.#closed) {
@@ -219,7 +220,7 @@ export class FunctionRegistry implements Deployments {
   #install({ fn, placedMax }: Built): DeployedFunction | undefined {
     const { config } = fn;
     const limit = Math.min(config.reservedConcurrency, placedMax) * config.instanceConcurrency;
-    const key = keyOf(config.namespace, config.name);
+    const key = functionKey(config.namespace, config.name);
     let entry = this.#functions.get(key);
     if (!entry) {
       entry = { versions: new Map(), aliases: new Map(), limiter: new ConcurrencyLimiter(limit) };

@@ -1,5 +1,6 @@
 /** Aliases: a name routing to one version, or splitting traffic with a second by weight (SCF RoutingConfig). */
 import type { CatalogAlias, CatalogFunction } from '../../store/types.ts';
+import { compileAliasRoute } from '../deployments/alias-route.ts';
 import { FnError } from '../errors.ts';
 import { LATEST } from '../registry.ts';
 import type { AliasRouting, AliasView, ListOptions, Page } from './contract.ts';
@@ -7,18 +8,18 @@ import { aliasView, pageOf, requireFunction, requireVersion, type LifecycleConte
 import { ALIAS_PATTERN, ALIAS_RULE, MAX_ADDITIONAL_VERSIONS } from './limits.ts';
 import { checkDescription, invalid } from './settings.ts';
 
-/** The routing checked against the function's versions: each must exist; weights 0-1; one extra version. */
-function checkRouting(context: LifecycleContext, fn: CatalogFunction, routing: AliasRouting): CatalogAlias['additionalVersionWeights'] {
+/**
+ * The routing checked against the function's versions (each must exist, one extra version at most); the
+ * weights and repeats are the registry's own check (compileAliasRoute), made here before anything is stored.
+ */
+function checkRouting(context: LifecycleContext, fn: CatalogFunction, alias: string, routing: AliasRouting): CatalogAlias['additionalVersionWeights'] {
   if (routing.version !== LATEST) requireVersion(context, fn, routing.version);
   const extra = routing.additionalVersionWeights ?? [];
   if (extra.length > MAX_ADDITIONAL_VERSIONS) {
     throw invalid(`an alias routes to its version and at most ${MAX_ADDITIONAL_VERSIONS} more; ${extra.length} given`);
   }
-  for (const { version, weight } of extra) {
-    if (version === routing.version) throw invalid(`the additional version ${version} is the alias's main version`);
-    if (version !== LATEST) requireVersion(context, fn, version);
-    if (!(typeof weight === 'number' && weight >= 0 && weight <= 1)) throw invalid(`the weight of version ${version} must be from 0 to 1, not ${weight}`);
-  }
+  compileAliasRoute(alias, routing);
+  for (const { version } of extra) if (version !== LATEST) requireVersion(context, fn, version);
   return extra.map(({ version, weight }) => ({ version, weight }));
 }
 
@@ -43,7 +44,7 @@ export async function createAlias(
   if (context.catalog.getAlias(namespace, functionName, alias)) {
     throw new FnError('ALREADY_EXISTS', `alias ${alias} of function ${functionName} already exists`);
   }
-  const weights = checkRouting(context, fn, routing);
+  const weights = checkRouting(context, fn, alias, routing);
   const now = context.now();
   const row: CatalogAlias = { namespace, functionName, name: alias, version: routing.version, additionalVersionWeights: weights, description, addedAt: now, modifiedAt: now };
   await context.catalog.putAlias(row);
@@ -67,7 +68,7 @@ export async function updateAlias(
     version: routing.version ?? current.version,
     additionalVersionWeights: routing.additionalVersionWeights ?? current.additionalVersionWeights,
   };
-  const weights = checkRouting(context, fn, merged);
+  const weights = checkRouting(context, fn, alias, merged);
   const row: CatalogAlias = { ...current, version: merged.version, additionalVersionWeights: weights, description: description ?? current.description, modifiedAt: context.now() };
   await context.catalog.putAlias(row);
   context.deployments.setAlias(namespace, functionName, alias, { version: row.version, additionalVersionWeights: weights });

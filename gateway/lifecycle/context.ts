@@ -22,7 +22,6 @@ export interface LifecycleContext {
   now: () => number;
 }
 
-export const functionKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 /** The catalog's stored config, with `src` pointing at where its code is now (the data dir may have moved). */
 export function runnableConfig(context: LifecycleContext, row: { config: unknown; code: CatalogFunction['code'] }): FunctionConfig {

@@ -13,7 +13,8 @@ import type { CatalogFunction } from '../../store/types.ts';
 import { ConfigError, type FunctionConfig, type GatewayConfig } from '../config.ts';
 import { FnError } from '../errors.ts';
 import type { ManifestReconciler, ReconcileReport } from './contract.ts';
-import { functionKey, runnableConfig, type LifecycleContext } from './context.ts';
+import { functionKey } from '../registry.ts';
+import { runnableConfig, type LifecycleContext } from './context.ts';
 import { ensureNamespace } from './layers.ts';
 
 const sameConfig = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type FunctionConfig, type GatewayConfig } from '../config.ts';
 import type { ManifestReconciler } from '../lifecycle/contract.ts';
 import { isEditorFile } from './fingerprint.ts';
-import { functionKey } from '../lifecycle/context.ts';
+import { functionKey } from '../registry.ts';
 
 /** Quiet time after the last change before reloading: one save often writes several files. */
 export const DEFAULT_DEBOUNCE_MS = 200;

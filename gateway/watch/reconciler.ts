@@ -6,7 +6,7 @@
  */
 import type { GatewayConfig } from '../config.ts';
 import type { ManifestReconciler, ReconcileReport } from '../lifecycle/contract.ts';
-import { functionKey } from '../lifecycle/context.ts';
+import { functionKey } from '../registry.ts';
 import { codeFingerprint } from './fingerprint.ts';
 
 export class CodeChangeReconciler implements ManifestReconciler {
