@@ -6,6 +6,8 @@
  * slave of the host's). Needs root on the host (the gateway's sandboxes then run as host-id users); without
  * it there are no slots and sandboxed spares are not used (every sandboxed instance starts fresh).
  * A gateway killed with -9 leaves its run root's mounts behind until the next reboot or `umount -R`.
+ * The mounts are made by the mount helper (mount-helper.ts, no process per mount) where it runs, else by
+ * spawning `mount`/`umount`.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +15,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { helperAttach, helperDetach, mountHelperAvailable, startMountHelper } from './mount-helper.ts';
 
 const MOUNT_TIMEOUT_MS = 5000;
 
@@ -48,6 +51,7 @@ export class CodeSlot {
     if (!root) return undefined;
     const path = join(root, randomUUID());
     mkdirSync(path, { mode: 0o755 });
+    startMountHelper();
     return new CodeSlot(path);
   }
 
@@ -57,12 +61,13 @@ export class CodeSlot {
 
   /** Show `codeDir` at the slot (and so at the sandbox's /var/user), read-only. */
   async attach(codeDir: string): Promise<void> {
-    await run('mount', ['--bind', '-o', 'ro', codeDir, this.path]);
+    if (mountHelperAvailable()) await helperAttach(codeDir, this.path);
+    else await run('mount', ['--bind', '-o', 'ro', codeDir, this.path]);
     this.#mounted = true;
   }
 
   async release(): Promise<void> {
-    if (this.#mounted) await run('umount', ['-l', this.path]).catch(() => {});
+    if (this.#mounted) await (mountHelperAvailable() ? helperDetach(this.path) : run('umount', ['-l', this.path])).catch(() => {});
     this.#mounted = false;
     // Never recursive: were the unmount to fail, that would delete the function's code through the mount.
     await rmdir(this.path).catch(() => {});

@@ -141,8 +141,9 @@ export class SubprocessInstance implements Instance {
       });
     } finally {
       signal.removeEventListener('abort', onAbort);
-      // One sample after the invocation, so memoryUsage() reflects it even if it was shorter than a tick.
-      this.#watch?.sample();
+      // A sample after the invocation, so memoryUsage() reflects it even if it was shorter than a tick;
+      // back-to-back invocations share one (memory.ts: at most one per busy interval).
+      this.#watch?.sampleIfStale();
       if (this.#alive) this.#watch?.idle();
       this.#process.flushOutput();
     }
