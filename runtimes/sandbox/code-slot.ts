@@ -15,11 +15,13 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helperAttach, helperDetach, mountHelperAvailable, startMountHelper } from './mount-helper.ts';
+import { helperAttach, helperDetach, mountHelperAvailable, startMountHelper, stopMountHelper } from './mount-helper.ts';
 
 const MOUNT_TIMEOUT_MS = 5000;
 
 let runRoot: { path: string | undefined } | undefined;
+/** Slots made and not yet released: the mount helper runs while there are any. */
+let liveSlots = 0;
 
 function sharedRunRoot(): string | undefined {
   if (runRoot) return runRoot.path;
@@ -44,6 +46,7 @@ function run(command: string, args: string[]): Promise<void> {
 export class CodeSlot {
   readonly path: string;
   #mounted = false;
+  #released = false;
 
   /** A new empty slot, or undefined where slots cannot work (not root, no shared mounts). */
   static create(): CodeSlot | undefined {
@@ -51,6 +54,7 @@ export class CodeSlot {
     if (!root) return undefined;
     const path = join(root, randomUUID());
     mkdirSync(path, { mode: 0o755 });
+    liveSlots++;
     startMountHelper();
     return new CodeSlot(path);
   }
@@ -62,8 +66,29 @@ export class CodeSlot {
   /** Show `codeDir` at the slot (and so at the sandbox's /var/user), read-only. */
   async attach(codeDir: string): Promise<void> {
     if (mountHelperAvailable()) await helperAttach(codeDir, this.path);
-    else await run('mount', ['--bind', '-o', 'ro', codeDir, this.path]);
+    else await this.#attachBySpawning(codeDir);
     this.#mounted = true;
+  }
+
+  /**
+   * Without the helper: `mount --bind -o ro` binds, then remounts the bind read-only, and that remount
+   * changes the host's copy only: the copy propagated into the running sandbox stays writable. So the
+   * code is first bound read-only at a staging folder, and that read-only mount is bound onto the slot
+   * (a bind copies the flags of its source, and so does propagation).
+   */
+  async #attachBySpawning(codeDir: string): Promise<void> {
+    const staging = `${this.path}-ro`;
+    mkdirSync(staging, { mode: 0o755 });
+    try {
+      await run('mount', ['--bind', '-o', 'ro', codeDir, staging]);
+      try {
+        await run('mount', ['--bind', staging, this.path]);
+      } finally {
+        await run('umount', ['-l', staging]).catch(() => {});
+      }
+    } finally {
+      await rmdir(staging).catch(() => {});
+    }
   }
 
   async release(): Promise<void> {
@@ -71,5 +96,8 @@ export class CodeSlot {
     this.#mounted = false;
     // Never recursive: were the unmount to fail, that would delete the function's code through the mount.
     await rmdir(this.path).catch(() => {});
+    if (this.#released) return;
+    this.#released = true;
+    if (--liveSlots === 0) stopMountHelper();
   }
 }

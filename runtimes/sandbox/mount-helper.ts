@@ -2,8 +2,9 @@
  * The gateway's side of mount-helper.py: one long-lived root process that makes and removes the bind
  * mounts of code slots (code-slot.ts) with system calls, so a pooled cold start spawns no `mount` (a
  * process start from the gateway cost 15-30 ms on the development VM, the bulk of taking a pre-warmed
- * Python or PHP sandbox). It is started when the first slot is made (with the first pre-warmed sandbox,
- * off any request's clock) and ends with the gateway (its stdin closes). Where it cannot run (no
+ * Python or PHP sandbox). It runs while code slots exist: started with the first (a pre-warmed sandbox
+ * being spawned, off any request's clock), ended when the last is released or the gateway ends (its
+ * stdin closes). Where it cannot run (no
  * python3 on the gateway's PATH) or breaks, `available()` is false and slots spawn `mount` as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,8 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../subprocess/lines.ts';
 
 const HELPER_SCRIPT = fileURLToPath(new URL('./mount-helper.py', import.meta.url));
-/** The interpreter that runs the helper; `-s -S -B` as function interpreters (runtimes/python/adapter.ts). */
-const HELPER_PYTHON = process.env.FNGATE_MOUNT_HELPER_PYTHON ?? 'python3';
+/**
+ * The interpreter that runs the helper (`-s -S -B` as function interpreters, runtimes/python/adapter.ts);
+ * FNGATE_MOUNT_HELPER_PYTHON names another, or a missing one to make slots spawn `mount` (tests).
+ */
+const helperPython = (): string => process.env.FNGATE_MOUNT_HELPER_PYTHON ?? 'python3';
 
 type Request = ['attach', string, string] | ['detach', string];
 
@@ -27,7 +31,7 @@ class MountHelper {
   #broken: Error | undefined;
 
   constructor() {
-    this.#child = spawn(HELPER_PYTHON, ['-s', '-S', '-B', HELPER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#child = spawn(helperPython(), ['-s', '-S', '-B', HELPER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
     const splitter = new LineSplitter();
     this.#child.stdout!.setEncoding('utf8');
     this.#child.stdout!.on('data', (chunk: string) => splitter.push(chunk, (line) => this.#answer(line)));
@@ -37,6 +41,11 @@ class MountHelper {
     // Never what keeps the gateway running: referenced only while a request waits for its answer.
     this.#child.unref();
     this.#setReferenced(false);
+  }
+
+  /** No more requests: the helper answers what it was sent, then exits at the end of its input. */
+  end(): void {
+    this.#child.stdin!.end();
   }
 
   get broken(): boolean {
@@ -79,9 +88,15 @@ class MountHelper {
 
 let helper: MountHelper | undefined;
 
-/** Start the helper if it is not running (the first code slot calls this). */
+/** Start the helper if it is not running (a new code slot calls this). */
 export function startMountHelper(): void {
   if (!helper || helper.broken) helper = new MountHelper();
+}
+
+/** End the helper (the last code slot was released); the next slot starts another. */
+export function stopMountHelper(): void {
+  helper?.end();
+  helper = undefined;
 }
 
 /** Whether requests go to a running helper (otherwise the caller spawns `mount` itself). */
