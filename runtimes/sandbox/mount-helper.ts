@@ -3,8 +3,8 @@
  * mounts of code slots (code-slot.ts) with system calls, so a pooled cold start spawns no `mount` (a
  * process start from the gateway cost 15-30 ms on the development VM, the bulk of taking a pre-warmed
  * Python or PHP sandbox). It runs while code slots exist: started with the first (a pre-warmed sandbox
- * being spawned, off any request's clock), ended when the last is released or the gateway ends (its
- * stdin closes). Where it cannot run (no
+ * being spawned, off any request's clock), ended a while after the last is released, or when the
+ * gateway ends (its stdin closes). Where it cannot run (no
  * python3 on the gateway's PATH) or breaks, `available()` is false and slots spawn `mount` as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -87,16 +87,27 @@ class MountHelper {
 }
 
 let helper: MountHelper | undefined;
+let stopTimer: NodeJS.Timeout | undefined;
+/** How long the helper outlives the last code slot. */
+export const MOUNT_HELPER_IDLE_MS = 2000;
 
 /** Start the helper if it is not running (a new code slot calls this). */
 export function startMountHelper(): void {
+  clearTimeout(stopTimer);
   if (!helper || helper.broken) helper = new MountHelper();
 }
 
-/** End the helper (the last code slot was released); the next slot starts another. */
+/**
+ * End the helper once no code slot has needed it for MOUNT_HELPER_IDLE_MS (the last slot was released):
+ * a spare replacing the one just used arrives within that, and must not wait for a new helper to boot.
+ */
 export function stopMountHelper(): void {
-  helper?.end();
-  helper = undefined;
+  clearTimeout(stopTimer);
+  stopTimer = setTimeout(() => {
+    helper?.end();
+    helper = undefined;
+  }, MOUNT_HELPER_IDLE_MS);
+  stopTimer.unref();
 }
 
 /** Whether requests go to a running helper (otherwise the caller spawns `mount` itself). */
