@@ -198,11 +198,13 @@ export class SubprocessInstance implements Instance {
         this.#fail(new FnError('MEMORY_LIMIT', used));
       },
     });
-    this.#watch.start();
     void process.exited.then((info) => this.#onExit(info));
+    // `load` first: the first memory sample then runs while the shim loads the function, not before.
     if (launched.load) process.channel.send(launched.load);
+    this.#watch.start();
     const timings = await this.#session.whenReady();
-    this.#watch.sample();
+    // A start that took a while (imports) is read again; a quick one keeps the sample taken at launch.
+    this.#watch.sampleIfStale();
     return timings;
   }
 
