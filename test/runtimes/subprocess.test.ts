@@ -157,6 +157,28 @@ t.test('readTreeRss counts the descendants of a process', async (t) => {
   t.equal(readTreeRss(child.pid), 0);
 });
 
+t.test('readTreeRss finds a child started by a thread (a multi-threaded process lists children per task)', async (t) => {
+  const child = await FunctionProcess.spawn({
+    command: PYTHON,
+    args: [
+      '-s', '-S', '-c',
+      'import subprocess, sys, threading, time\n' +
+        'def start():\n    p = subprocess.Popen([sys.executable, "-S", "-c", "b = bytearray(64 * 1024 * 1024)\\nfor i in range(0, len(b), 4096): b[i] = 1\\nprint(1, flush=True)\\nimport time; time.sleep(30)"], stdout=subprocess.PIPE)\n    p.stdout.readline()\n    print(p.pid, flush=True)\n    time.sleep(30)\n' +
+        'threading.Thread(target=start, daemon=True).start()\ntime.sleep(30)',
+    ],
+    env: {},
+    label: 'test',
+  });
+  t.teardown(() => child.close());
+  let grandchild = 0;
+  child.onOutput((line) => (grandchild = Number(line)));
+  await waitFor(() => grandchild > 0);
+  const [task] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+  t.equal(task, undefined, 'the main thread has no child: the thread that started it has');
+  const tree = readTreeRss(child.pid);
+  t.ok(tree > readRss(grandchild) * 0.9 && tree > 60 * 1024 * 1024, `the tree includes the 64 MB child (${(tree / 1048576).toFixed(0)} MB)`);
+});
+
 t.test('readTreeRss counts copy-on-write pages a fork shares once', async (t) => {
   const MB = 1024 * 1024;
   const child = await FunctionProcess.spawn({
