@@ -141,8 +141,9 @@ export class SubprocessInstance implements Instance {
       });
     } finally {
       signal.removeEventListener('abort', onAbort);
-      // One sample after the invocation, so memoryUsage() reflects it even if it was shorter than a tick.
-      this.#watch?.sample();
+      // A sample after the invocation, so memoryUsage() reflects it even if it was shorter than a tick;
+      // back-to-back invocations share one (memory.ts: at most one per busy interval).
+      this.#watch?.sampleIfStale();
       if (this.#alive) this.#watch?.idle();
       this.#process.flushOutput();
     }
@@ -197,11 +198,13 @@ export class SubprocessInstance implements Instance {
         this.#fail(new FnError('MEMORY_LIMIT', used));
       },
     });
-    this.#watch.start();
     void process.exited.then((info) => this.#onExit(info));
+    // `load` first: the first memory sample then runs while the shim loads the function, not before.
     if (launched.load) process.channel.send(launched.load);
+    this.#watch.start();
     const timings = await this.#session.whenReady();
-    this.#watch.sample();
+    // A start that took a while (imports) is read again; a quick one keeps the sample taken at launch.
+    this.#watch.sampleIfStale();
     return timings;
   }
 

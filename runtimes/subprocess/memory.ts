@@ -89,14 +89,31 @@ export function readRss(pid: number): number {
 export function childrenOf(pid: number): number[] {
   const children: number[] = [];
   try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const list = readProcFile(`/proc/${pid}/task/${task}/children`) ?? '';
-      for (const child of list.split(' ')) if (child.trim()) children.push(Number(child));
-    }
+    for (const task of readdirSync(`/proc/${pid}/task`)) pushChildren(readProcFile(`/proc/${pid}/task/${task}/children`), children);
   } catch {
     // Gone meanwhile.
   }
   return children;
+}
+
+function pushChildren(list: string | undefined, into: number[]): void {
+  if (!list) return;
+  for (const child of list.split(' ')) if (child.trim()) into.push(Number(child));
+}
+
+/**
+ * One process for a tree walk from a single read of /proc/<pid>/stat: its resident bytes and thread
+ * count. A single-threaded process's children are then one more read (its only task's `children`), where
+ * childrenOf lists the task folder first: 2 opens per process instead of 3 opens and 2 getdents.
+ */
+function statOf(pid: number): { rssBytes: number; threads: number } | undefined {
+  const stat = readProcFile(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // Fields after the command name (which may hold spaces and parentheses): state is field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const threads = Number(fields[17]); // field 20, num_threads
+  const pages = Number(fields[21]); // field 24, rss
+  return { rssBytes: Number.isFinite(pages) ? pages * systemPageSize() : 0, threads };
 }
 
 /** Proportional set size of one process in bytes (shared pages split between their users); 0 once gone. */
@@ -107,8 +124,9 @@ export function readPss(pid: number): number {
 
 /**
  * Memory of a process and its descendants, in bytes. Synchronous on purpose: a single-process tree is
- * three small /proc reads (~25 µs here), cheaper than three thread-pool round trips, and a synchronous
- * read at the end of an invocation makes memoryUsage() exact when the pipeline asks for it.
+ * two small /proc reads (stat and its task's children, ~10 µs here), cheaper than two thread-pool round
+ * trips, and a synchronous read at the end of an invocation makes memoryUsage() current when the
+ * pipeline asks for it.
  *
  * Resident pages are summed while the tree has at most `plainProcesses` processes (the function's
  * process, plus bwrap's two in a sandbox). Beyond that the function forked, and a forked child shares
@@ -117,13 +135,18 @@ export function readPss(pid: number): number {
  */
 export function readTreeRss(rootPid: number, plainProcesses = 1): number {
   const queue = [rootPid];
+  let resident = 0;
   for (let visited = 0; visited < queue.length && queue.length <= MAX_SAMPLED_PROCESSES; visited++) {
-    queue.push(...childrenOf(queue[visited]!));
+    const pid = queue[visited]!;
+    const stat = statOf(pid);
+    if (!stat) continue;
+    resident += stat.rssBytes;
+    if (stat.threads === 1) pushChildren(readProcFile(`/proc/${pid}/task/${pid}/children`), queue);
+    else queue.push(...childrenOf(pid));
   }
-  const pids = queue.slice(0, MAX_SAMPLED_PROCESSES);
-  const read = pids.length > plainProcesses ? readPss : readRss;
+  if (queue.length <= plainProcesses) return resident;
   let total = 0;
-  for (const pid of pids) total += read(pid);
+  for (const pid of queue.slice(0, MAX_SAMPLED_PROCESSES)) total += readPss(pid);
   return total;
 }
 
@@ -138,10 +161,23 @@ export interface MemoryWatchOptions {
   plainProcesses?: number;
 }
 
-/** Samples a process tree while started; reports each sample and the first one over the limit. */
+/**
+ * Samples a process tree while started; reports each sample and the first one over the limit.
+ *
+ * The warm path costs one timer per instance, not one per invocation: `start` (an invocation begins)
+ * switches to the busy cadence only when the watch was idle, `idle` (it ended) only marks it, and the
+ * busy timer falls back to the idle cadence at its first tick without an invocation. Back-to-back
+ * invocations therefore share the busy timer, and the sample at the end of an invocation
+ * (`sampleIfStale`) reads /proc only when the last sample is older than the busy interval: an instance
+ * serving 2,000 requests a second is read ~20 times a second, not 2,000.
+ */
 export class MemoryWatch {
   #options: MemoryWatchOptions;
   #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+  /** The timer runs at the busy cadence (reports excess) rather than the idle one. */
+  #busyCadence = false;
+  #sampledAt = 0;
 
   constructor(options: MemoryWatchOptions) {
     this.#options = options;
@@ -151,33 +187,60 @@ export class MemoryWatch {
     return this.#timer !== undefined;
   }
 
+  /** An invocation (or the start) runs: sample at the busy cadence until the first tick after it ended. */
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => this.sample(), this.#options.intervalMs ?? MEMORY_SAMPLE_INTERVAL_MS);
-    this.sample();
+    this.#busy = true;
+    if (this.#busyCadence && this.#timer) return;
+    const first = this.#timer === undefined;
+    clearInterval(this.#timer);
+    this.#busyCadence = true;
+    this.#timer = setInterval(() => this.#tick(), this.#options.intervalMs ?? MEMORY_SAMPLE_INTERVAL_MS);
+    // The first start (the process is launched) reads at once; later ones follow an idle-cadence sample.
+    if (first) this.sample();
   }
 
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#busy = false;
+    this.#busyCadence = false;
   }
 
   /**
    * Keep sampling, slowly, while no invocation runs: a background thread or child that grows after
-   * the handler returned is found before the next caller is charged for it. The timer keeps no event
-   * loop alive.
+   * the handler returned is found before the next caller is charged for it. The idle timer keeps no
+   * event loop alive; the busy one switches to it at its next tick.
    */
-  idle(intervalMs = IDLE_MEMORY_SAMPLE_INTERVAL_MS): void {
-    this.stop();
-    this.#timer = setInterval(() => this.sample(), intervalMs);
-    this.#timer.unref();
+  idle(): void {
+    this.#busy = false;
+    if (!this.#timer) this.#idleCadence();
   }
 
   /** Read the tree now; reports the sample, and the excess while started. */
   sample(): void {
+    this.#sampledAt = performance.now();
     const bytes = readTreeRss(this.#options.pid, this.#options.plainProcesses);
     if (bytes === 0) return;
     this.#options.onSample(bytes);
     if (this.#timer && bytes > this.#options.limitBytes) this.#options.onExceeded(bytes);
+  }
+
+  /** Sample unless the last sample is more recent than the busy interval. */
+  sampleIfStale(): void {
+    if (performance.now() - this.#sampledAt >= (this.#options.intervalMs ?? MEMORY_SAMPLE_INTERVAL_MS)) this.sample();
+  }
+
+  #tick(): void {
+    // An end-of-invocation sample within the last half interval stands for this tick: an instance serving
+    // back-to-back invocations is read about once per interval, not twice.
+    if (performance.now() - this.#sampledAt >= (this.#options.intervalMs ?? MEMORY_SAMPLE_INTERVAL_MS) / 2) this.sample();
+    if (!this.#busy && this.#busyCadence && this.#timer) this.#idleCadence();
+  }
+
+  #idleCadence(): void {
+    clearInterval(this.#timer);
+    this.#busyCadence = false;
+    this.#timer = setInterval(() => this.sample(), IDLE_MEMORY_SAMPLE_INTERVAL_MS);
+    this.#timer.unref();
   }
 }

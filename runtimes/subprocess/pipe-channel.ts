@@ -6,7 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { FnError } from '../../gateway/errors.ts';
 import { LineSplitter } from './lines.ts';
-import { encodeHostMessage, parseChildMessage, type ChildMessage, type HostMessage } from './protocol.ts';
+import { COMPACT_RESPONSE_PREFIX, encodeCompactInvoke, encodeHostMessage, parseChildMessage, type ChildMessage, type HostMessage } from './protocol.ts';
 import type { RuntimeApiSession } from './runtime-api.ts';
 
 /** Longest message a child may send: a 6 MB result JSON-escaped inside its envelope, with room to spare. */
@@ -28,6 +28,8 @@ export class PipeChannel {
   #started: Promise<void>;
   #markStarted!: () => void;
   #brokenWith: FnError | undefined;
+  /** The shim announced compact invocations (protocol.ts). */
+  #compact = false;
 
   constructor(input: Readable, output: Writable) {
     this.#output = output;
@@ -52,7 +54,10 @@ export class PipeChannel {
   connect(session: RuntimeApiSession, hooks: ChannelHooks): void {
     this.#session = session;
     this.#hooks = hooks;
-    session.onInvoke((invocation) => this.send({ op: 'invoke', ...invocation }));
+    session.onInvoke((invocation) => {
+      if (!this.#output.writable) return;
+      this.#output.write(this.#compact ? encodeCompactInvoke(invocation) : encodeHostMessage({ op: 'invoke', ...invocation }));
+    });
     const queued = this.#queue;
     this.#queue = [];
     if (this.#brokenWith) hooks.onProtocolError(this.#brokenWith);
@@ -64,8 +69,14 @@ export class PipeChannel {
       this.#protocolError(`a runtime message is over ${MAX_MESSAGE_CHARS} characters`);
       return;
     }
-    if (line.trim() === '') return;
     let message: ChildMessage;
+    if (this.#compact && line.startsWith(COMPACT_RESPONSE_PREFIX)) {
+      message = { op: 'response', body: line.slice(COMPACT_RESPONSE_PREFIX.length) };
+      if (this.#session) this.#dispatch(message);
+      else this.#queue.push(message);
+      return;
+    }
+    if (line.trim() === '') return;
     try {
       message = parseChildMessage(line);
     } catch (error) {
@@ -73,6 +84,7 @@ export class PipeChannel {
       return;
     }
     if (message.op === 'started') {
+      this.#compact = message.compact === true;
       this.#markStarted();
       return;
     }

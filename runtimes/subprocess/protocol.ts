@@ -5,6 +5,12 @@
  *
  * On pipes each message is one line of JSON (NDJSON): child → host on fd 3, host → child on fd 4.
  * stdout and stderr are never parsed: they are the function's log.
+ *
+ * Compact invocations (a shim announces them with `started.compact`; the Python shim does): the warm path
+ * carries each JSON text once. The invoke line holds the event as a JSON value (`event`, the payload text
+ * itself, not a string holding it) and no context (the shim keeps the context of `load` and adds the
+ * request id), and a response is the line `R <result JSON text>`, answering the invocation in flight,
+ * instead of an envelope that escapes the result into a string.
  */
 
 /** A failure as a runtime reports it. `code` is an FnError code; see RUNTIME_ERROR_CODES for the allowed ones. */
@@ -24,6 +30,8 @@ export interface ReadyTimings {
 /** A shim's interpreter is up and waits for `load` (sent once, before anything else; shims only). */
 export interface StartedMessage {
   op: 'started';
+  /** The shim takes compact invocations and may answer with `R <result>` lines. */
+  compact?: boolean;
 }
 
 /** Initialisation is done; the first one counts (SPEC §3 `/runtime/init/ready`). */
@@ -108,4 +116,18 @@ export function parseChildMessage(line: string): ChildMessage {
 
 export function encodeHostMessage(message: HostMessage): string {
   return `${JSON.stringify(message)}\n`;
+}
+
+/** Prefix of a compact response line: the rest of the line is the result's JSON text. */
+export const COMPACT_RESPONSE_PREFIX = 'R ';
+
+/**
+ * The compact invoke line: the payload (valid JSON text) spliced in as the `event` value. A raw CR or LF
+ * in JSON text can only be whitespace between tokens (inside strings they are escaped), so they become
+ * spaces and the message stays one line.
+ */
+export function encodeCompactInvoke(invocation: { requestId: string; payload: string; deadline: number }): string {
+  const { payload } = invocation;
+  const event = payload.includes('\n') || payload.includes('\r') ? payload.replace(/[\r\n]/g, ' ') : payload;
+  return `{"op":"invoke","requestId":${JSON.stringify(invocation.requestId)},"deadline":${invocation.deadline},"event":${event}}\n`;
 }

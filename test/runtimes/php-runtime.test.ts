@@ -67,3 +67,20 @@ t.test('PHP settings: UTC, memory_limit from the memory size', async (t) => {
   t.equal(result.timezone, 'UTC');
   t.equal(result.memoryLimit, '256M');
 });
+
+t.test('compact invocations: the event as a JSON value (raw newlines between tokens), too deep an event fails that call only', async (t) => {
+  const h = new Harness(t, phpRuntime);
+  for (const adapter of [h.adapter(), h.adapter({ prewarm: 1 })]) {
+    await adapter.warm();
+    const { instance } = await h.start(adapter, phpSpec('cases/echo'));
+    const payload = '{\r\n "text": "line\\nbreak \u2028 \ud83d\ude80",\n "list": [1,\n2.5, null, true]}';
+    const call = (text: string): Promise<string> =>
+      instance.invoke({ requestId: 'req-php', payload: text, deadline: Date.now() + 3000, signal: new AbortController().signal });
+    t.same(JSON.parse(await call(payload)), JSON.parse(payload));
+    const depth = 600; // PHP decodes 512 levels
+    const error = await failure(t, call(`${'['.repeat(depth)}${']'.repeat(depth)}`));
+    t.equal(error.code, 'USER_CODE_EXCEPTION');
+    t.equal(instance.alive, true);
+    t.same(JSON.parse(await invoke(instance, { after: true })), { after: true });
+  }
+});

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { FnError } from '../../gateway/errors.ts';
 import { SubprocessInstance } from '../../runtimes/subprocess/instance.ts';
 import { LineSplitter } from '../../runtimes/subprocess/lines.ts';
@@ -136,17 +136,21 @@ t.test('mergeStderr keeps stdout and stderr in order; prlimit sets the data limi
   t.same(wrappedCommand('x', ['a'], {}), ['x', ['a']]);
 });
 
-t.test('readTreeRss counts the descendants of a process', async (t) => {
-  const child = await FunctionProcess.spawn({
-    command: PYTHON,
-    args: ['-s', '-S', '-c', 'import subprocess, sys, time\np = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(30)"])\nprint(p.pid, flush=True)\ntime.sleep(30)'],
-    env: {},
-    label: 'test',
-  });
+/** A python process running `script`, which prints the pid of a child it started; ended by the test. */
+async function withGrandchild(t: Test, script: string): Promise<{ child: FunctionProcess; grandchild: number }> {
+  const child = await FunctionProcess.spawn({ command: PYTHON, args: ['-s', '-S', '-c', script], env: {}, label: 'test' });
   t.teardown(() => child.close());
   let grandchild = 0;
   child.onOutput((line) => (grandchild = Number(line)));
   await waitFor(() => grandchild > 0);
+  return { child, grandchild };
+}
+
+t.test('readTreeRss counts the descendants of a process', async (t) => {
+  const { child, grandchild } = await withGrandchild(
+    t,
+    'import subprocess, sys, time\np = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(30)"])\nprint(p.pid, flush=True)\ntime.sleep(30)',
+  );
   await waitFor(() => readRss(grandchild) > 0);
   const own = readRss(child.pid);
   t.ok(own > 0);
@@ -155,6 +159,19 @@ t.test('readTreeRss counts the descendants of a process', async (t) => {
   await child.close();
   t.ok(await waitFor(() => !isRunning(grandchild)), 'close kills the process group');
   t.equal(readTreeRss(child.pid), 0);
+});
+
+t.test('readTreeRss finds a child started by a thread (a multi-threaded process lists children per task)', async (t) => {
+  const { child, grandchild } = await withGrandchild(
+    t,
+    'import subprocess, sys, threading, time\n' +
+      'def start():\n    p = subprocess.Popen([sys.executable, "-S", "-c", "b = bytearray(64 * 1024 * 1024)\\nfor i in range(0, len(b), 4096): b[i] = 1\\nprint(1, flush=True)\\nimport time; time.sleep(30)"], stdout=subprocess.PIPE)\n    p.stdout.readline()\n    print(p.pid, flush=True)\n    time.sleep(30)\n' +
+      'threading.Thread(target=start, daemon=True).start()\ntime.sleep(30)',
+  );
+  const [task] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+  t.equal(task, undefined, 'the main thread has no child: the thread that started it has');
+  const tree = readTreeRss(child.pid);
+  t.ok(tree > readRss(grandchild) * 0.9 && tree > 60 * 1024 * 1024, `the tree includes the 64 MB child (${(tree / 1048576).toFixed(0)} MB)`);
 });
 
 t.test('readTreeRss counts copy-on-write pages a fork shares once', async (t) => {

@@ -7,7 +7,8 @@
  * Protocol (runtimes/subprocess/protocol.ts), as the Python shim speaks it: one JSON message per line, to
  * fngate on fd 3, from fngate on fd 4. The process may start before its function is known (a pre-warmed
  * spare): everything about the function, its environment included, arrives in `load` and is applied
- * before any user code runs.
+ * before any user code runs. Invocations are compact (announced in `started`): the event arrives as a JSON
+ * value, the context is `load`'s plus the request id, and a result goes back as the line `R <JSON>`.
  *
  * The handler contract is the isolate mode's (runtimes/node/shim/invoke.js): settle on the first of
  * return value / promise / callback / context.done|succeed|fail; a handler that neither returns nor calls
@@ -38,6 +39,8 @@ let handler = null;
 let style = 'scf';
 /** The function's environment as `load` gave it (FunctionGraph getUserData). */
 let functionEnv = {};
+/** The context fields of `load` (all but the request id), the base of every invocation's context. */
+let loadContext = {};
 /** The invocation in flight, if any. */
 let current = null;
 let checkQueued = false;
@@ -48,7 +51,17 @@ class HandlerNotFound extends Error {}
 
 /** fd 3 is a blocking socket (libuv creates it so for the child): a synchronous write cannot be lost in a crash. */
 function send(message) {
-  const buffer = Buffer.from(`${stringify(message)}\n`);
+  writeLine(stringify(message));
+}
+
+/** A result as the compact response line; JSON.stringify escapes lone surrogates, so it is valid UTF-8. */
+function sendOutcome(outcome) {
+  if (outcome.op === 'response') writeLine(`R ${outcome.body}`);
+  else send(outcome);
+}
+
+function writeLine(text) {
+  const buffer = Buffer.from(`${text}\n`);
   let offset = 0;
   while (offset < buffer.length) offset += fs.writeSync(TO_HOST_FD, buffer, offset);
 }
@@ -201,6 +214,7 @@ async function onLoad(message) {
   try {
     applyEnvironment(message.env);
     functionEnv = message.env;
+    loadContext = message.context || {};
     process.chdir(message.codeDir);
     style = message.handlerStyle || 'scf';
     handler = await resolveExport(message.codeDir, message.handler, 'handler');
@@ -290,7 +304,7 @@ function check(loopEmpty) {
   }
   if (loopEmpty || invocation.context.callbackWaitsForEmptyEventLoop === false) {
     current = null;
-    send(invocation.outcome);
+    sendOutcome(invocation.outcome);
     if (invocation.outcome.fatal) process.exit(1);
     input.ref();
   }
@@ -352,12 +366,12 @@ function onInvoke(message) {
   current = invocation;
   // From now on only the user's work keeps the loop alive: when it is gone, beforeExit ends the invocation.
   input.unref();
-  const context = makeContext(invocation, message.context);
+  const context = makeContext(invocation, message.context || { request_id: message.requestId, ...loadContext });
   invocation.context = context;
   let returned;
   try {
     const callback = (error, value) => (error !== undefined && error !== null ? settleError(invocation, error) : settleValue(invocation, value));
-    returned = handler(parse(message.payload), context, callback);
+    returned = handler('event' in message ? message.event : parse(message.payload), context, callback);
   } catch (error) {
     invocation.returned = true;
     settleError(invocation, error);
@@ -376,4 +390,4 @@ function onInvoke(message) {
   }
 }
 
-send({ op: 'started' });
+send({ op: 'started', compact: true });

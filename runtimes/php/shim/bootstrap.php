@@ -5,7 +5,8 @@
  * Protocol (runtimes/subprocess/protocol.ts): one JSON message per line, to fngate on fd 3, from fngate
  * on fd 4; stdout and stderr are the function's log. The process may start before its function is known
  * (a pre-warmed interpreter): the function's environment and limits arrive in the `load` message and are
- * applied before the user's file is required.
+ * applied before the user's file is required. Invocations are compact (announced in `started`): the event
+ * arrives as a JSON value, the context is `load`'s plus the request id, a result goes back as `R <JSON>`.
  *
  * The user's file is required at global scope (the `namespace { }` block below), so its top-level
  * variables are globals that `global $x;` in the handler sees, and they persist between invocations.
@@ -30,6 +31,10 @@ final class Shim
     /** True while the user's file loads: an exit now is a load error. */
     private static bool $loading = false;
     private static string $handler = '';
+    /** The context fields of `load` (all but the request id), the base of every invocation's context. */
+    private static ?\stdClass $context = null;
+    /** Events nest at most this deep (json_decode's own default); the invoke line adds one level. */
+    private const EVENT_DEPTH = 512;
     private static int $loadStarted = 0;
 
     public static function boot(): void
@@ -37,7 +42,7 @@ final class Shim
         self::$toHost = fopen(self::TO_HOST, 'wb');
         self::$fromHost = fopen(self::FROM_HOST, 'rb');
         register_shutdown_function([self::class, 'onShutdown']);
-        self::send(['op' => 'started']);
+        self::send(['op' => 'started', 'compact' => true]);
     }
 
     /** Wait for `load`, apply it, and return the user's file, which the caller requires at global scope. */
@@ -52,6 +57,7 @@ final class Shim
         self::$loading = true;
         self::$loadStarted = hrtime(true);
         self::applyEnvironment((array) $message->env);
+        self::$context = $message->context ?? new \stdClass();
         chdir($message->codeDir);
         // PHP's own limit gives a clean "Allowed memory size exhausted"; the data rlimit is the backstop
         // for memory PHP's allocator does not see (extensions, libraries).
@@ -86,8 +92,13 @@ final class Shim
         self::$loading = false;
         self::send(['op' => 'ready', 'timings' => ['initFunctionMs' => (hrtime(true) - self::$loadStarted) / 1e6]]);
         while (($message = self::receive()) !== null) {
-            if (($message->op ?? '') === 'invoke') {
+            $op = $message->op ?? '';
+            if ($op === 'invoke') {
                 self::invoke($message);
+            } elseif ($op === 'undecodable') {
+                // An event nested deeper than PHP decodes: the invocation in flight fails, the instance lives on.
+                self::flushOutput();
+                self::send(['op' => 'error', 'error' => ['code' => 'USER_CODE_EXCEPTION', 'message' => $message->reason, 'stackTrace' => '', 'errorType' => 'JsonException']]);
             }
         }
         exit(0);
@@ -133,10 +144,11 @@ final class Shim
     {
         self::$requestId = $message->requestId;
         try {
-            $event = json_decode($message->payload, false, 512, JSON_THROW_ON_ERROR);
-            $result = (self::$handler)($event, $message->context);
+            $event = property_exists($message, 'event') ? $message->event : json_decode($message->payload, false, self::EVENT_DEPTH, JSON_THROW_ON_ERROR);
+            $context = $message->context ?? (object) (['request_id' => $message->requestId] + (array) self::$context);
+            $result = (self::$handler)($event, $context);
             $body = json_encode($result, JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
-            $reply = ['op' => 'response', 'requestId' => $message->requestId, 'body' => $body];
+            $reply = null;
         } catch (\Throwable $error) {
             $reply = [
                 'op' => 'error',
@@ -151,6 +163,12 @@ final class Shim
         }
         self::flushOutput();
         self::$requestId = null;
+        if ($reply === null) {
+            // Valid UTF-8 JSON without raw newlines: json_encode escapes control characters.
+            fwrite(self::$toHost, 'R ' . $body . "\n");
+            fflush(self::$toHost);
+            return;
+        }
         self::send($reply);
     }
 
@@ -212,8 +230,12 @@ final class Shim
         if ($line === false) {
             return null;
         }
-        $message = json_decode($line);
-        return $message instanceof \stdClass ? $message : null;
+        $message = json_decode($line, false, self::EVENT_DEPTH + 1);
+        if ($message instanceof \stdClass) {
+            return $message;
+        }
+        // Not a message fngate sends, except an invoke line whose event nests too deep.
+        return (object) ['op' => 'undecodable', 'reason' => 'the event could not be decoded: ' . json_last_error_msg()];
     }
 
     private static function send(array $message): void
