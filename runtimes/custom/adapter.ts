@@ -37,7 +37,7 @@ async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
       dataLimitBytes: dataRlimitBytes(spec.memoryMb),
       // A bash bootstrap logs to both (`echo … 1>&2`): one pipe keeps the order of its lines.
       mergeStderr: true,
-      sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs },
+      sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs, network: spec.sandboxNetwork },
     });
     return { process, environment, transport: server };
   } catch (error) {

@@ -56,7 +56,7 @@ async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
     dataLimitBytes: dataRlimitBytes(spec.memoryMb),
     // fmt.Println goes to stdout, log.Print to stderr: one pipe keeps their order in the log.
     mergeStderr: true,
-    sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs },
+    sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs, network: spec.sandboxNetwork },
   });
   return { process, environment, transport: new GoRpcTransport({ process, port, spec, environment, spawnedAt }) };
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { sandboxHost } from '../sandbox/host.ts';
 import { rlimitPrefix } from '../sandbox/limits.ts';
-import { ProcessSandbox, type ProcessSandboxRequest } from '../sandbox/process-sandbox.ts';
+import { linkSandbox } from '../sandbox/network.ts';
+import { ProcessSandbox, SANDBOX_BLOCK_FD, SANDBOX_INFO_FD, type ProcessSandboxRequest } from '../sandbox/process-sandbox.ts';
 import { LineSplitter } from './lines.ts';
 import { PipeChannel } from './pipe-channel.ts';
 
@@ -118,15 +119,21 @@ export class FunctionProcess {
     this.tempDir = tempDir;
     this.sandbox = sandbox;
     const [command, args] = line;
+    const networked = sandbox?.networked === true;
     this.#child = spawn(command, args, {
       cwd,
       env,
       // Own process group (setsid), so a timeout or crash kills user subprocesses too: kill(-pid).
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      // A networked sandbox reports its pid and waits for pasta on two more fds (network.ts).
+      stdio: networked ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.pid = this.#child.pid ?? -1;
     const stdio = this.#child.stdio;
+    if (networked && this.pid >= 0) {
+      const extra = stdio as unknown as Array<Readable & Writable>;
+      void linkSandbox(this.#child, extra[SANDBOX_INFO_FD]!, extra[SANDBOX_BLOCK_FD]!, sandbox.network);
+    }
     this.channel = new PipeChannel(stdio[3] as Readable, stdio[4] as Writable);
     for (const stream of ['stdout', 'stderr'] as const) {
       const readable = this.#child[stream]!;

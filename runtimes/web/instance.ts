@@ -257,6 +257,7 @@ export class WebInstance implements WebServer {
       setup,
       codeDir: this.#spec.codeDir,
       layerDirs: this.#spec.layerDirs,
+      network: this.#spec.sandboxNetwork,
       dir: this.#dir,
       hostname: `scf-${this.id.slice(0, 8)}`,
       start: {
