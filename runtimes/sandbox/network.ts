@@ -30,7 +30,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface SandboxNetworkSettings {
   /** Whether 10.0.2.2 inside reaches the host's loopback services. @default true */
   hostLoopback: boolean;
-  /** Resolvers the sandbox's DNS queries go to; empty: the host's (its /etc/resolv.conf). @default [] */
+  /**
+   * The resolver the sandbox's DNS queries go to (the first address; pasta forwards to one); empty: the
+   * host's, the first nameserver of its /etc/resolv.conf. Needs root: see pastaCommand. @default []
+   */
   dns: string[];
 }
 
@@ -60,6 +63,9 @@ interface NetworkHost {
   runRoot: string;
   files: Map<boolean, NetworkFiles>;
 }
+
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((path) => existsSync(path));
+const MOUNT = ['/usr/bin/mount', '/bin/mount'].find((path) => existsSync(path));
 
 let resolved: { host: NetworkHost | undefined } | undefined;
 let warned = false;
@@ -110,10 +116,31 @@ export function pastaArgs(settings: SandboxNetworkSettings, pidFile: string): st
   args.push('-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none');
   args.push('-a', SANDBOX_ADDRESS, '-n', SANDBOX_PREFIX_LENGTH, '-g', HOST_LOOPBACK_ADDRESS);
   args.push('--dns-forward', SANDBOX_DNS_ADDRESS);
-  for (const server of settings.dns) args.push('-D', server);
   if (!settings.hostLoopback) args.push('--no-map-gw');
   args.push('--netns', '/proc/self/fd/3', '--pid', pidFile);
   return args;
+}
+
+/**
+ * The whole command that runs pasta. pasta (this version) forwards DNS only to the first nameserver of
+ * the /etc/resolv.conf it reads (`-D` changes what it advertises, not where it forwards): a configured
+ * resolver is shown to it there, in a mount namespace of its own (root only: others keep the host's).
+ * setpriv in front makes the kernel kill pasta when the gateway dies, even by SIGKILL; pasta stays uid 0,
+ * which keeps that signal.
+ */
+export function pastaCommand(host: NetworkHost, settings: SandboxNetworkSettings, pidFile: string): string[] {
+  let line = [host.pasta, ...pastaArgs(settings, pidFile)];
+  const [resolver] = settings.dns;
+  if (resolver !== undefined) {
+    if (process.getuid?.() === 0 && UNSHARE && MOUNT) {
+      const resolvConf = join(host.runRoot, `upstream-${resolver.replaceAll(':', '_')}.conf`);
+      writeFileSync(resolvConf, `nameserver ${resolver}\n`, { mode: 0o644 });
+      line = [UNSHARE, '--mount', '--propagation', 'private', '/bin/sh', '-c', `${MOUNT} --bind "$0" /etc/resolv.conf && exec "$@"`, resolvConf, ...line];
+    } else {
+      warnOnce('sandboxNetwork.dns needs the gateway to run as root: sandboxes use the host\'s resolver');
+    }
+  }
+  return SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...line] : line;
 }
 
 /** pasta processes alive now that map the host's loopback: the gateway refuses their connections. */
@@ -138,10 +165,8 @@ export class SandboxLink {
     writeFileSync(this.#pidFile, '', { mode: 0o600 });
     const netns = openSync(`/proc/${sandboxPid}/ns/net`, 'r');
     try {
-      const args = pastaArgs(settings, this.#pidFile);
-      // The kernel kills pasta when the gateway dies, even by SIGKILL; pasta stays uid 0, which keeps the signal.
-      const [command, line] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', host.pasta, ...args]] : [host.pasta, args];
-      this.#child = spawn(command, line, { stdio: ['ignore', 'ignore', 'pipe', netns] });
+      const [command, ...args] = pastaCommand(host, settings, this.#pidFile);
+      this.#child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe', netns] });
     } finally {
       closeSync(netns);
     }
