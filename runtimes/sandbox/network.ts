@@ -243,6 +243,9 @@ export async function linkSandbox(
   release: NodeJS.WritableStream,
   settings: SandboxNetworkSettings,
 ): Promise<SandboxLink | undefined> {
+  // Both are sockets of a process that may die at any time (a killed instance): errors only mean that.
+  info.on('error', () => undefined);
+  release.on('error', () => undefined);
   let link: SandboxLink | undefined;
   try {
     const host = networkHost();
@@ -274,6 +277,6 @@ function readChildPid(info: NodeJS.ReadableStream): Promise<number | undefined> 
         resolve(undefined);
       }
     });
-    info.once('error', () => resolve(undefined));
+    info.once('close', () => resolve(undefined));
   });
 }

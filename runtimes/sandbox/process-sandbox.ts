@@ -14,6 +14,7 @@ import { CodeSlot } from './code-slot.ts';
 import type { SandboxHost } from './host.ts';
 import { allocateIdentity, hostOwner, releaseIdentity, type SandboxIdentity } from './identity.ts';
 import { rlimitPrefix, sandboxRlimits } from './limits.ts';
+import { forwardScript, type PortForward } from './forwards.ts';
 import { DEFAULT_SANDBOX_NETWORK, networkFiles, networkHost, type SandboxNetworkSettings } from './network.ts';
 
 /** The fds of a sandboxed process on which bwrap reports its pid and waits for its network (network.ts). */
@@ -41,6 +42,8 @@ export interface SandboxedCommand {
   tempDir: string;
   mergeStderr?: boolean;
   dataLimitBytes?: number;
+  /** TCP ports of the function joined to Unix sockets in `tempDir` (forwards.ts). */
+  forwards?: readonly PortForward[];
 }
 
 /** An interpreter in `<prefix>/bin/` needs its whole prefix (Python's lib/, a JDK's lib/). */
@@ -139,7 +142,12 @@ export class ProcessSandbox {
     const owner = hostOwner(this.identity);
     if (owner !== undefined) await chown(spec.tempDir, owner, owner);
     const inner = [this.visible(spec.command), ...spec.args.map((arg) => this.visible(arg))];
-    const command = spec.mergeStderr ? ['/bin/sh', '-c', 'exec "$@" 2>&1', 'sh', ...inner] : inner;
+    const command =
+      spec.forwards && spec.forwards.length > 0
+        ? ['/bin/sh', '-c', forwardScript(spec.forwards, spec.tempDir, spec.mergeStderr === true), 'sh', ...inner]
+        : spec.mergeStderr
+          ? ['/bin/sh', '-c', 'exec "$@" 2>&1', 'sh', ...inner]
+          : inner;
     const readOnly = this.#hostFiles([interpreterPrefix(spec.command), ...spec.args]).map((path): [string, string] => [path, path]);
     const args = sandboxArgs({
       identity: this.identity,

@@ -105,6 +105,8 @@ export class WebInstance implements WebServer {
   #memory = { at: 0, bytes: 0 };
   #requestLogs: LogTarget[] = [];
   #spawnedAt = deferred<number>();
+  #deadline: NodeJS.Timeout | undefined;
+  #startSettled = false;
   #listening = deferred<void>();
   #failed = deferred<string>();
   #gone = deferred<void>();
@@ -127,7 +129,7 @@ export class WebInstance implements WebServer {
     if (this.#started) throw new FnError('INTERNAL', 'a web instance starts once');
     this.#started = true;
     const begin = performance.now();
-    const deadline = setTimeout(() => this.#failed.resolve('deadline'), this.#spec.initTimeoutMs);
+    this.#armDeadline();
     try {
       const setup = await this.#setup();
       const bootstrap = join(this.#spec.codeDir, BOOTSTRAP_FILE);
@@ -149,8 +151,16 @@ export class WebInstance implements WebServer {
       await this.#collectStartupOutput(error);
       throw error;
     } finally {
-      clearTimeout(deadline);
+      this.#startSettled = true;
+      clearTimeout(this.#deadline);
     }
+  }
+
+  /** initTimeout, counted again once the bootstrap runs: the sandbox's setup (its network) is the platform's time. */
+  #armDeadline(): void {
+    clearTimeout(this.#deadline);
+    if (this.#startSettled) return;
+    this.#deadline = setTimeout(() => this.#failed.resolve('deadline'), this.#spec.initTimeoutMs);
   }
 
   invoke(request: InvokeRequest): Promise<string> {
@@ -272,6 +282,7 @@ export class WebInstance implements WebServer {
         spawned: (pid) => {
           this.#bootstrapPid = pid;
           this.#spawnedAt.resolve(performance.now());
+          this.#armDeadline();
         },
         listening: (host, loopbackOnly) => {
           // Reachable here through the bridge, but not on SCF, which connects from outside the instance.

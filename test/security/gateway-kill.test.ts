@@ -1,5 +1,6 @@
 // `kill -9` of the gateway leaves no function process behind (issue 9 §5, the sandbox's part): every
-// sandbox dies with the gateway (bwrap --die-with-parent), whatever its function started and detached.
+// sandbox dies with the gateway (bwrap --die-with-parent), whatever its function started and detached, and
+// so does its pasta (setpriv --pdeathsig).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { requireTool } from '../helpers/toolchain.ts';
+import { hasTool, requireTool } from '../helpers/toolchain.ts';
 import { descendantsOf, isRunning, processesWith, uniqueSleep, waitFor } from './helpers.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/security/${name}`, import.meta.url));
@@ -50,10 +51,15 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
     const ownBootstraps = new Set(processesWith('bootstrap'));
     const functionProcesses = descendantsOf(child.pid!).filter((pid) => ownBootstraps.has(pid));
     t.ok(functionProcesses.length > 0, 'the function processes run');
+    // Each sandbox's pasta (network.ts), where pasta is installed: it must not outlive the gateway either.
+    const ownPastas = new Set(processesWith('--config-net'));
+    const pastas = descendantsOf(child.pid!).filter((pid) => ownPastas.has(pid));
+    if (hasTool('pasta')) t.ok(pastas.length >= 2, `each sandbox has its pasta (${pastas.length})`);
     child.kill('SIGKILL');
     for (const [name, marker] of Object.entries(markers)) {
       t.ok(await waitFor(() => processesWith(marker).length === 0, 10_000), `${name}: its detached process is gone`);
     }
     t.ok(await waitFor(() => functionProcesses.every((pid) => !isRunning(pid)), 10_000), 'the function processes are gone');
+    t.ok(await waitFor(() => pastas.every((pid) => !isRunning(pid)), 10_000), 'their pasta processes are gone');
   });
 }
