@@ -25,6 +25,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SANDBOX_SETUP_MS as READY_TIMEOUT_MS } from './limits.ts';
 
 /** What fngate.yml's `gateway.sandboxNetwork` says (config-schema.ts). */
 export interface SandboxNetworkSettings {
@@ -47,8 +48,6 @@ export const HOST_LOOPBACK_ADDRESS = '10.0.2.2';
 export const SANDBOX_DNS_ADDRESS = '10.0.2.3';
 /** The name of HOST_LOOPBACK_ADDRESS inside, as Docker's host.docker.internal. */
 export const HOST_ALIAS = 'host.fngate.internal';
-/** pasta configures the namespace in ~50–200 ms; far longer means it is stuck. */
-const READY_TIMEOUT_MS = 10_000;
 const READY_POLL_MS = 5;
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
 

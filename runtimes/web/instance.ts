@@ -20,6 +20,7 @@ import { BOOTSTRAP_FILE, BridgeProcess, hostPort, type WebHostSetup } from './br
 import { WEB_PORT, webEnvironment } from './environment.ts';
 import { invokeEvent } from './event-invoke.ts';
 import { SANDBOX_BRIDGE } from '../sandbox/bwrap.ts';
+import { SANDBOX_SETUP_MS } from '../sandbox/limits.ts';
 
 export { BOOTSTRAP_FILE, type WebHostSetup } from './bridge-process.ts';
 export { EVENT_INVOKE_PATH } from './event-invoke.ts';
@@ -129,7 +130,7 @@ export class WebInstance implements WebServer {
     if (this.#started) throw new FnError('INTERNAL', 'a web instance starts once');
     this.#started = true;
     const begin = performance.now();
-    this.#armDeadline();
+    this.#armDeadline(this.#spec.initTimeoutMs + SANDBOX_SETUP_MS);
     try {
       const setup = await this.#setup();
       const bootstrap = join(this.#spec.codeDir, BOOTSTRAP_FILE);
@@ -157,10 +158,10 @@ export class WebInstance implements WebServer {
   }
 
   /** initTimeout, counted again once the bootstrap runs: the sandbox's setup (its network) is the platform's time. */
-  #armDeadline(): void {
+  #armDeadline(ms = this.#spec.initTimeoutMs): void {
     clearTimeout(this.#deadline);
     if (this.#startSettled) return;
-    this.#deadline = setTimeout(() => this.#failed.resolve('deadline'), this.#spec.initTimeoutMs);
+    this.#deadline = setTimeout(() => this.#failed.resolve('deadline'), ms);
   }
 
   invoke(request: InvokeRequest): Promise<string> {
