@@ -4,13 +4,13 @@
 // Before, one function took another's in-flight event from its Runtime API port.
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { buildGoPrograms } from '../helpers/go.ts';
+import { canConnect } from '../helpers/services.ts';
 import { requireTool } from '../helpers/toolchain.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/security/${name}`, import.meta.url));
@@ -30,18 +30,6 @@ function variableOf(functionName: string, variable: string): string | undefined 
     if (entry) return entry.slice(variable.length + 1);
   }
   return undefined;
-}
-
-/** Whether anything accepts a TCP connection at 127.0.0.1:port on the host. */
-function hostAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl') && requireTool(t, 'go', 'golang-go') && requireTool(t, 'socat', 'socat')) {
@@ -70,7 +58,7 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl') && re
     for (const [what, port] of Object.entries(ports)) {
       t.ok(port > 0, `${what}: the instance's port is ${port}`);
       // The custom runtime's port is the same in every sandbox (9001): only an unrelated host service could hold it.
-      if (what === 'net/rpc') t.notOk(await hostAccepts(port), `${what}: not on the host's loopback`);
+      if (what === 'net/rpc') t.notOk(await canConnect(port), `${what}: not on the host's loopback`);
       for (const host of ['127.0.0.1', '10.0.2.2']) {
         const probe = await gateway.invoke('hostile', { op: 'connect', host, port });
         t.equal(probe.status, 200, probe.text);
