@@ -108,9 +108,12 @@ export function networkFiles(host: NetworkHost, settings: SandboxNetworkSettings
   return files;
 }
 
-/** pasta's command line for the namespace open as its fd 3. */
-export function pastaArgs(settings: SandboxNetworkSettings, pidFile: string): string[] {
-  const args = process.getuid?.() === 0 ? ['--runas', '0:0'] : [];
+/**
+ * pasta's command line for the network namespace open as its fd 3 and, without root (the sandbox then
+ * has a user namespace of its own, which owns the network one), that user namespace as its fd 4.
+ */
+export function pastaArgs(settings: SandboxNetworkSettings, pidFile: string, root = process.getuid?.() === 0): string[] {
+  const args = root ? ['--runas', '0:0'] : ['--userns', '/proc/self/fd/4'];
   args.push('--foreground', '--quiet', '--config-net');
   args.push('-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none');
   args.push('-a', SANDBOX_ADDRESS, '-n', SANDBOX_PREFIX_LENGTH, '-g', HOST_LOOPBACK_ADDRESS);
@@ -162,12 +165,13 @@ export class SandboxLink {
   constructor(host: NetworkHost, sandboxPid: number, settings: SandboxNetworkSettings) {
     this.#pidFile = join(host.runRoot, `${sandboxPid}-${Date.now()}.pid`);
     writeFileSync(this.#pidFile, '', { mode: 0o600 });
-    const netns = openSync(`/proc/${sandboxPid}/ns/net`, 'r');
+    const namespaces = [openSync(`/proc/${sandboxPid}/ns/net`, 'r')];
     try {
+      if (process.getuid?.() !== 0) namespaces.push(openSync(`/proc/${sandboxPid}/ns/user`, 'r'));
       const [command, ...args] = pastaCommand(host, settings, this.#pidFile);
-      this.#child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe', netns] });
+      this.#child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe', ...namespaces] });
     } finally {
-      closeSync(netns);
+      for (const fd of namespaces) closeSync(fd);
     }
     const pid = this.#child.pid;
     if (pid !== undefined) {
