@@ -4,6 +4,7 @@
  * its path; cloud-only keys are listed separately and ignored with a warning. Written with the plain
  * checks of config-check.ts (not zod: start-up time, see there).
  */
+import { isIP } from 'node:net';
 import {
   array,
   boolean,
@@ -42,6 +43,12 @@ const optionalString = optional(string());
 const optionalBoolean = optional(boolean);
 const optionalUnknown = optional(unknown);
 const upper = (text: string): string => text.toUpperCase();
+/** An IPv4 or IPv6 address (no host name: a resolver is needed before names resolve). */
+const ipAddress: Check<string> = pipe(string(), (value, path, issues) => {
+  if (isIP(value as string) !== 0) return value as string;
+  issues.push({ path, message: `must be an IP address, not "${String(value)}"` });
+  return INVALID;
+});
 
 const apigwParam = object(
   {
@@ -251,6 +258,8 @@ export const GATEWAY_DEFAULTS = {
    * power cut) or normal (it survives any crash of fngate, not the machine's).
    */
   asyncAcceptSync: 'full' as 'normal' | 'full',
+  /** The network of every sandbox (runtimes/sandbox/network.ts). */
+  sandboxNetwork: { hostLoopback: true, dns: [] as string[] },
 };
 
 export const gatewaySchema = object(
@@ -274,6 +283,18 @@ export const gatewaySchema = object(
     /** On SIGTERM, how long in-flight requests and async attempts may finish before they are cut. */
     drainSeconds: withDefault(number({ min: 0 }), GATEWAY_DEFAULTS.drainSeconds),
     asyncAcceptSync: withDefault(oneOf(['normal', 'full'] as const), GATEWAY_DEFAULTS.asyncAcceptSync),
+    sandboxNetwork: withDefault(
+      object(
+        {
+          /** Whether functions reach the host's loopback services at 10.0.2.2 (host.fngate.internal). */
+          hostLoopback: withDefault(boolean, GATEWAY_DEFAULTS.sandboxNetwork.hostLoopback),
+          /** IP addresses of the resolvers sandboxes' DNS queries go to; empty: the host's. */
+          dns: withDefault(array(ipAddress), GATEWAY_DEFAULTS.sandboxNetwork.dns),
+        },
+        { strict: true },
+      ),
+      GATEWAY_DEFAULTS.sandboxNetwork,
+    ),
   },
   { strict: true },
 );

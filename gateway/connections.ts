@@ -5,12 +5,14 @@
  *   instance, pipe and database file with it;
  * - node:http's header and request timeouts against slowloris (it answers 408), a keep-alive timeout
  *   that closes idle connections, and a first-request timer: node:http never times out a connection
- *   that sends no byte at all, the cheapest way to hold a descriptor.
+ *   that sends no byte at all, the cheapest way to hold a descriptor;
+ * - connections from sandboxes (through pasta's mapping of the host's loopback) are reset at once.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { fromSandbox } from '../runtimes/sandbox/peer.ts';
 import { ErrorCodes, FnError, toScfErrorBody } from './errors.ts';
 import { ERROR_TYPE_HEADER } from './respond.ts';
 
@@ -86,6 +88,11 @@ export function limitConnections(server: Server, limits: ConnectionLimits): { re
   const state = { open: 0 };
   const firstRequest = new WeakMap<Socket | Duplex, NodeJS.Timeout>();
   server.on('connection', (socket: Socket) => {
+    // A function reaching the host's loopback through its sandbox's pasta: nothing of the gateway is for it.
+    if (fromSandbox(socket.remoteAddress, socket.remotePort)) {
+      socket.resetAndDestroy();
+      return;
+    }
     if (state.open >= limits.maxConnections) {
       // Never parsed: node:http does not see this socket. Destroyed once the answer is flushed.
       socket.on('error', () => socket.destroy());

@@ -12,6 +12,7 @@ import type { FunctionConfig } from './config.ts';
 import { compileAliasRoute, pickVersion, type AliasRoute } from './deployments/alias-route.ts';
 import { FnError } from './errors.ts';
 import type { AliasRouting, Deployments } from './lifecycle/contract.ts';
+import type { SandboxNetworkSettings } from '../runtimes/sandbox/network.ts';
 
 export const LATEST = '$LATEST';
 /** SCF's default alias: `$LATEST` unless an alias of that name is set. */
@@ -31,6 +32,8 @@ export interface DeployedFunction {
 export interface RegistryOptions {
   adapters: AdapterSet;
   platform: PlatformIdentity;
+  /** @default DEFAULT_SANDBOX_NETWORK */
+  sandboxNetwork?: SandboxNetworkSettings;
   idleInstanceMs: number;
   /** Resolves a configured src (folder or zip) to a code folder, timing it as PullCode. */
   prepareCode: (config: FunctionConfig) => Promise<string>;
@@ -281,6 +284,7 @@ export class FunctionRegistry implements Deployments {
       initTimeoutMs: config.initTimeoutMs,
       environment: config.environment,
       platform: this.#options.platform,
+      sandboxNetwork: this.#options.sandboxNetwork,
     };
   }
 }

@@ -163,6 +163,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   const registry = new FunctionRegistry({
     adapters,
     platform: { region: config.gateway.region, appId: config.gateway.appId, uin: config.gateway.uin },
+    sandboxNetwork: config.gateway.sandboxNetwork,
     idleInstanceMs: config.gateway.idleInstanceSeconds * 1000,
     // Zips land in the content-addressed code store (never changed under a running instance; pruned at start).
     prepareCode: (fn) => prepareCode(fn, dataDir),

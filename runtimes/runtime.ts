@@ -4,6 +4,7 @@
  */
 import type { CancelSignal } from './cancellation.ts';
 import type { InstanceLog } from './instance-log.ts';
+import type { SandboxNetworkSettings } from './sandbox/network.ts';
 
 /** Platform identity reported to functions (SPEC §1 built-ins, context keys, X-Scf-* headers). */
 export interface PlatformIdentity {
@@ -35,6 +36,8 @@ export interface FunctionSpec {
   /** The function's own variables (environment.variables). */
   environment: Record<string, string>;
   platform: PlatformIdentity;
+  /** The network of the function's sandbox (fngate.yml `gateway.sandboxNetwork`). @default DEFAULT_SANDBOX_NETWORK */
+  sandboxNetwork?: SandboxNetworkSettings;
 }
 
 /** Cold-start phases in ms (SPEC §6 `Init Report`). */

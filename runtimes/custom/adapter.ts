@@ -10,8 +10,8 @@ import { FnError } from '../../gateway/errors.ts';
 import { crlfMessage, executableInCodeDir, hasCrlfLineEndings } from '../subprocess/executable.ts';
 import { SubprocessInstance, type LaunchedProcess } from '../subprocess/instance.ts';
 import { dataRlimitBytes } from '../subprocess/memory.ts';
-import { FunctionProcess } from '../subprocess/process.ts';
-import { RUNTIME_API_HOST, RuntimeApiServer } from './runtime-api-server.ts';
+import { FunctionProcess, processesAreSandboxed } from '../subprocess/process.ts';
+import { RUNTIME_API_HOST, RuntimeApiServer, SANDBOX_RUNTIME_API_PORT } from './runtime-api-server.ts';
 
 /** The executable SCF looks for in a custom runtime's code folder. */
 export const BOOTSTRAP = 'bootstrap';
@@ -19,13 +19,18 @@ export const BOOTSTRAP = 'bootstrap';
 async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
   const bootstrap = await executableInCodeDir(spec, BOOTSTRAP, 'the custom runtime entry');
   if (await hasCrlfLineEndings(bootstrap)) throw new FnError('USER_CODE_LOAD_ERROR', crlfMessage(BOOTSTRAP));
-  const server = await RuntimeApiServer.start({ memoryMb: spec.memoryMb, timeoutMs: spec.timeoutMs });
+  const limits = { memoryMb: spec.memoryMb, timeoutMs: spec.timeoutMs };
+  // Sandboxed, the API's port is inside the instance's network namespace, joined to a Unix socket of the
+  // gateway (listened on once the process's private folder exists; the forwarder retries until then).
+  const sandboxed = processesAreSandboxed();
+  const server = sandboxed ? RuntimeApiServer.create(limits) : await RuntimeApiServer.start(limits);
+  const port = sandboxed ? SANDBOX_RUNTIME_API_PORT : server.port;
   try {
     const environment = {
       ...functionEnvironment(spec),
       // SCF's samples call "http://$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT/…": the first is the host alone.
       SCF_RUNTIME_API: RUNTIME_API_HOST,
-      SCF_RUNTIME_API_PORT: String(server.port),
+      SCF_RUNTIME_API_PORT: String(port),
     };
     const process = await FunctionProcess.spawn({
       command: bootstrap,
@@ -37,8 +42,16 @@ async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
       dataLimitBytes: dataRlimitBytes(spec.memoryMb),
       // A bash bootstrap logs to both (`echo … 1>&2`): one pipe keeps the order of its lines.
       mergeStderr: true,
-      sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs },
+      sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs, network: spec.sandboxNetwork },
+      forwards: [{ port, toGateway: true }],
     });
+    const path = process.socketPath(port);
+    if (path !== undefined) {
+      await server.listen({ path }).catch(async (error: unknown) => {
+        await process.close();
+        throw error;
+      });
+    }
     return { process, environment, transport: server };
   } catch (error) {
     await server.close();

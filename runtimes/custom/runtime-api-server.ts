@@ -1,6 +1,7 @@
 /**
  * The HTTP transport of the Runtime API (SPEC §3) for one custom-runtime instance: a node:http server on
- * loopback whose routes map one to one onto the instance's RuntimeApiSession, which holds every rule
+ * host loopback (unsandboxed) or on a Unix socket forwarded to a port inside the instance's sandbox
+ * (runtimes/sandbox/forwards.ts: no other function and nothing on the host reaches it), whose routes map one to one onto the instance's RuntimeApiSession, which holds every rule
  * (first ready counts, a repeated `next` returns the event in flight, the first response or error is final).
  *
  * What real bootstraps need from it (PROTOCOLS.md): bash + curl posts form-urlencoded bodies (`-d`), taken
@@ -8,6 +9,7 @@
  * empty body; `next` is a long poll without any timeout; strict clients want 200 on every call, a
  * non-empty `request_id` and integer limit headers; small replies must not wait for Nagle.
  */
+import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RuntimeTransport } from '../subprocess/instance.ts';
@@ -18,6 +20,8 @@ import type { Invocation, RuntimeApiSession } from '../subprocess/runtime-api.ts
 
 /** The address the server listens on, and what `SCF_RUNTIME_API` says (a host: SCF's samples add the port). */
 export const RUNTIME_API_HOST = '127.0.0.1';
+/** `SCF_RUNTIME_API_PORT` inside a sandbox (its own network namespace: any port is free there). */
+export const SANDBOX_RUNTIME_API_PORT = 9001;
 /** Largest body accepted: a 6 MB result with room to spare (the pipeline answers 407 above 6 MB). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -49,15 +53,26 @@ export class RuntimeApiServer implements RuntimeTransport {
 
   /** A server listening on a free loopback port; hand `port` to the bootstrap, then `connect` a session. */
   static async start(limits: RuntimeApiLimits): Promise<RuntimeApiServer> {
-    const api = new RuntimeApiServer(limits);
+    const api = RuntimeApiServer.create(limits);
+    await api.listen({ port: 0, host: RUNTIME_API_HOST });
+    return api;
+  }
+
+  /** A server not listening yet (`listen` on a Unix socket once the instance's private folder exists). */
+  static create(limits: RuntimeApiLimits): RuntimeApiServer {
+    return new RuntimeApiServer(limits);
+  }
+
+  async listen(at: { port: number; host: string } | { path: string }): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      api.#server.once('error', reject);
-      api.#server.listen(0, RUNTIME_API_HOST, () => {
-        api.#server.removeListener('error', reject);
+      this.#server.once('error', reject);
+      this.#server.listen(at, () => {
+        this.#server.removeListener('error', reject);
         resolve();
       });
     });
-    return api;
+    // The sandbox's own user (not the gateway's) connects through its forwarder.
+    if ('path' in at) await chmod(at.path, 0o666);
   }
 
   private constructor(limits: RuntimeApiLimits) {

@@ -56,9 +56,12 @@ async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
     dataLimitBytes: dataRlimitBytes(spec.memoryMb),
     // fmt.Println goes to stdout, log.Print to stderr: one pipe keeps their order in the log.
     mergeStderr: true,
-    sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs },
+    sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs, network: spec.sandboxNetwork },
+    // Sandboxed, the port exists only in the instance's network namespace; the gateway reaches it by a Unix socket.
+    forwards: [{ port, toGateway: false }],
   });
-  return { process, environment, transport: new GoRpcTransport({ process, port, spec, environment, spawnedAt }) };
+  const socketPath = process.socketPath(port);
+  return { process, environment, transport: new GoRpcTransport({ process, port, socketPath, spec, environment, spawnedAt }) };
 }
 
 export const goRuntime = (): RuntimeAdapter => ({

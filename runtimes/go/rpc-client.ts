@@ -61,6 +61,8 @@ export interface GoRpcConnectOptions {
    * has run. @default 0 (one attempt)
    */
   retryForMs?: number;
+  /** Connect to this Unix socket instead of host:port (a sandbox's forwarded port, runtimes/sandbox/forwards.ts). */
+  path?: string;
   signal?: AbortSignal;
 }
 
@@ -125,12 +127,13 @@ export class GoRpcClient {
       if (this.#failure) throw this.#failure;
       let socket: net.Socket;
       try {
-        socket = await connectOnce(port, host, options.signal);
+        socket = await connectOnce(options.path === undefined ? { port, host } : { path: options.path }, options.signal);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (options.signal?.aborted || code !== 'ECONNREFUSED' || Date.now() >= giveUpAt) {
+        // A Unix socket not made yet (ENOENT) is a port not listened on yet.
+        if (options.signal?.aborted || (code !== 'ECONNREFUSED' && code !== 'ENOENT') || Date.now() >= giveUpAt) {
           this.#connecting = false;
-          const reason = `cannot connect to ${host}:${port}: ${(error as Error).message}`;
+          const reason = `cannot connect to ${options.path ?? `${host}:${port}`}: ${(error as Error).message}`;
           throw new GoRpcError('NOT_CONNECTED', reason, { cause: error });
         }
         await sleep(retryMs);
@@ -273,10 +276,10 @@ export class GoRpcClient {
   }
 }
 
-function connectOnce(port: number, host: string, signal: AbortSignal | undefined): Promise<net.Socket> {
+function connectOnce(target: { port: number; host: string } | { path: string }, signal: AbortSignal | undefined): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     // Nagle would hold back a small request until the previous reply's ACK: ~40 ms per call.
-    const socket = net.connect({ port, host, noDelay: true, signal });
+    const socket = net.connect({ ...target, noDelay: true, signal });
     socket.once('connect', () => {
       socket.removeListener('error', reject);
       resolve(socket);

@@ -24,6 +24,8 @@ export interface GoRpcTransportOptions {
   process: FunctionProcess;
   /** The port in the process's `_LAMBDA_SERVER_PORT`. */
   port: number;
+  /** In a sandbox: the Unix socket forwarded to that port inside (the port itself is not on the host). */
+  socketPath?: string;
   spec: FunctionSpec;
   /** The function's environment, sent with every invocation as `Environment` (the library applies it). */
   environment: Record<string, string>;
@@ -75,7 +77,7 @@ export class GoRpcTransport implements RuntimeTransport {
     try {
       // The binary listens once its main() reached cloudfunction.Start: retry refused connections until
       // the instance gives up (its init timeout closes this transport, which ends the retries).
-      await this.#client.connect(port, GO_RPC_HOST, { retryForMs: Number.POSITIVE_INFINITY });
+      await this.#client.connect(port, GO_RPC_HOST, { retryForMs: Number.POSITIVE_INFINITY, path: this.#options.socketPath });
       await this.#client.ping();
     } catch (error) {
       if (this.#closing) return;

@@ -3,16 +3,17 @@
  * Go, custom runtimes, Node.js process mode): its own pid namespace (the whole process tree ends with the
  * instance, whatever double-forks), mount view (the code read-only at /var/user, layers under /opt, a
  * private size-capped /tmp, the host interpreters at their SCF paths, host system folders read-only;
- * no data dir, no other function, no /root), an unprivileged user (identity.ts) and, for web functions,
- * its own network namespace (so every instance can listen on 9000). The command line is built by pure
- * functions so it can be read and tested.
+ * no data dir, no other function, no /root), an unprivileged user (identity.ts) and its own network
+ * namespace (every instance can listen on any port; pasta gives it outbound networking: network.ts). The
+ * command line is built by pure functions so it can be read and tested.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
 import type { Interpreter } from '../web/interpreters.ts';
 import { identityFlags, identityPrefix, type SandboxIdentity } from './identity.ts';
+import type { NetworkFiles } from './network.ts';
 
 /** The probe runs as the gateway would: without a user namespace when root. */
 const allocateProbeIdentity = (): SandboxIdentity =>
@@ -48,14 +49,25 @@ export interface SandboxPlan {
   path: string;
   /** @default a user namespace (the gateway's own uid outside) */
   identity?: SandboxIdentity;
+  /** How the sandbox's namespace gets joined to pasta; absent: loopback only. */
+  network?: SandboxNetworkPlan;
+}
+
+/** The bwrap side of a sandbox's network (network.ts does the rest). */
+export interface SandboxNetworkPlan {
+  files: NetworkFiles;
+  /** bwrap writes the sandbox's pid there (`--info-fd`) … */
+  infoFd: number;
+  /** … and waits for a byte there (`--block-fd`) before running the command: pasta is ready then. */
+  blockFd: number;
 }
 
 /** What any sandbox is made of; web functions and subprocess runtimes fill it differently. */
 export interface SandboxView {
   identity: SandboxIdentity;
   hostname: string;
-  /** Own network namespace (loopback only) or the host's. */
-  ownNetwork: boolean;
+  /** Joined to the host by pasta once bwrap made the namespace; absent: loopback only. */
+  network?: SandboxNetworkPlan;
   /** The command is pid 1 itself (it reaps its own children), instead of bwrap's small init. */
   commandIsPid1: boolean;
   /** Host folder shown read-only at /var/user; undefined leaves /var/user an empty folder. */
@@ -130,10 +142,20 @@ function interpreterRoots(interpreters: Interpreter[]): string[] {
   return roots.filter((root, index) => !roots.slice(0, index).some((outer) => root.startsWith(`${outer}/`)));
 }
 
+/** Where a file of /etc really is: systemd makes /etc/resolv.conf a link into /run, which bwrap follows. */
+function fileTarget(path: string): string {
+  try {
+    if (lstatSync(path).isSymbolicLink()) return resolve(dirname(path), readlinkSync(path));
+  } catch {
+    // Absent on the host: bwrap creates it.
+  }
+  return path;
+}
+
 /** The full `bwrap` argument list of a sandbox. */
 export function sandboxArgs(view: SandboxView): string[] {
-  const args = [...NAMESPACE_FLAGS, ...identityFlags(view.identity)];
-  if (view.ownNetwork) args.push('--unshare-net');
+  const args = [...NAMESPACE_FLAGS, ...identityFlags(view.identity), '--unshare-net'];
+  if (view.network) args.push('--info-fd', String(view.network.infoFd), '--block-fd', String(view.network.blockFd));
   // With bwrap's own init in between, the outer bwrap exits before that init is reaped, leaving a zombie
   // for the host's init (which, in some containers, never collects it): a command that reaps is pid 1.
   if (view.commandIsPid1) args.push('--as-pid-1');
@@ -178,6 +200,13 @@ export function sandboxArgs(view: SandboxView): string[] {
     parents(target);
     args.push('--bind', source, target);
   }
+  if (view.network) {
+    for (const [source, target] of [[view.network.files.resolvConf, '/etc/resolv.conf'], [view.network.files.hosts, '/etc/hosts']] as const) {
+      const inside = fileTarget(target);
+      parents(inside);
+      args.push('--ro-bind', source, inside);
+    }
+  }
   args.push('--clearenv');
   for (const [key, value] of Object.entries(view.env)) args.push('--setenv', key, value);
   args.push('--chdir', view.cwd);
@@ -192,7 +221,7 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   return sandboxArgs({
     identity: plan.identity ?? { kind: 'userns' },
     hostname: plan.hostname,
-    ownNetwork: true,
+    network: plan.network,
     // The bridge is pid 1 itself and reaps what it starts.
     commandIsPid1: true,
     codeDir: plan.codeDir,

@@ -12,6 +12,11 @@ import type { SandboxIdentity } from './identity.ts';
 export const SANDBOX_MAX_PROCESSES = 256;
 /** Open files per process. */
 export const SANDBOX_MAX_OPEN_FILES = 4096;
+/**
+ * How long setting a sandbox up (bwrap, pasta configuring its network: ~50–300 ms, seconds on a loaded
+ * machine) may take before the function's own initTimeout starts counting; also pasta's deadline.
+ */
+export const SANDBOX_SETUP_MS = 10_000;
 /** SPEC §1: a per-instance /tmp of 512 MB. */
 export const DEFAULT_TMP_SIZE_BYTES = 512 * 1024 * 1024;
 

@@ -1,8 +1,8 @@
 /**
  * The sandbox of one function process (Python, PHP, Java, Go, custom runtimes, Node.js process mode):
  * the bwrap command line around the runtime's command, and the translation of host paths (the code
- * folder, layers) into what the function sees (/var/user, /opt). The process shares the host's network
- * (outbound networking, the custom Runtime API and Go's net/rpc on host loopback) but nothing else.
+ * folder, layers) into what the function sees (/var/user, /opt). The process has a network namespace of
+ * its own, joined to the host by pasta (network.ts) once bwrap has made it.
  */
 import { realpathSync, statSync } from 'node:fs';
 import { chown } from 'node:fs/promises';
@@ -14,6 +14,12 @@ import { CodeSlot } from './code-slot.ts';
 import type { SandboxHost } from './host.ts';
 import { allocateIdentity, hostOwner, releaseIdentity, type SandboxIdentity } from './identity.ts';
 import { rlimitPrefix, sandboxRlimits } from './limits.ts';
+import { forwardScript, type PortForward } from './forwards.ts';
+import { DEFAULT_SANDBOX_NETWORK, networkFiles, networkHost, type SandboxNetworkSettings } from './network.ts';
+
+/** The fds of a sandboxed process on which bwrap reports its pid and waits for its network (network.ts). */
+export const SANDBOX_INFO_FD = 5;
+export const SANDBOX_BLOCK_FD = 6;
 
 /** Host folders every sandbox shows anyway (bwrap.ts): binaries there need no extra mount. */
 const SYSTEM_PREFIXES = ['/usr/', '/bin/', '/sbin/', '/lib/', '/lib64/', '/etc/'];
@@ -22,6 +28,8 @@ export interface ProcessSandboxRequest {
   /** The function's code folder; absent for a pre-warmed spare (attachCode later). */
   codeDir?: string;
   layerDirs?: string[];
+  /** @default DEFAULT_SANDBOX_NETWORK */
+  network?: SandboxNetworkSettings;
 }
 
 export interface SandboxedCommand {
@@ -34,6 +42,8 @@ export interface SandboxedCommand {
   tempDir: string;
   mergeStderr?: boolean;
   dataLimitBytes?: number;
+  /** TCP ports of the function joined to Unix sockets in `tempDir` (forwards.ts). */
+  forwards?: readonly PortForward[];
 }
 
 /** An interpreter in `<prefix>/bin/` needs its whole prefix (Python's lib/, a JDK's lib/). */
@@ -78,12 +88,17 @@ export class ProcessSandbox {
   #codeDir: string | undefined;
   #layerDirs: string[];
   #slot: CodeSlot | undefined;
+  readonly network: SandboxNetworkSettings;
+  /** Whether the command line waits for pasta (SANDBOX_INFO_FD, SANDBOX_BLOCK_FD): see network.ts's linkSandbox. */
+  readonly networked: boolean;
 
   constructor(host: SandboxHost, request: ProcessSandboxRequest) {
     this.#host = host;
     this.identity = allocateIdentity();
     this.#codeDir = request.codeDir;
     this.#layerDirs = request.layerDirs ?? [];
+    this.network = request.network ?? DEFAULT_SANDBOX_NETWORK;
+    this.networked = networkHost() !== undefined;
     try {
       assertReadableBySandbox(this.identity, [...(request.codeDir === undefined ? [] : [request.codeDir]), ...this.#layerDirs]);
     } catch (error) {
@@ -93,9 +108,13 @@ export class ProcessSandbox {
     if (request.codeDir === undefined) this.#slot = CodeSlot.create();
   }
 
-  /** Whether a function can be moved into this (spare) sandbox: it has an empty slot and the function no layers. */
-  canAdopt(layerDirs: string[]): boolean {
-    return this.#slot !== undefined && this.#codeDir === undefined && layerDirs.length === 0;
+  /**
+   * Whether a function can be moved into this (spare) sandbox: it has an empty slot, the function no
+   * layers, and the same network settings.
+   */
+  canAdopt(layerDirs: string[], network: SandboxNetworkSettings = DEFAULT_SANDBOX_NETWORK): boolean {
+    const sameNetwork = network.hostLoopback === this.network.hostLoopback && network.dns.join() === this.network.dns.join();
+    return this.#slot !== undefined && this.#codeDir === undefined && layerDirs.length === 0 && sameNetwork;
   }
 
   /** Mount the function's code at /var/user of this running spare. */
@@ -123,12 +142,19 @@ export class ProcessSandbox {
     const owner = hostOwner(this.identity);
     if (owner !== undefined) await chown(spec.tempDir, owner, owner);
     const inner = [this.visible(spec.command), ...spec.args.map((arg) => this.visible(arg))];
-    const command = spec.mergeStderr ? ['/bin/sh', '-c', 'exec "$@" 2>&1', 'sh', ...inner] : inner;
+    const command =
+      spec.forwards && spec.forwards.length > 0
+        ? ['/bin/sh', '-c', forwardScript(spec.forwards, spec.tempDir, spec.mergeStderr === true), 'sh', ...inner]
+        : spec.mergeStderr
+          ? ['/bin/sh', '-c', 'exec "$@" 2>&1', 'sh', ...inner]
+          : inner;
     const readOnly = this.#hostFiles([interpreterPrefix(spec.command), ...spec.args]).map((path): [string, string] => [path, path]);
     const args = sandboxArgs({
       identity: this.identity,
       hostname: 'scf',
-      ownNetwork: false,
+      network: this.networked
+        ? { files: networkFiles(networkHost()!, this.network), infoFd: SANDBOX_INFO_FD, blockFd: SANDBOX_BLOCK_FD }
+        : undefined,
       commandIsPid1: false,
       codeDir: this.#slot?.path ?? this.#codeDir,
       layerDirs: this.#layerDirs,

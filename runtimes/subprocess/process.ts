@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { sandboxHost } from '../sandbox/host.ts';
 import { rlimitPrefix } from '../sandbox/limits.ts';
-import { ProcessSandbox, type ProcessSandboxRequest } from '../sandbox/process-sandbox.ts';
+import { forwardSocket, type PortForward } from '../sandbox/forwards.ts';
+import { linkSandbox } from '../sandbox/network.ts';
+import { ProcessSandbox, SANDBOX_BLOCK_FD, SANDBOX_INFO_FD, type ProcessSandboxRequest } from '../sandbox/process-sandbox.ts';
 import { LineSplitter } from './lines.ts';
 import { childrenOf } from './memory.ts';
 import { PipeChannel } from './pipe-channel.ts';
@@ -58,6 +60,16 @@ export interface SpawnProcessOptions {
    * command, environment and cwd are translated to /var/user and /opt.
    */
   sandbox?: ProcessSandboxRequest;
+  /**
+   * TCP ports the runtime speaks to the process over. Sandboxed, they stay inside its network namespace
+   * and the gateway's end is `socketPath(port)`; unsandboxed they are host loopback ports, as they were.
+   */
+  forwards?: PortForward[];
+}
+
+/** Whether processes spawned with `sandbox` run in one here (decided once per gateway process). */
+export function processesAreSandboxed(): boolean {
+  return sandboxHost() !== undefined;
 }
 
 /** The environment a process is spawned with: a sane PATH, the temp folder as HOME and TMPDIR, then `env`. */
@@ -91,6 +103,9 @@ export class FunctionProcess {
   #exited: Promise<ExitInfo>;
   #exitInfo: ExitInfo | undefined;
   #closing: Promise<void> | undefined;
+  /** Resolves once the sandbox's network is set up and its command runs (at once without a sandbox). */
+  readonly networkReady: Promise<void>;
+  #networkPending = false;
 
   /** Spawn a process; resolves once it runs (rejects only if its temp folder cannot be made). */
   static async spawn(options: SpawnProcessOptions): Promise<FunctionProcess> {
@@ -119,15 +134,26 @@ export class FunctionProcess {
     this.tempDir = tempDir;
     this.sandbox = sandbox;
     const [command, args] = line;
+    const networked = sandbox?.networked === true;
     this.#child = spawn(command, args, {
       cwd,
       env,
       // Own process group (setsid), so a timeout or crash kills user subprocesses too: kill(-pid).
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      // A networked sandbox reports its pid and waits for pasta on two more fds (network.ts).
+      stdio: networked ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.pid = this.#child.pid ?? -1;
     const stdio = this.#child.stdio;
+    if (networked && this.pid >= 0) {
+      const extra = stdio as unknown as Array<Readable & Writable>;
+      this.#networkPending = true;
+      this.networkReady = linkSandbox(this.#child, extra[SANDBOX_INFO_FD]!, extra[SANDBOX_BLOCK_FD]!, sandbox.network).then(() => {
+        this.#networkPending = false;
+      });
+    } else {
+      this.networkReady = Promise.resolve();
+    }
     this.channel = new PipeChannel(stdio[3] as Readable, stdio[4] as Writable);
     for (const stream of ['stdout', 'stderr'] as const) {
       const readable = this.#child[stream]!;
@@ -152,6 +178,16 @@ export class FunctionProcess {
         });
       });
     });
+  }
+
+  /** Whether the sandbox still waits for its network (its command has not started yet). */
+  get networkPending(): boolean {
+    return this.#networkPending;
+  }
+
+  /** The gateway's end of a forwarded port (SpawnProcessOptions.forwards): a Unix socket; undefined unsandboxed. */
+  socketPath(port: number): string | undefined {
+    return this.sandbox ? forwardSocket(this.tempDir, port) : undefined;
   }
 
   /** Resolves after the process exited and its remaining output was delivered. */

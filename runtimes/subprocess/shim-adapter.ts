@@ -137,7 +137,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
         label: this.kind,
         mergeStderr: this.#profile.mergeStderr,
         dataLimitBytes: this.#profile.dataLimitBytes?.(spec),
-        sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs },
+        sandbox: { codeDir: spec.codeDir, layerDirs: spec.layerDirs, network: spec.sandboxNetwork },
       }));
     // Inside a sandbox the function sees its code at /var/user and its layers at /opt.
     const visible = (text: string): string => process.sandbox?.visible(text) ?? text;
@@ -166,7 +166,7 @@ export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
   async #adopt(spec: FunctionSpec): Promise<FunctionProcess | undefined> {
     const spare = this.#pool?.take();
     if (!spare?.sandbox) return spare;
-    if (!spare.sandbox.canAdopt(spec.layerDirs)) {
+    if (!spare.sandbox.canAdopt(spec.layerDirs, spec.sandboxNetwork)) {
       void spare.close();
       return undefined;
     }

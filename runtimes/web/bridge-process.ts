@@ -18,6 +18,7 @@ import { WEB_PORT } from './environment.ts';
 import { bwrapArgs } from '../sandbox/bwrap.ts';
 import { allocateIdentity, hostOwner, releaseIdentity, type SandboxIdentity } from '../sandbox/identity.ts';
 import { limitPrefix } from '../sandbox/limits.ts';
+import { DEFAULT_SANDBOX_NETWORK, linkSandbox, networkFiles, networkHost, type SandboxNetworkSettings } from '../sandbox/network.ts';
 import type { Interpreter } from './interpreters.ts';
 
 export const BOOTSTRAP_FILE = 'scf_bootstrap';
@@ -68,6 +69,10 @@ export interface BridgeHooks {
 
 type ConnectCallback = (error: Error | null, socket?: Socket) => void;
 
+/** The fds on which a sandboxed bridge's bwrap reports its pid and waits for pasta (network.ts). */
+const INFO_FD = 4;
+const BLOCK_FD = 5;
+
 export class BridgeProcess {
   readonly #child: ChildProcess;
   readonly #hooks: BridgeHooks;
@@ -76,13 +81,26 @@ export class BridgeProcess {
   #closed: Promise<void>;
 
   /** Spawn the bridge in `dir` (its working folder without a sandbox) and send it `start`. */
-  constructor(options: { setup: WebHostSetup; codeDir: string; layerDirs: string[]; dir: string; hostname: string; start: BridgeStart; hooks: BridgeHooks }) {
+  constructor(options: {
+    setup: WebHostSetup;
+    codeDir: string;
+    layerDirs: string[];
+    /** @default DEFAULT_SANDBOX_NETWORK */
+    network?: SandboxNetworkSettings;
+    dir: string;
+    hostname: string;
+    start: BridgeStart;
+    hooks: BridgeHooks;
+  }) {
     const { setup, hooks } = options;
     this.#hooks = hooks;
     const [runner] = setup.interpreters;
     if (!runner) throw new FnError('INTERNAL', 'node was not found for the web bridge');
     const bridgePath = ['/usr/local/bin', '/usr/bin', '/bin'].join(':');
     const stdio: Array<'ignore' | 'pipe' | 'ipc'> = ['ignore', 'pipe', 'pipe', 'ipc'];
+    const network = options.network ?? DEFAULT_SANDBOX_NETWORK;
+    const netHost = setup.sandbox ? networkHost() : undefined;
+    if (netHost) stdio.push('pipe', 'pipe');
     // Sandboxed, the bridge runs as an unprivileged host uid of its own (runtimes/sandbox/identity.ts),
     // under the per-instance process and file caps.
     let identity: SandboxIdentity | undefined;
@@ -106,11 +124,16 @@ export class BridgeProcess {
             hostname: options.hostname,
             tmpSizeBytes: setup.sandbox.tmpSizeBytes,
             path: bridgePath,
+            network: netHost ? { files: networkFiles(netHost, network), infoFd: INFO_FD, blockFd: BLOCK_FD } : undefined,
           })],
           { stdio, detached: true },
         )
       : spawn(runner.binary, [setup.bridgeScript], { stdio, detached: true, cwd: options.codeDir, env: { PATH: bridgePath } });
     const child = this.#child;
+    if (netHost && child.pid !== undefined) {
+      const extra = child.stdio as unknown as Array<NodeJS.ReadableStream & NodeJS.WritableStream>;
+      void linkSandbox(child, extra[INFO_FD]!, extra[BLOCK_FD]!, network);
+    }
     for (const stream of [child.stdout!, child.stderr!]) {
       const lines = new LineSplitter(MAX_LOG_LINE_CHARS);
       stream.setEncoding('utf8');

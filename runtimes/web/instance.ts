@@ -20,6 +20,7 @@ import { BOOTSTRAP_FILE, BridgeProcess, hostPort, type WebHostSetup } from './br
 import { WEB_PORT, webEnvironment } from './environment.ts';
 import { invokeEvent } from './event-invoke.ts';
 import { SANDBOX_BRIDGE } from '../sandbox/bwrap.ts';
+import { SANDBOX_SETUP_MS } from '../sandbox/limits.ts';
 
 export { BOOTSTRAP_FILE, type WebHostSetup } from './bridge-process.ts';
 export { EVENT_INVOKE_PATH } from './event-invoke.ts';
@@ -105,6 +106,8 @@ export class WebInstance implements WebServer {
   #memory = { at: 0, bytes: 0 };
   #requestLogs: LogTarget[] = [];
   #spawnedAt = deferred<number>();
+  #deadline: NodeJS.Timeout | undefined;
+  #startSettled = false;
   #listening = deferred<void>();
   #failed = deferred<string>();
   #gone = deferred<void>();
@@ -127,7 +130,7 @@ export class WebInstance implements WebServer {
     if (this.#started) throw new FnError('INTERNAL', 'a web instance starts once');
     this.#started = true;
     const begin = performance.now();
-    const deadline = setTimeout(() => this.#failed.resolve('deadline'), this.#spec.initTimeoutMs);
+    this.#armDeadline(this.#spec.initTimeoutMs + SANDBOX_SETUP_MS);
     try {
       const setup = await this.#setup();
       const bootstrap = join(this.#spec.codeDir, BOOTSTRAP_FILE);
@@ -149,8 +152,16 @@ export class WebInstance implements WebServer {
       await this.#collectStartupOutput(error);
       throw error;
     } finally {
-      clearTimeout(deadline);
+      this.#startSettled = true;
+      clearTimeout(this.#deadline);
     }
+  }
+
+  /** initTimeout, counted again once the bootstrap runs: the sandbox's setup (its network) is the platform's time. */
+  #armDeadline(ms = this.#spec.initTimeoutMs): void {
+    clearTimeout(this.#deadline);
+    if (this.#startSettled) return;
+    this.#deadline = setTimeout(() => this.#failed.resolve('deadline'), ms);
   }
 
   invoke(request: InvokeRequest): Promise<string> {
@@ -257,6 +268,7 @@ export class WebInstance implements WebServer {
       setup,
       codeDir: this.#spec.codeDir,
       layerDirs: this.#spec.layerDirs,
+      network: this.#spec.sandboxNetwork,
       dir: this.#dir,
       hostname: `scf-${this.id.slice(0, 8)}`,
       start: {
@@ -271,6 +283,7 @@ export class WebInstance implements WebServer {
         spawned: (pid) => {
           this.#bootstrapPid = pid;
           this.#spawnedAt.resolve(performance.now());
+          this.#armDeadline();
         },
         listening: (host, loopbackOnly) => {
           // Reachable here through the bridge, but not on SCF, which connects from outside the instance.

@@ -76,6 +76,22 @@ t.test('errors name the function and the key', async (t) => {
   }
 });
 
+t.test('gateway.sandboxNetwork: host loopback on and the host\'s resolver by default; checked like every key', async (t) => {
+  const defaults = loadConfig(project({ 'fngate.yml': 'functions:\n  hello: { src: ./code }\n' }));
+  t.same(defaults.gateway.sandboxNetwork, { hostLoopback: true, dns: [] });
+  const set = loadConfig(
+    project({ 'fngate.yml': 'gateway:\n  sandboxNetwork: { hostLoopback: false, dns: [192.0.2.53, "2001:db8::53"] }\nfunctions:\n  hello: { src: ./code }\n' }),
+  );
+  t.same(set.gateway.sandboxNetwork, { hostLoopback: false, dns: ['192.0.2.53', '2001:db8::53'] });
+  for (const [yml, key] of [
+    ['gateway:\n  sandboxNetwork: { hostLoopback: maybe }', /sandboxNetwork\.hostLoopback/],
+    ['gateway:\n  sandboxNetwork: { dns: [dns.example] }', /sandboxNetwork\.dns\.0.*IP address/],
+    ['gateway:\n  sandboxNetwork: { firewall: on }', /sandboxNetwork.*firewall/],
+  ] as const) {
+    t.throws(() => loadConfig(project({ 'fngate.yml': `${yml}\nfunctions:\n  hello: { src: ./code }\n` })), { name: 'ConfigError', message: key }, yml);
+  }
+});
+
 t.test('cloud-only keys load with one warning each', async (t) => {
   const config = loadConfig(project({ 'fngate.yml': 'functions:\n  hello: { src: ./code, region: ap-shanghai, vpcConfig: { vpcId: v } }' }));
   t.same(config.warnings, [

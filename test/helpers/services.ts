@@ -183,7 +183,8 @@ async function waitUntil(child: ChildProcess, dir: string, ready: () => Promise<
   throw new Error(`${child.spawnfile} did not become ready (exit ${child.exitCode ?? child.signalCode ?? 'none'}):\n${output.slice(-2000)}`);
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether anything accepts a TCP connection at 127.0.0.1:port. */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     socket.once('connect', () => {

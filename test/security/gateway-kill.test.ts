@@ -1,5 +1,6 @@
 // `kill -9` of the gateway leaves no function process behind (issue 9 §5, the sandbox's part): every
-// sandbox dies with the gateway (bwrap --die-with-parent), whatever its function started and detached.
+// sandbox dies with the gateway (bwrap --die-with-parent), whatever its function started and detached, and
+// so does its pasta (setpriv --pdeathsig).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { buildGoPrograms } from '../helpers/go.ts';
-import { requireTool } from '../helpers/toolchain.ts';
+import { hasTool, requireTool } from '../helpers/toolchain.ts';
 import { webFixture } from '../web/helpers.ts';
 import { descendantsOf, isRunning, processesWith, uniqueSleep, waitFor } from './helpers.ts';
 
@@ -40,11 +41,16 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
     const ownBootstraps = new Set(processesWith('bootstrap'));
     const functionProcesses = descendantsOf(child.pid!).filter((pid) => ownBootstraps.has(pid));
     t.ok(functionProcesses.length > 0, 'the function processes run');
+    // Each sandbox's pasta (network.ts), where pasta is installed: it must not outlive the gateway either.
+    const ownPastas = new Set(processesWith('--config-net'));
+    const pastas = descendantsOf(child.pid!).filter((pid) => ownPastas.has(pid));
+    if (hasTool('pasta')) t.ok(pastas.length >= 2, `each sandbox has its pasta (${pastas.length})`);
     child.kill('SIGKILL');
     for (const [name, marker] of Object.entries(markers)) {
       t.ok(await waitFor(() => processesWith(marker).length === 0, 10_000), `${name}: its detached process is gone`);
     }
     t.ok(await waitFor(() => functionProcesses.every((pid) => !isRunning(pid)), 10_000), 'the function processes are gone');
+    t.ok(await waitFor(() => pastas.every((pid) => !isRunning(pid)), 10_000), 'their pasta processes are gone');
   });
 }
 
@@ -99,7 +105,7 @@ if (requireTool(t, 'go', 'golang-go')) {
       t.equal(response.status, 200, `${path}: ${await response.text()}`);
     }
     t.equal((await fetch(`${url}/web/web/`)).status, 200, 'the web function serves');
-    // tsx's esbuild service is the test gateway's own, not a function's.
+    // tsx's esbuild service is the test gateway's own, not a function's; pasta and socat are the instances'.
     const functionProcesses = descendantsOf(child.pid!).filter((pid) => !/\besbuild\b/.test(commandLine(pid)));
     const commands = functionProcesses.map(commandLine).join('\n');
     for (const [kind, marker] of [['Go', /\/main$/m], ['web', /bridge\.mjs/], ['Node.js process mode', /bootstrap\.cjs/]] as const) {

@@ -66,11 +66,11 @@ if (requireTool(t, 'python3', 'python3')) {
     t.not(next.json.token, first.json.token, 'served by a new instance');
   });
 
-  t.test('outbound TCP to a loopback server of the host works', async (t) => {
+  t.test('outbound TCP to a loopback server of the host works, at host.fngate.internal (network.test.ts has the rest)', async (t) => {
     const server = createServer((socket) => socket.once('data', () => socket.end('pong')));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     t.teardown(() => server.close());
-    const result = await gateway.invoke('hostile', { op: 'connect', port: (server.address() as AddressInfo).port });
+    const result = await gateway.invoke('hostile', { op: 'connect', host: 'host.fngate.internal', port: (server.address() as AddressInfo).port });
     t.same(result.json, { reply: 'pong' });
   });
 }

@@ -8,6 +8,7 @@ import { parseSandboxMode } from '../../runtimes/web/adapter.ts';
 import { webEnvironment } from '../../runtimes/web/environment.ts';
 import { runtimeBinDir } from '../../runtimes/web/interpreters.ts';
 import { bwrapArgs, layerMounts } from '../../runtimes/sandbox/bwrap.ts';
+import { HOST_LOOPBACK_ADDRESS, pastaArgs, SANDBOX_ADDRESS, SANDBOX_DNS_ADDRESS } from '../../runtimes/sandbox/network.ts';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'fngate-layers-'));
@@ -68,6 +69,30 @@ t.test('the bwrap command line', async (t) => {
   t.match(line, '--bind /run/fngate/abc /var/runtime/fngate/run', 'the socket folder is shared');
   t.match(line, '--clearenv --setenv PATH /usr/bin:/bin', 'no gateway environment');
   t.same(args.slice(-3), ['--', '/usr/bin/node', '/var/runtime/fngate/bridge.mjs']);
+});
+
+t.test("a networked sandbox's bwrap flags and pasta's command line", async (t) => {
+  const base = {
+    codeDir: '/srv/code',
+    layerDirs: [],
+    socketDir: '/run/fngate/abc',
+    bridgeScript: '/app/runtimes/web/bridge.mjs',
+    interpreters: [{ binary: '/usr/bin/node', root: undefined, links: ['/var/lang/node18/bin/node'] }],
+    hostname: 'scf-abc',
+    tmpSizeBytes: undefined,
+    path: '/usr/bin:/bin',
+  };
+  const line = bwrapArgs({ ...base, network: { files: { resolvConf: '/run/net/resolv.conf', hosts: '/run/net/hosts' }, infoFd: 4, blockFd: 5 } }).join(' ');
+  t.match(line, '--unshare-net --info-fd 4 --block-fd 5', 'bwrap reports its pid and waits for pasta');
+  t.match(line, /--ro-bind \/run\/net\/resolv\.conf \S*resolv\.conf/, "pasta's resolver in resolv.conf");
+  t.match(line, '--ro-bind /run/net/hosts /etc/hosts', 'host.fngate.internal in /etc/hosts');
+  t.notMatch(bwrapArgs(base).join(' '), '--info-fd', 'without pasta: a loopback-only namespace');
+  const open = pastaArgs({ hostLoopback: true, dns: [] }, '/run/net/1.pid').join(' ');
+  t.match(open, '-t none -u none -T none -U none', 'no port of the host or the sandbox is forwarded');
+  t.match(open, `-a ${SANDBOX_ADDRESS} -n 24 -g ${HOST_LOOPBACK_ADDRESS} --dns-forward ${SANDBOX_DNS_ADDRESS}`);
+  t.match(open, '--netns /proc/self/fd/3 --pid /run/net/1.pid');
+  t.notMatch(open, '--no-map-gw', "the host's loopback is mapped by default");
+  t.match(pastaArgs({ hostLoopback: false, dns: [] }, '/run/net/1.pid').join(' '), '--no-map-gw', 'hostLoopback: false');
 });
 
 const spec: FunctionSpec = {
