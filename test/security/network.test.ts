@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { requireTool } from '../helpers/toolchain.ts';
-import { isRunning, processesWith, waitFor } from './helpers.ts';
+import { descendantsOf, isRunning, processesWith, waitFor } from './helpers.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/security/${name}`, import.meta.url));
 /** The name the test's DNS responder answers, and with what. */
@@ -98,7 +98,13 @@ async function hostServers(t: Test): Promise<{ tcp: number; udp: number }> {
 }
 
 /** The pasta processes of this test's gateways (pasta's command line names the pid file it writes). */
-const pastas = (): number[] => processesWith('--config-net').filter(isRunning);
+/** This process's pastas (its gateways' instances'): other test files run sandboxes of their own meanwhile. */
+const pastas = (): number[] => {
+  const own = new Set(descendantsOf(process.pid));
+  return processesWith('--config-net').filter((pid) => own.has(pid) && isRunning(pid));
+};
+/** Every pasta seen running for this file's instances: each must end, also one its parent no longer holds. */
+const seenPastas = new Set<number>();
 
 if (requireTool(t, 'python3', 'python3') && requireTool(t, 'pasta', 'passt') && requireTool(t, 'bwrap', 'bubblewrap')) {
   const webDir = webProbe();
@@ -135,7 +141,8 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'pasta', 'passt') && 
     }
     const web = await probe(gateway, 'web', { op: 'connect', host: '10.0.2.2', port: Number(gatewayPort) });
     t.notOk(web.reply, `the web function gets nothing from the gateway either (${JSON.stringify(web)})`);
-    t.ok(pastas().length > 0, 'pasta runs for the live instances');
+    for (const pid of pastas()) seenPastas.add(pid);
+    t.ok(seenPastas.size > 0, 'pasta runs for the live instances');
   });
 
   t.test('with hostLoopback: false the host is out of reach; name resolution still works', async (t) => {
@@ -152,6 +159,7 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'pasta', 'passt') && 
 
   t.test('no pasta is left once the gateways and their instances ended', async (t) => {
     // Both gateways above closed in their teardowns (tap runs them before the next subtest).
-    t.ok(await waitFor(() => pastas().length === 0, 10_000), `no pasta runs (${pastas().join(', ')})`);
+    const left = (): number[] => [...seenPastas, ...pastas()].filter(isRunning);
+    t.ok(await waitFor(() => left().length === 0, 10_000), `no pasta runs (${left().join(', ')})`);
   });
 }
