@@ -43,31 +43,26 @@ const freePort = (): Promise<number> =>
 
 const port = await freePort();
 const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR ?? '/tmp/cpu-budget-prof'}`] : [];
-const subjects: Record<string, { command: string[]; path: string }> = {
-  python: {
-    command: [
-      process.execPath, '--no-node-snapshot', ...prof, join(ROOT, 'bin/fngate.js'), 'serve', join(ROOT, 'bench/fixtures/python-hello'),
-      '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'cpu-budget-')),
-    ],
-    path: '/functions/python-hello/invoke',
-  },
-  pipe: {
-    command: [process.execPath, ...prof, '--import', 'tsx', join(ROOT, 'bench/servers/node-python-pipe.ts'), String(port)],
-    path: '/',
-  },
-  node: {
-    command: [
-      process.execPath, '--no-node-snapshot', ...prof, join(ROOT, 'bin/fngate.js'), 'serve', join(ROOT, 'bench/fixtures'),
-      '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'cpu-budget-')),
-    ],
-    path: '/functions/hello/invoke',
-  },
-  ivm: {
-    command: [process.execPath, '--no-node-snapshot', ...prof, '--import', 'tsx', join(ROOT, 'bench/servers/node-ivm.ts'), String(port), 'pool'],
-    path: '/',
-  },
+/** `fngate serve <folder>` (records and logs on), invoked at `path`. */
+const fngate = (folder: string, path: string): { command: string[]; path: string } => ({
+  command: [
+    process.execPath, '--no-node-snapshot', ...prof, join(ROOT, 'bin/fngate.js'), 'serve', join(ROOT, folder),
+    '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'cpu-budget-')),
+  ],
+  path,
+});
+/** A baseline server of bench/servers/, invoked at `/`. */
+const baseline = (nodeFlags: string[], file: string, extra: string[] = []): { command: string[]; path: string } => ({
+  command: [process.execPath, ...nodeFlags, ...prof, '--import', 'tsx', join(ROOT, 'bench/servers', file), String(port), ...extra],
+  path: '/',
+});
+const subjects: Record<string, () => { command: string[]; path: string }> = {
+  python: () => fngate('bench/fixtures/python-hello', '/functions/python-hello/invoke'),
+  pipe: () => baseline([], 'node-python-pipe.ts'),
+  node: () => fngate('bench/fixtures', '/functions/hello/invoke'),
+  ivm: () => baseline(['--no-node-snapshot'], 'node-ivm.ts', ['pool']),
 };
-const chosen = subjects[subject];
+const chosen = subjects[subject]?.();
 if (!chosen) throw new Error(`unknown subject ${subject}: python, pipe, node or ivm`);
 const server: ChildProcess = spawn(chosen.command[0]!, chosen.command.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
   // The sources, not dist/: what is measured is what the checkout holds.
