@@ -4,10 +4,12 @@
  * server's tree used over them is read from /proc (utime + stime), so a busy machine disturbs the figure
  * far less than it disturbs req/s.
  *
- *   node --import tsx bench/cpu-budget.ts python|pipe [requests] [--cpu-prof] [--strace]
+ *   node --import tsx bench/cpu-budget.ts python|pipe|node|ivm [requests] [--cpu-prof] [--strace]
  *
  *   python  fngate serve bench/fixtures/python-hello (sandbox on, records and logs on), from the sources
  *   pipe    the python-http baseline: node:http + one python3 over NDJSON pipes (servers/node-python-pipe.ts)
+ *   node    fngate serve bench/fixtures, POST /functions/hello/invoke (the http benchmark's Node.js row)
+ *   ivm     the pooled-isolate baseline: node:http + isolated-vm, one isolate per request in flight (servers/node-ivm.ts pool)
  *
  * --cpu-prof writes a V8 profile of the gateway to $PROFILE_DIR (default /tmp/cpu-budget-prof); read it with
  * `node bench/profile/cpuprofile-top.mjs <file> <requests> 40 <seconds of the measured window>`.
@@ -41,21 +43,27 @@ const freePort = (): Promise<number> =>
 
 const port = await freePort();
 const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR ?? '/tmp/cpu-budget-prof'}`] : [];
-const subjects: Record<string, { command: string[]; path: string }> = {
-  python: {
-    command: [
-      process.execPath, '--no-node-snapshot', ...prof, join(ROOT, 'bin/fngate.js'), 'serve', join(ROOT, 'bench/fixtures/python-hello'),
-      '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'cpu-budget-')),
-    ],
-    path: '/functions/python-hello/invoke',
-  },
-  pipe: {
-    command: [process.execPath, ...prof, '--import', 'tsx', join(ROOT, 'bench/servers/node-python-pipe.ts'), String(port)],
-    path: '/',
-  },
+/** `fngate serve <folder>` (records and logs on), invoked at `path`. */
+const fngate = (folder: string, path: string): { command: string[]; path: string } => ({
+  command: [
+    process.execPath, '--no-node-snapshot', ...prof, join(ROOT, 'bin/fngate.js'), 'serve', join(ROOT, folder),
+    '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'cpu-budget-')),
+  ],
+  path,
+});
+/** A baseline server of bench/servers/, invoked at `/`. */
+const baseline = (nodeFlags: string[], file: string, extra: string[] = []): { command: string[]; path: string } => ({
+  command: [process.execPath, ...nodeFlags, ...prof, '--import', 'tsx', join(ROOT, 'bench/servers', file), String(port), ...extra],
+  path: '/',
+});
+const subjects: Record<string, () => { command: string[]; path: string }> = {
+  python: () => fngate('bench/fixtures/python-hello', '/functions/python-hello/invoke'),
+  pipe: () => baseline([], 'node-python-pipe.ts'),
+  node: () => fngate('bench/fixtures', '/functions/hello/invoke'),
+  ivm: () => baseline(['--no-node-snapshot'], 'node-ivm.ts', ['pool']),
 };
-const chosen = subjects[subject];
-if (!chosen) throw new Error(`unknown subject ${subject}: python or pipe`);
+const chosen = subjects[subject]?.();
+if (!chosen) throw new Error(`unknown subject ${subject}: python, pipe, node or ivm`);
 const server: ChildProcess = spawn(chosen.command[0]!, chosen.command.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
   // The sources, not dist/: what is measured is what the checkout holds.
   env: { ...process.env, FNGATE_FROM_SOURCE: '1' },

@@ -69,7 +69,7 @@ export function gatewayListener(deps: { app: () => Promise<Hono>; services: Gate
 }
 
 function serveInvoke(services: GatewayServices, request: IncomingMessage, response: ServerResponse, rawName: string, rawQuery: string | undefined): void {
-  const query = new URLSearchParams(rawQuery ?? '');
+  const query = rawQuery ? new URLSearchParams(rawQuery) : undefined;
   let name: string;
   try {
     name = decodeURIComponent(rawName);
@@ -79,8 +79,8 @@ function serveInvoke(services: GatewayServices, request: IncomingMessage, respon
   const header = request.headers[INVOCATION_TYPE_HEADER.toLowerCase()];
   invokeApi(services, {
     name,
-    namespace: query.get('namespace') ?? undefined,
-    qualifier: query.get('qualifier') ?? undefined,
+    namespace: query?.get('namespace') ?? undefined,
+    qualifier: query?.get('qualifier') ?? undefined,
     invocationType: Array.isArray(header) ? header[0] : header,
     readBody: (limit) => readNodeBody(request, limit),
     caller: {

@@ -52,3 +52,6 @@ createServer((request, response) => {
     );
   });
 }).listen(portFromArgv(), BENCH_HOST);
+
+// Exit normally on SIGTERM, so that `node --cpu-prof` writes its profile (bench/cpu-budget.ts).
+process.once('SIGTERM', () => process.exit(0));

@@ -72,16 +72,16 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
 
   /** Serve the request if it is for a web function; false leaves it to the other routes. */
   const serve = (incoming: IncomingMessage, outgoing: ServerResponse): boolean => {
-    const requestId = randomUUID();
+    // Every request of the gateway asks here first: a request ID only for those that are web traffic.
     let target: WebTarget | undefined;
     try {
       target = targets.resolve(incoming.headers.host, incoming.url ?? '/');
     } catch (error) {
-      writeErrorResponse(outgoing, error, requestId);
+      writeErrorResponse(outgoing, error, randomUUID());
       return true;
     }
     if (!target) return false;
-    exchange(incoming, outgoing, target, requestId);
+    exchange(incoming, outgoing, target, randomUUID());
     return true;
   };
 

@@ -31,6 +31,7 @@ const MIN_MEMORY_MB = 8;
  * for a busy isolate). */
 const MEMORY_STATS_MAX_AGE_MS = 1000;
 const PROMISE_RESULT = { result: { promise: true } } as const;
+const RESOLVED = Promise.resolve();
 const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
 /** First character of what the shim's invoke() resolves with (shim/invoke.js). */
 const OUTCOME_ERROR = '1';
@@ -152,7 +153,11 @@ export class NodeInstance implements Instance {
     });
     // The warm path: one call into the isolate, strings in and out, handlers bound once per instance.
     const args: [string, string, number] = [request.requestId, request.payload, request.deadline];
-    return ISOLATE_CALLS.run(() => invokeRef.apply(undefined, args, PROMISE_RESULT)).then(this.#onOutcome, this.#onFailure);
+    // Started from a promise job of its own: isolated-vm records the caller's stack on every async call
+    // (up to 10 frames, async ones included, for its error messages), and the pipeline's stack is deep;
+    // from a fresh job it is a few frames (bench/results/cpu-budget-node.md). Same tick, no timer.
+    // (Not queueMicrotask: node wraps each callback in an AsyncResource.)
+    return RESOLVED.then(() => ISOLATE_CALLS.run(() => invokeRef.apply(undefined, args, PROMISE_RESULT))).then(this.#onOutcome, this.#onFailure);
   }
 
   memoryUsage(): number {
