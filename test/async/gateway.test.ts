@@ -110,8 +110,9 @@ t.test('DELETE terminates a running event through its signal (499) and a queued 
 });
 
 t.test('throttled events wait for the single slot and spend no retry', async (t) => {
-  const ids = [];
-  for (let i = 0; i < 5; i++) ids.push((await client.invokeAsync('single', { ms: 150, tag: i })).json.RequestId);
+  // Accepted at once and 800 ms each: on a loaded machine the accepts must not outlast the first runs.
+  const accepted = await Promise.all(Array.from({ length: 5 }, (_, i) => client.invokeAsync('single', { ms: 800, tag: i })));
+  const ids = accepted.map((response) => response.json.RequestId);
   const waiting = await client.list('function=single&status=queued');
   t.ok(waiting.length >= 3, `${waiting.length} events wait in the queue while one runs`);
   for (const id of ids) t.match(await client.waitFor(id), { status: 'succeeded', attemptCount: 1, retriesSpent: 0 });

@@ -99,7 +99,8 @@ const cases: Case[] = [
 
 const available = cases.filter((c) => c.tool === undefined || hasTool(c.tool));
 const functions: Record<string, unknown> = {};
-for (const c of available) functions[c.name] = await c.fn();
+// Generous limits: a loaded CI machine starts interpreters slowly; this file is about what the handler sees.
+for (const c of available) functions[c.name] = { timeout: 30, initTimeout: 30, ...(await c.fn()) };
 const web = NEEDS_SANDBOX.skip === undefined;
 if (web) {
   functions.site = {
