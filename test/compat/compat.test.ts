@@ -23,6 +23,7 @@ import { silentLogger } from '../../gateway/logger.ts';
 import { startGateway } from '../../gateway/server.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { freePort, ServiceMissing, startMariadb, startPostgres, startRedis, type Service } from '../helpers/services.ts';
+import { hasTool, requireTool } from '../helpers/toolchain.ts';
 import { startCloud } from './cloud.ts';
 import { EXPECTED_IN_ISOLATE, EXPECTED_IN_PROCESS, type Expectation } from './expectations.ts';
 import { ensureFixture } from './fixture.ts';
@@ -107,7 +108,16 @@ const { privateKey, publicKey } = generateKeyPairSync('rsa', {
 });
 const closedPort = await freePort();
 
-/** The event every case gets; `tag` keeps concurrent runs of one case apart (keys, objects). */
+/**
+ * Where a run reaches the test's servers on the host's loopback: a sandboxed process-mode instance has a
+ * network namespace of its own, whose 127.0.0.1 is its own, and reaches the host's loopback at
+ * host.fngate.internal (README "Security model"); the oracle and isolates run in this host's network.
+ */
+const SANDBOXED = process.env.FNGATE_SANDBOX !== 'none' && hasTool('bwrap');
+if (SANDBOXED) requireTool(t, 'pasta', 'passt');
+const loopbackHostFor = (tag: string): string => (tag === 'process' && SANDBOXED ? 'host.fngate.internal' : '127.0.0.1');
+
+/** The event every case gets; `tag` keeps concurrent runs of one case apart (keys, objects) and names the mode. */
 function eventFor(c: Case, tag: string): unknown {
   if (c.name === 'express' || c.name === 'koa') {
     return scfApigwEvent({ method: 'POST', path: '/users/7', query: { page: '2', tag: 'a' }, body: { hello: 'world' } });
@@ -117,12 +127,16 @@ function eventFor(c: Case, tag: string): unknown {
     const s = services.get(name);
     return s ? { port: s.port, user: s.user, database: s.database } : null;
   };
+  const host = loopbackHostFor(tag);
+  const cloudHost = `${host}:${new URL(cloud.url).port}`;
   return {
     tag,
-    http: cloud.url,
+    host,
+    http: `http://${cloudHost}`,
+    // Refused in a sandbox's own loopback as on the host's.
     closedPort,
-    cos: { secretId: cloud.secretId, secretKey: cloud.secretKey, host: cloud.host },
-    tc: { secretId: cloud.secretId, secretKey: cloud.secretKey, endpoint: cloud.host },
+    cos: { secretId: cloud.secretId, secretKey: cloud.secretKey, host: cloudHost },
+    tc: { secretId: cloud.secretId, secretKey: cloud.secretKey, endpoint: cloudHost },
     rsaPrivateKey: privateKey,
     rsaPublicKey: publicKey,
     pg: service('postgres'),
@@ -188,7 +202,6 @@ async function configAccepts(extra: Record<string, unknown>): Promise<true | str
 }
 
 const processProbe = await configAccepts({ nodeRuntime: 'process' });
-const loopbackProbe = await configAccepts({ network: { hostLoopback: true } });
 const modes: Mode[] = processProbe === true ? ['isolate', 'process'] : ['isolate'];
 if (processProbe !== true) t.comment(`process mode not run: the config does not accept nodeRuntime: process (${processProbe})`);
 
@@ -200,8 +213,6 @@ function functionConfig(c: Case, mode: Mode): Record<string, unknown> {
     memorySize: FUNCTION_MEMORY_MB,
     timeout: FUNCTION_TIMEOUT_S,
     ...(mode === 'process' ? { nodeRuntime: 'process' } : {}),
-    // The databases listen on the host's loopback, as a local database would.
-    ...(loopbackProbe === true ? { network: { hostLoopback: true } } : {}),
   };
 }
 
