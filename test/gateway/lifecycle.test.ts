@@ -7,10 +7,7 @@ import t from 'tap';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { createFunction, jsonCall, nodeHandler, putCode, zipOf } from '../helpers/lifecycle.ts';
 
-// Idle keep-alive connections outlive the client's (undici: 4 s): making the 60 MB zip blocks this process,
-// gateway included, for seconds on a loaded machine; when it returns, the client reuses a connection whose
-// keep-alive time ran out meanwhile, before the gateway's timer closing it has fired, and is reset.
-const gateway = await startTestGateway(t, { functions: {}, gateway: { keepAliveTimeoutSeconds: 65 } });
+const gateway = await startTestGateway(t, { functions: {} });
 
 t.test('create, invoke, new code, new configuration: new requests run the new state', async (t) => {
   const code = (tag: string) => zipOf(nodeHandler(`{ code: '${tag}', greeting: process.env.GREETING, version: context.function_version, memory: context.memory_limit_in_mb }`));

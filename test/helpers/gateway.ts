@@ -48,7 +48,11 @@ export interface InvokeResponse {
 /** Write `manifest` as fngate.yml into a fresh temp project and serve it. */
 export async function startTestGateway(t: { teardown(fn: () => unknown): void }, manifest: Record<string, unknown>): Promise<TestGateway> {
   const root = mkdtempSync(join(tmpdir(), 'fngate-test-'));
-  writeFileSync(join(root, 'fngate.yml'), stringify(manifest));
+  // Idle connections outlive the test's client's (undici: 4 s, Node's agent: 5 s). A test blocks its process,
+  // this gateway included, while it builds something big; on a loaded machine that takes seconds, and the
+  // client then reuses a connection whose time ran out before the gateway's timer closing it fired: reset.
+  const limits = { keepAliveTimeoutSeconds: 65, ...(manifest.gateway as Record<string, unknown> | undefined) };
+  writeFileSync(join(root, 'fngate.yml'), stringify({ ...manifest, gateway: limits }));
   const gateway = await startGateway({ dir: root, port: 0, host: '127.0.0.1', logger: silentLogger(), credentials: TEST_CREDENTIALS });
   t.teardown(async () => {
     await gateway.close();

@@ -23,11 +23,7 @@ const SYMLINK_ATTRS = (0o120777 << 16) >>> 0;
 const zipBase64 = (files: Zippable): string => Buffer.from(zipSync(files)).toString('base64');
 const codeZip = (version: 'basic' | 'v2'): string => zipBase64({ 'index.js': strToU8(readFileSync(`${fixture(version)}/index.js`, 'utf8')) });
 
-// Idle keep-alive connections outlive the client's (Node's global agent: 5 s): making and signing the 60 MB
-// upload blocks this process, gateway included, for seconds on a loaded machine; when it returns, the client
-// reuses a connection whose keep-alive time ran out meanwhile, before the gateway's timer closing it has
-// fired, and is reset.
-const gateway = await startTestGateway(t, { functions: {}, gateway: { keepAliveTimeoutSeconds: 65 } });
+const gateway = await startTestGateway(t, { functions: {} });
 const client = sdkClient(gateway.url);
 
 async function invokeResult(name: string, options: { Qualifier?: string; Namespace?: string; event?: unknown } = {}): Promise<any> {
