@@ -253,6 +253,7 @@ export async function linkSandbox(
   try {
     const host = networkHost();
     const sandboxPid = host ? await readChildPid(info) : undefined;
+    if (sandboxPid !== undefined) await loopbackSetUp(sandboxPid);
     if (host && sandboxPid !== undefined && child.exitCode === null && child.signalCode === null) {
       link = new SandboxLink(host, sandboxPid, settings);
       child.once('exit', () => link!.kill());
@@ -264,6 +265,26 @@ export async function linkSandbox(
   }
   release.end('x');
   return link;
+}
+
+/** Longest wait for bwrap to set up a sandbox's loopback (a loaded machine). */
+const LOOPBACK_SETUP_WAIT_MS = 5_000;
+
+/**
+ * Resolves once bwrap has set up the namespace's loopback: 127.0.0.1 has its local route, so the address
+ * is added and lo is up. bwrap does that inside the sandbox after it names the pid; pasta, started at once,
+ * brings lo up itself, and the two raced: bwrap's own address request then failed and the sandbox with it
+ * ("loopback: Failed RTM_NEWADDR"), seen under CI's load.
+ */
+async function loopbackSetUp(pid: number): Promise<void> {
+  for (const until = Date.now() + LOOPBACK_SETUP_WAIT_MS; Date.now() < until; ) {
+    try {
+      if (readFileSync(`/proc/${pid}/net/fib_trie`, 'latin1').includes('127.0.0.1')) return;
+    } catch {
+      return; // The sandbox is gone.
+    }
+    await sleep(2);
+  }
 }
 
 /** bwrap writes `{"child-pid": N, …}` to its info fd once the namespaces exist. */
