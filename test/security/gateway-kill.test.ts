@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { buildGoPrograms } from '../helpers/go.ts';
 import { hasTool, requireTool } from '../helpers/toolchain.ts';
 import { webFixture } from '../web/helpers.ts';
-import { descendantsOf, isRunning, processesWith, uniqueSleep, waitFor } from './helpers.ts';
+import { descendantsMentioning, descendantsOf, isRunning, processesWith, uniqueSleep, waitFor } from './helpers.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/security/${name}`, import.meta.url));
 
@@ -38,12 +38,10 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'curl', 'curl')) {
       t.ok(await waitFor(() => processesWith(marker).length > 0, 10_000), `${name}: its detached process runs`);
     }
     // This gateway's function processes only: other test files run interpreters (bootstrap.py) meanwhile.
-    const ownBootstraps = new Set(processesWith('bootstrap'));
-    const functionProcesses = descendantsOf(child.pid!).filter((pid) => ownBootstraps.has(pid));
+    const functionProcesses = descendantsMentioning(child.pid!, 'bootstrap');
     t.ok(functionProcesses.length > 0, 'the function processes run');
     // Each sandbox's pasta (network.ts), where pasta is installed: it must not outlive the gateway either.
-    const ownPastas = new Set(processesWith('--config-net'));
-    const pastas = descendantsOf(child.pid!).filter((pid) => ownPastas.has(pid));
+    const pastas = descendantsMentioning(child.pid!, '--config-net');
     if (hasTool('pasta')) t.ok(pastas.length >= 2, `each sandbox has its pasta (${pastas.length})`);
     child.kill('SIGKILL');
     for (const [name, marker] of Object.entries(markers)) {

@@ -1,5 +1,5 @@
 /** What the hostile-function tests share. */
-export { descendantsOf, isRunning, processesMentioning as processesWith } from '../web/helpers.ts';
+export { descendantsMentioning, descendantsOf, isRunning, processesMentioning as processesWith } from '../web/helpers.ts';
 export { waitFor } from '../runtimes/subprocess.cases.ts';
 
 /** A `sleep` argument no other process has: the marker of a process a function starts. */

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { requireTool } from '../helpers/toolchain.ts';
-import { descendantsOf, isRunning, processesWith, waitFor } from './helpers.ts';
+import { descendantsMentioning, isRunning, waitFor } from './helpers.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/security/${name}`, import.meta.url));
 /** The name the test's DNS responder answers, and with what. */
@@ -99,10 +99,7 @@ async function hostServers(t: Test): Promise<{ tcp: number; udp: number }> {
 
 /** The pasta processes of this test's gateways (pasta's command line names the pid file it writes). */
 /** This process's pastas (its gateways' instances'): other test files run sandboxes of their own meanwhile. */
-const pastas = (): number[] => {
-  const own = new Set(descendantsOf(process.pid));
-  return processesWith('--config-net').filter((pid) => own.has(pid) && isRunning(pid));
-};
+const pastas = (): number[] => descendantsMentioning(process.pid, '--config-net').filter(isRunning);
 /** Every pasta seen running for this file's instances: each must end, also one its parent no longer holds. */
 const seenPastas = new Set<number>();
 

@@ -162,3 +162,9 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/** The processes below `root` whose command line contains `marker` (other test files run theirs meanwhile). */
+export function descendantsMentioning(root: number, marker: string): number[] {
+  const mentioning = new Set(processesMentioning(marker));
+  return descendantsOf(root).filter((pid) => mentioning.has(pid));
+}
