@@ -2,13 +2,15 @@
 // `npm run build` (and `prepare`, so an install from git builds too): compiles gateway/, runtimes/ and store/
 // to dist/ with type declarations (tsconfig.build.json), then copies the files that are not TypeScript (the
 // isolate shim, the Python/PHP/Java shims, worker scripts) beside them, since the code finds them relative to
-// itself. Ends by writing dist/BUILD_STAMP, which bin/fngate.js compares with the sources' times.
+// itself, and bundles the CLI into dist/bundle/ (bin/bundle.mjs). Ends by writing dist/BUILD_STAMP, which
+// bin/fngate.js compares with the sources' times.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SOURCE_DIRS } from './build-state.mjs';
+import { bundleCli } from './bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -44,6 +46,12 @@ function copyAssets(dir) {
   }
 }
 for (const dir of SOURCE_DIRS) copyAssets(join(root, dir));
+try {
+  // esbuild comes with tsx (a dependency); without it the CLI runs the unbundled build.
+  await bundleCli(await import('esbuild'), next);
+} catch (error) {
+  console.error(`fngate build: the CLI is not bundled (${error.message}); bin/fngate.js runs dist/gateway/cli.js`);
+}
 writeFileSync(join(next, 'BUILD_STAMP'), `${new Date().toISOString()}\n`);
 rmSync(dist, { recursive: true, force: true });
 renameSync(next, dist);

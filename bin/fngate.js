@@ -4,6 +4,7 @@
 // on install) when it is at least as new as every source file; otherwise, or with FNGATE_FROM_SOURCE=1,
 // the TypeScript sources through tsx, so an edited checkout never runs stale code.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distState } from './build-state.mjs';
@@ -19,7 +20,9 @@ function builtEntry() {
     process.stderr.write('fngate: dist/ is older than the sources; running the sources (npm run build refreshes dist/)\n');
     return undefined;
   }
-  return join(root, 'dist', 'gateway', 'cli.js');
+  // The bundle (bin/bundle.mjs) loads in a fraction of the time; a build without it runs the compiled files.
+  const bundled = join(root, 'dist', 'bundle', 'cli.js');
+  return existsSync(bundled) ? bundled : join(root, 'dist', 'gateway', 'cli.js');
 }
 
 if (!process.execArgv.includes('--no-node-snapshot')) {

@@ -4,7 +4,8 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { managementGuard, routeMatcher } from './auth/guard.ts';
 import { errorResponse } from './respond.ts';
-import { apigwRoutes, type WebPassThrough } from './routes/apigw.ts';
+import { apigwRoutes } from './routes/apigw.ts';
+import type { WebPassThrough } from './routes/apigw-endpoints.ts';
 import { asyncEventRoutes } from './routes/async-events.ts'; // [async]
 import { functionRoutes } from './routes/functions.ts';
 import { healthRoutes } from './routes/health.ts';

@@ -23,7 +23,7 @@ const INVOKE_URL = /^\/functions\/([^/?]+)\/invoke(?:\?(.*))?$/;
 
 export interface GatewayListener {
   listener: RequestListener;
-  /** Load the Hono app now, in the background (called once the gateway listens). */
+  /** Load the Hono app and start the store's writer now, in the background (called once the gateway listens). */
   preload(): void;
 }
 
@@ -63,7 +63,10 @@ export function gatewayListener(deps: { app: () => Promise<Hono>; services: Gate
     listener,
     preload: () => {
       // After the ready line and the first turns of the event loop: never in start-up's way.
-      setTimeout(() => void honoListener().catch(() => {}), 0).unref();
+      setTimeout(() => {
+        deps.services.store.warm?.();
+        void honoListener().catch(() => {});
+      }, 0).unref();
     },
   };
 }

@@ -30,8 +30,7 @@ import { CatalogService } from './lifecycle/service.ts';
 import { FunctionRegistry } from './registry.ts';
 import { webRoutes, type WebRoutes } from './routes/web.ts'; // [web]
 import type { GatewayServices } from './services.ts';
-import { HotReload } from './watch/hot-reload.ts';
-import { CodeChangeReconciler } from './watch/reconciler.ts';
+import type { HotReload } from './watch/hot-reload.ts';
 
 export const DEFAULT_PORT = 9000;
 /** Loopback unless asked: management needs credentials, but an open port should be a choice (`--host 0.0.0.0`). */
@@ -216,6 +215,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     followDeployments(registry, asyncService, logger);
     if (options.watch) {
       if (options.functions !== undefined) throw new Error('watch needs a project folder with fngate.yml, not inline functions');
+      // Loaded only here: the file watcher (chokidar) is no part of a gateway that does not watch.
+      const [{ HotReload }, { CodeChangeReconciler }] = await Promise.all([import('./watch/hot-reload.ts'), import('./watch/reconciler.ts')]);
       // The watcher adds the functions whose code or layer files changed on disk; the catalog applies the rest.
       const reconciler = new CodeChangeReconciler(lifecycle);
       await reconciler.prime(config);

@@ -13,7 +13,7 @@
  * The writer never drops a pushed row by itself; drop policy for logs/records lives in the store.
  */
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Row } from './statements.ts';
 import type { StoreLogger } from './types.ts';
 
@@ -88,7 +88,9 @@ function newBatch(seq: number, groups: StatementGroups, rows: number, alone: boo
 }
 
 export class BatchWriter {
-  #pool: Piscina;
+  /** The worker thread, started on first use or by `warm()` (see `start`). */
+  #pool: Promise<Piscina> | undefined;
+  #options: BatchWriterOptions;
   #logger: StoreLogger;
   #batchRows: number;
   #flushIntervalMs: number;
@@ -109,36 +111,35 @@ export class BatchWriter {
   #pumpScheduled = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(pool: Piscina, options: BatchWriterOptions) {
-    this.#pool = pool;
+  private constructor(options: BatchWriterOptions) {
+    this.#options = options;
     this.#logger = options.logger;
     this.#batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
     this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
   }
 
-  /** Start the worker thread and wait until it has opened the database. */
+  /**
+   * A writer whose thread starts on the first write or on `warm()`. Why not at once: a worker thread boots
+   * a whole Node environment (~100 ms of CPU with --no-node-snapshot), which the gateway's start-up would
+   * otherwise wait for or share its core with; nothing is written before the gateway serves.
+   */
   static async start(options: BatchWriterOptions): Promise<BatchWriter> {
-    const pool = new Piscina({
-      filename: WORKER_FILE,
-      minThreads: 1,
-      // One writer: SQLite allows one write transaction at a time anyway, and batches stay in order.
-      maxThreads: 1,
-      // The worker is plain JavaScript: do not load the parent's tsx loader (or other flags) into it.
-      execArgv: [],
-      recordTiming: false,
-      workerData: {
-        dbPath: options.dbPath,
-        statements: options.statements,
-        busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-      },
+    return new BatchWriter(options);
+  }
+
+  /** Start the worker thread now, in the background (the gateway calls this once it is ready). */
+  warm(): void {
+    if (this.#closing) return;
+    this.#workerPool().catch((error: unknown) => this.#logger.error({ err: error }, 'store: the writer thread failed to start'));
+  }
+
+  /** The running worker pool; a start that failed is tried again on the next call. */
+  #workerPool(): Promise<Piscina> {
+    this.#pool ??= startWorkerPool(this.#options).catch((error: unknown) => {
+      this.#pool = undefined;
+      throw error;
     });
-    try {
-      await pool.run(null, { name: 'ping' });
-    } catch (error) {
-      await pool.destroy();
-      throw new Error(`store: the writer thread failed to start: ${(error as Error).message}`, { cause: error });
-    }
-    return new BatchWriter(pool, options);
+    return this.#pool;
   }
 
   /** Rows pushed and not yet committed (or finally failed). */
@@ -210,12 +211,15 @@ export class BatchWriter {
     } catch {
       // Already logged by #write; closing goes on.
     }
+    // A writer that never wrote never started its thread: nothing to stop.
+    const pool = await this.#pool?.catch(() => undefined);
+    if (pool === undefined) return;
     try {
-      await this.#pool.run(null, { name: 'closeDb' });
+      await pool.run(null, { name: 'closeDb' });
     } catch (error) {
       this.#logger.warn({ err: error }, 'store: the writer thread failed to close its connection');
     }
-    await this.#pool.destroy();
+    await pool.destroy();
   }
 
   #onTimer = (): void => {
@@ -292,15 +296,41 @@ export class BatchWriter {
   /** Transient failures (lock timeout, a crashed worker thread, which piscina replaces) get one retry. */
   async #runWithRetry(task: WriterTask, rows: number): Promise<WriterResult> {
     try {
-      return (await this.#pool.run(task, { name: 'writeBatch' })) as WriterResult;
+      return (await (await this.#workerPool()).run(task, { name: 'writeBatch' })) as WriterResult;
     } catch (error) {
       this.#logger.error({ err: error, rows }, 'store: batch write failed, retrying once');
     }
     try {
-      return (await this.#pool.run(task, { name: 'writeBatch' })) as WriterResult;
+      return (await (await this.#workerPool()).run(task, { name: 'writeBatch' })) as WriterResult;
     } catch (error) {
       this.#logger.error({ err: error, rows }, 'store: batch write failed twice, its rows are lost');
       throw error;
     }
   }
+}
+
+/** Starts the writer thread and waits until it has opened the database. */
+async function startWorkerPool(options: BatchWriterOptions): Promise<Piscina> {
+  const { Piscina } = await import('piscina');
+  const pool = new Piscina({
+    filename: WORKER_FILE,
+    minThreads: 1,
+    // One writer: SQLite allows one write transaction at a time anyway, and batches stay in order.
+    maxThreads: 1,
+    // The worker is plain JavaScript: do not load the parent's tsx loader (or other flags) into it.
+    execArgv: [],
+    recordTiming: false,
+    workerData: {
+      dbPath: options.dbPath,
+      statements: options.statements,
+      busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    },
+  });
+  try {
+    await pool.run(null, { name: 'ping' });
+  } catch (error) {
+    await pool.destroy();
+    throw new Error(`store: the writer thread failed to start: ${(error as Error).message}`, { cause: error });
+  }
+  return pool;
 }

@@ -81,6 +81,8 @@ export const DB_FILE_NAME = 'fngate.db';
 export const DEFAULT_ACCEPT_SYNC: AcceptSync = 'full';
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** The first prune waits for `warm()` (the gateway serving) at most this long. */
+export const FIRST_PRUNE_DELAY_MS = 10_000;
 export const DEFAULT_MAX_PENDING_ROWS = 100_000;
 export const SIZE_CHECK_INTERVAL_MS = 60_000;
 /** Share of the log rows deleted per size check while over the cap. */
@@ -125,6 +127,7 @@ export class SqliteStore implements Store {
   #maxPendingRows: number;
   #pruneTimer: NodeJS.Timeout | undefined;
   #sizeTimer: NodeJS.Timeout | undefined;
+  #firstPruneTimer: NodeJS.Timeout | undefined;
   #logRetentionBytes: number;
   #sizeCheckIntervalMs: number;
   #sizePruning = false;
@@ -303,6 +306,12 @@ export class SqliteStore implements Store {
     return this.#prune(olderThan);
   }
 
+  /** Starts the writer thread and the first prune (see `#startRetention`). */
+  warm(): void {
+    this.#writer.warm();
+    if (this.#firstPruneTimer !== undefined) this.#firstPrune();
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -311,6 +320,7 @@ export class SqliteStore implements Store {
   async #close(): Promise<void> {
     clearInterval(this.#pruneTimer);
     clearInterval(this.#sizeTimer);
+    clearTimeout(this.#firstPruneTimer);
     try {
       await this.#writer.close();
     } finally {
@@ -337,8 +347,16 @@ export class SqliteStore implements Store {
       this.#sizeTimer = setInterval(() => this.#pruneBySize(), this.#sizeCheckIntervalMs).unref();
     }
     if (!Number.isFinite(this.#retentionMs)) return;
-    this.#pruneInBackground();
+    // Not at once: the prune runs on the writer thread, whose start (a whole Node environment) would
+    // share the CPU with the gateway's start-up. `warm()` runs it once the gateway serves.
+    this.#firstPruneTimer = setTimeout(() => this.#firstPrune(), FIRST_PRUNE_DELAY_MS).unref();
     this.#pruneTimer = setInterval(() => this.#pruneInBackground(), PRUNE_INTERVAL_MS).unref();
+  }
+
+  #firstPrune(): void {
+    clearTimeout(this.#firstPruneTimer);
+    this.#firstPruneTimer = undefined;
+    this.#pruneInBackground();
   }
 
   #pruneBySize(): void {

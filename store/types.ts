@@ -83,6 +83,11 @@ export interface Store {
   checkWritable(): Promise<void>;
   /** Delete records and logs older than `olderThan` (epoch ms); returns rows removed. */
   prune(olderThan: number): number;
+  /**
+   * Start what the store runs in the background (threads, pools) now rather than on first use: the
+   * gateway calls it once it serves, so start-up never waits for it.
+   */
+  warm?(): void;
   close(): Promise<void>;
 }
 

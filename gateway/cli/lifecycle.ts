@@ -6,7 +6,6 @@ import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { authHeaders, DATA_DIR_HELP, DEFAULT_URL, parseUrl, request } from './client.ts';
 import { CliError, EXIT_FAILED } from './fail.ts';
-import { readCode } from './pack.ts';
 
 interface ClientOptions {
   url: string;
@@ -44,12 +43,17 @@ async function call(options: ClientOptions, what: string, method: string, path: 
   return parsed;
 }
 
+/** A folder zipped or a zip read (cli/pack.ts), loaded when a command uploads code: `serve` never does. */
+async function readCode(path: string): Promise<Buffer> {
+  return (await import('./pack.ts')).readCode(path);
+}
+
 const ns = (namespace: string): string => `namespace=${encodeURIComponent(namespace)}`;
 const fnPath = (name: string, rest = ''): string => `/functions/${encodeURIComponent(name)}${rest}`;
 
 async function deployCommand(path: string, options: ClientOptions & { name?: string; runtime?: string; handler?: string }): Promise<void> {
   const name = options.name ?? basename(path).replace(/\.zip$/, '');
-  const zipFile = readCode(path).toString('base64');
+  const zipFile = (await readCode(path)).toString('base64');
   const settings = { ...(options.runtime ? { runtime: options.runtime } : {}), ...(options.handler ? { handler: options.handler } : {}) };
   let view: any;
   try {
@@ -110,7 +114,7 @@ async function functionsCommand(options: Omit<ClientOptions, 'namespace'>): Prom
 async function layersPublishCommand(name: string, path: string, options: Omit<ClientOptions, 'namespace'> & { runtimes: string; description?: string }): Promise<void> {
   const compatibleRuntimes = options.runtimes.split(',').map((runtime) => runtime.trim()).filter(Boolean);
   const view = await call({ ...options, namespace: '' }, 'layers publish', 'POST', `/layers/${encodeURIComponent(name)}/versions`, {
-    zipFile: readCode(path).toString('base64'),
+    zipFile: (await readCode(path)).toString('base64'),
     compatibleRuntimes,
     ...(options.description ? { description: options.description } : {}),
   });

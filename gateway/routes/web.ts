@@ -8,12 +8,11 @@ import { Cancellation } from '../../runtimes/cancellation.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { MiddlewareHandler } from 'hono';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
 import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
-import { apigwUpgradeTargets, type WebPassThrough } from './apigw.ts';
+import { apigwUpgradeTargets, type WebPassThrough } from './apigw-endpoints.ts';
 import { createWebPipeline, type WebPipeline } from '../invoke/web-pipeline.ts';
 import { httpExchange, upgradeExchange, writeRawError } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
@@ -90,7 +89,9 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     // Only under @hono/node-server: the raw request and response are what make streaming possible.
     if (!incoming || !outgoing || !serve(incoming, outgoing)) return next();
     await new Promise<void>((resolve) => outgoing.once('close', () => resolve()));
-    return RESPONSE_ALREADY_SENT;
+    // Imported here, under Hono only: the module makes a Response at load, which loads Node's fetch
+    // implementation (tens of ms), and the gateway's own server never needs it.
+    return (await import('@hono/node-server/utils/response')).RESPONSE_ALREADY_SENT;
   };
 
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -12,10 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync, version as esbuildVersion } from 'esbuild';
+
+/** esbuild, loaded on the first bundle: a gateway whose isolates find every part cached never loads it. */
+let esbuild: typeof import('esbuild') | undefined;
+const loadEsbuild = (): typeof import('esbuild') => (esbuild ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild'));
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where bundles are kept between gateway runs; the usual place tools cache builds in. */
@@ -46,7 +49,7 @@ export function bundledSource(entryFile: string, own: readonly string[]): string
   let code = built.get(entryFile);
   if (code === undefined) {
     const entry = readFileSync(entryFile, 'utf8');
-    const key = createHash('sha256').update(`${esbuildVersion}\0${entryFile}\0${own.join(',')}\0${JSON.stringify(NATIVE_ALIASES)}\0${entry}`).digest('hex').slice(0, 24);
+    const key = createHash('sha256').update(`${loadEsbuild().version}\0${entryFile}\0${own.join(',')}\0${JSON.stringify(NATIVE_ALIASES)}\0${entry}`).digest('hex').slice(0, 24);
     const cacheFile = join(CACHE_DIR, `${cachePrefix(entryFile)}${key}.json`);
     code = readCache(cacheFile) ?? build(entryFile, own, cacheFile);
     built.set(entryFile, code);
@@ -76,7 +79,7 @@ function readCache(cacheFile: string): string | undefined {
 function build(entryFile: string, own: readonly string[], cacheFile: string): string {
   const ownNames = new Set(own);
   const builtins = builtinModules.filter((name) => !ownNames.has(name) && !name.startsWith('_'));
-  const result = buildSync({
+  const result = loadEsbuild().buildSync({
     entryPoints: [entryFile],
     absWorkingDir: REPO_ROOT,
     bundle: true,

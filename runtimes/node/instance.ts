@@ -16,7 +16,7 @@ import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } 
 import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
 import { DispatchGate } from './dispatch-gate.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
-import { HOST_SERVICES } from './builtins/index.ts';
+import { hostServices, type HostServices } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
 import type { ResolveRecord } from './modules.ts';
 import { CODE_ROOT } from './layout.ts';
@@ -81,6 +81,8 @@ export class NodeInstance implements Instance {
   readonly #spares: IsolateSpares;
   /** Host services the function has used (builtins/), each closed with the instance. */
   readonly #services = new Map<string, HostService>();
+  /** The host services' factories, loaded by `start` (builtins/index.ts). */
+  #hostServices: HostServices = {};
   readonly #hostMemory: HostMemory;
   /** The instance's private `/tmp` on the host, made on first use and removed when the instance ends. */
   #tmpDir: string | undefined;
@@ -105,6 +107,7 @@ export class NodeInstance implements Instance {
   async start(): Promise<InitTimings> {
     if (this.#state !== 'new') throw new FnError('INTERNAL', `instance ${this.id} was already started`);
     this.#state = 'starting';
+    this.#hostServices = await hostServices();
     const startedAt = performance.now();
     const resolver = new VirtualModules(this.#spec.codeDir, this.#spec.layerDirs);
     // Reading the entry files up front spares the isolate a blocking call back to the host.
@@ -267,8 +270,8 @@ export class NodeInstance implements Instance {
 
   #service(name: string): HostService | undefined {
     let service = this.#services.get(name);
-    if (service === undefined && this.#disposed === undefined && Object.hasOwn(HOST_SERVICES, name)) {
-      service = HOST_SERVICES[name]!(this.#serviceContext(name));
+    if (service === undefined && this.#disposed === undefined && Object.hasOwn(this.#hostServices, name)) {
+      service = this.#hostServices[name]!(this.#serviceContext(name));
       this.#services.set(name, service);
     }
     return service;

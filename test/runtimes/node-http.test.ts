@@ -13,7 +13,6 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { HOST_SERVICES } from '../../runtimes/node/builtins/index.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { requireTool } from '../helpers/toolchain.ts';
 
@@ -167,9 +166,7 @@ t.test('measurement: requests bridged to the host vs HTTP parsed in the isolate 
   t.comment(`small GETs/s: bridged ${small.bridged.perSecond}, parsed in the isolate ${small.sockets.perSecond}; 20 MB: bridged ${big.bridged.ms} ms, parsed in the isolate ${big.sockets.ms} ms`);
 });
 
-// axios and node-fetch also need the fs and zlib built-ins (another part of issue 8): run once they are there.
-const needs = ['fs', 'zlib'].filter((name) => !Object.hasOwn(HOST_SERVICES, name));
-t.test('axios and node-fetch@2 from npm work unchanged, as in real Node', { skip: needs.length > 0 ? `needs the ${needs.join(' and ')} built-ins` : false }, async (t) => {
+t.test('axios and node-fetch@2 from npm work unchanged, as in real Node', async (t) => {
   const clients = require(`${fixture('http-clients')}index.js`) as { main_handler: Handler };
   const base = `http://127.0.0.1:${httpPort}`;
   for (const library of ['axios', 'fetch']) {

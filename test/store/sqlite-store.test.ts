@@ -98,7 +98,7 @@ t.test('migrations set user_version and are idempotent on reopen', async (t) => 
   ]);
 });
 
-t.test('retention prunes at open, in the background', async (t) => {
+t.test('retention prunes once the store is warmed (the gateway serving), in the background', async (t) => {
   const dataDir = t.testdir();
   const now = Date.now();
   const old = makeRecord({ startedAt: now - 8 * DAY_MS });
@@ -110,6 +110,9 @@ t.test('retention prunes at open, in the background', async (t) => {
 
   const second = await openStore({ dataDir, logger: new RecordingLogger(), now: () => now });
   t.teardown(() => second.close());
+  await second.flush();
+  t.ok(second.getRecord(old.requestId), 'not before the store is warmed: start-up does not pay for it');
+  second.warm();
   await second.flush();
   t.equal(second.getRecord(old.requestId), undefined, 'older than 7 days: gone');
   t.same(second.getRecord(recent.requestId), recent);
