@@ -21,6 +21,7 @@ const READY_TIMEOUT_MS = 60_000;
 const MANY_FUNCTIONS = 1000;
 const BIN = join(REPO_ROOT, 'bin', 'fngate.js');
 const EXAMPLES = join(REPO_ROOT, 'examples');
+const FLOOR_SERVER = join(BENCH_DIR, 'servers', 'startup-floor.mjs');
 /** Targets from issues 10 and 12, shown next to the figures. */
 const EXAMPLES_READY_TARGET_MS = 300;
 const MANY_READY_TARGET_MS = 3000;
@@ -106,6 +107,13 @@ defineSubject({
         command: () => ({ args: ['--no-node-snapshot', '-e', "console.log('up')"], ready: /^up$/ }),
       },
       {
+        id: 'f',
+        label: 'the floor: node:http + better-sqlite3 + pino + yaml',
+        description:
+          "bench/servers/startup-floor.mjs: what any gateway of fngate's shape does before it serves (loads those four, parses examples/fngate.yml, opens a WAL database with one table, logs a line, listens), and nothing else.",
+        command: (dataDir) => ({ args: ['--no-node-snapshot', FLOOR_SERVER, EXAMPLES, dataDir], ready }),
+      },
+      {
         id: 'b',
         label: 'fngate serve examples (dist)',
         description: 'node --no-node-snapshot bin/fngate.js serve examples (as npm start), running the build in dist/: spawn until the "fngate ready" line.',
@@ -156,11 +164,12 @@ defineSubject({
       rows: results,
       ratios: [
         ratio(results, 'b', 'a', 'p50Ms', 'b/a ready p50 (fngate over bare node)'),
+        ratio(results, 'b', 'f', 'p50Ms', 'b/f ready p50 (fngate over the floor)'),
         ratio(results, 'c', 'b', 'p50Ms', 'c/b ready p50 (sources over build)'),
         { label: 'examples ready p50', value: examples, unit: 'ms', note: `target ≤ ${EXAMPLES_READY_TARGET_MS} ms: ${examples !== null && examples <= EXAMPLES_READY_TARGET_MS ? 'met' : 'missed'}` },
         { label: `${MANY_FUNCTIONS} functions ready p50`, value: manyP50, unit: 'ms', note: `target ≤ ${MANY_READY_TARGET_MS} ms: ${manyP50 !== null && manyP50 <= MANY_READY_TARGET_MS ? 'met' : 'missed'}` },
       ],
-      method: `${SAMPLES} samples per row, rows alternating a b c d each round; each sample a fresh process pinned with taskset -c ${ctx.options.serverCpus} and a fresh data dir; time from spawn to the ready line on stdout.`,
+      method: `${SAMPLES} samples per row, rows alternating a f b c d each round; each sample a fresh process pinned with taskset -c ${ctx.options.serverCpus} and a fresh data dir; time from spawn to the ready line on stdout.`,
     };
   },
 });

@@ -5,8 +5,9 @@
 // chunk of its own. The embedding API (package.json exports) stays the unbundled dist/gateway/index.js.
 //
 // Kept out of the bundle: native addons, packages that start workers or child processes from their own
-// files (piscina, pino's transports, esbuild, autocannon), and the polyfills the isolate's built-ins are
-// made of (runtimes/node/bundle.ts bundles those for the isolate from node_modules).
+// files (piscina, esbuild, autocannon), and the polyfills the isolate's built-ins are made of
+// (runtimes/node/bundle.ts bundles those for the isolate from node_modules). pino is bundled: its
+// transports would look for their worker files beside the bundle, and gateway/logger.ts uses none.
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
@@ -14,7 +15,6 @@ const EXTERNAL = [
   'better-sqlite3',
   'isolated-vm',
   'piscina',
-  'pino',
   'chokidar',
   'esbuild',
   'tsx',
