@@ -124,6 +124,21 @@ function tree(root: number): number[] {
   for (let i = 0; i < all.length; i++) all.push(...children(all[i]!));
   return all;
 }
+interface WrkDone {
+  requests: number;
+  durationUs: number;
+  errors: Record<string, number>;
+  latencyUs: Record<string, number>;
+}
+/** wrk for `seconds` at `connections`, pinned to CPU 1 (bench/wrk/post-json.lua writes its figures as JSON). */
+function runWrk(seconds: number): WrkDone {
+  const out = join(mkdtempSync(join(tmpdir(), 'cpu-budget-wrk-')), 'wrk.json');
+  execFileSync('taskset', ['-c', '1', 'wrk', '-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', join(ROOT, 'bench/wrk/post-json.lua'), `http://127.0.0.1:${port}${chosen!.path}`], {
+    env: { ...process.env, BENCH_BODY: BODY, BENCH_WRK_OUT: out },
+    stdio: 'ignore',
+  });
+  return JSON.parse(readFileSync(out, 'utf8')) as WrkDone;
+}
 /** `count` requests, `connections` of them in flight at a time. */
 async function invokeMany(count: number): Promise<void> {
   let left = count;
@@ -179,6 +194,9 @@ function snapshot(): Map<string, number> {
 }
 
 await invokeMany(Math.max(WARM_UP, connections * 20));
+// wrk keeps every connection busy, which a Node client may not: warm up with it too, so that the
+// measured window finds as many warm instances as connections (no cold start inside it).
+if (wrkSeconds > 0) runWrk(1);
 /** One `strace -c` per process of the tree (threads included), so each process's syscalls are counted apart. */
 const tracers: Array<{ name: string; process: ChildProcess; output: string }> = [];
 if (withStrace) {
@@ -198,12 +216,7 @@ const wallStart = performance.now();
 let measuredRequests = requests;
 let wrkLine = '';
 if (wrkSeconds > 0) {
-  const out = join(mkdtempSync(join(tmpdir(), 'cpu-budget-wrk-')), 'wrk.json');
-  execFileSync('taskset', ['-c', '1', 'wrk', '-t', '1', '-c', String(connections), '-d', `${wrkSeconds}s`, '--latency', '-s', join(ROOT, 'bench/wrk/post-json.lua'), `http://127.0.0.1:${port}${chosen.path}`], {
-    env: { ...process.env, BENCH_BODY: BODY, BENCH_WRK_OUT: out },
-    stdio: 'ignore',
-  });
-  const done = JSON.parse(readFileSync(out, 'utf8')) as { requests: number; durationUs: number; errors: Record<string, number>; latencyUs: Record<string, number> };
+  const done = runWrk(wrkSeconds);
   measuredRequests = done.requests;
   wrkLine = `wrk ${wrkSeconds}s: ${done.requests} requests, ${Math.round(done.requests / (done.durationUs / 1e6))} req/s, p50 ${(done.latencyUs.p50! / 1000).toFixed(2)} ms, p99 ${(done.latencyUs.p99! / 1000).toFixed(2)} ms, errors ${JSON.stringify(done.errors)}`;
 } else {
