@@ -4,7 +4,7 @@
  * endpoint receives every sub-path. An event function gets SCF's apigw event, invoked synchronously; a
  * web function gets the original HTTP request passed through, its path relative to the endpoint.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
@@ -16,6 +16,7 @@ import { errorResponse, REQUEST_ID_HEADER } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 import { EndpointMatcher } from '../triggers/apigw-match.ts';
 import { apiRequestIdOf, fromFunctionResult, toApigwEvent, type ApigwEndpointInfo } from '../triggers/apigw-event.ts';
+import { newRequestId } from '../request-id.ts';
 
 const DEFAULT_STAGE = 'release';
 
@@ -154,7 +155,7 @@ export function apigwRoutes(services: GatewayServices, options: ApigwRouteOption
     const match = matcher.match(c.req.method, url.pathname);
     if (!match) return next();
     const endpoint = match.value;
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
     try {
       const fn = targetOf(services, endpoint);
