@@ -22,6 +22,7 @@
  * --perf records the server's threads with `perf record -g` over the measured window into
  * $PERF_FILE (default /tmp/cpu-budget.perf.data; node runs with --perf-basic-prof-only-functions so JavaScript
  * frames have names): `perf report -i <file> --no-children --sort comm,dso,sym`.
+ * --clones counts the threads the server starts in the measured window (perf stat on the clone syscalls).
  * --dist runs fngate's build (dist/, `node bin/build.mjs`) as the http benchmark does, not the sources.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -210,6 +211,12 @@ if (withStrace) {
 const perf = withPerf
   ? spawn('perf', ['record', '-F', '999', '-g', '-o', process.env.PERF_FILE ?? '/tmp/cpu-budget.perf.data', '-p', String(server.pid)], { stdio: 'ignore' })
   : undefined;
+/** Threads the server starts in the measured window (isolated-vm starts one per call when its pool is busy). */
+let clones = '';
+const cloneCounter = args.includes('--clones')
+  ? spawn('perf', ['stat', '-x,', '-e', 'syscalls:sys_enter_clone,syscalls:sys_enter_clone3', '-p', String(server.pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  : undefined;
+cloneCounter?.stderr!.on('data', (chunk: Buffer) => (clones += chunk.toString()));
 if (perf) await new Promise((resolve) => setTimeout(resolve, 500));
 const before = snapshot();
 const wallStart = performance.now();
@@ -224,6 +231,10 @@ if (wrkSeconds > 0) {
 }
 const wallMs = performance.now() - wallStart;
 const after = snapshot();
+if (cloneCounter) {
+  cloneCounter.kill('SIGINT');
+  await new Promise((resolve) => cloneCounter.once('close', resolve));
+}
 if (perf) {
   perf.kill('SIGINT');
   await new Promise((resolve) => perf.once('close', resolve));
@@ -234,6 +245,10 @@ await Promise.all(tracers.map((tracer) => new Promise((resolve) => tracer.proces
 const usPerTick = 1e6 / CLK_TCK;
 console.log(`${subject}: ${measuredRequests} requests over ${connections} keep-alive connection(s), ${((wallMs * 1000) / measuredRequests).toFixed(0)} µs wall each; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 if (wrkLine) console.log(wrkLine);
+if (cloneCounter) {
+  const started = clones.split('\n').filter((line) => line.includes('clone')).reduce((sum, line) => sum + (Number(line.split(',')[0]) || 0), 0);
+  console.log(`threads started in the measured window: ${started} (${(started / measuredRequests).toFixed(3)} per request)`);
+}
 let total = 0;
 let switchesTotal = 0;
 for (const [key, end] of after) {
