@@ -2,13 +2,13 @@
  * The invoke API (`POST /functions/{name}/invoke`) without its transport: the Hono route and the node
  * request listener's fast path both answer through here, so their behaviour cannot drift apart.
  */
-import { randomUUID } from 'node:crypto';
 import type { SignedRequest } from './auth/tc3.ts';
 import { MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, validateEventJson } from './body.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
 import { newInvocation, type Invocation } from './invoke/invocation.ts';
 import { DEFAULT_NAMESPACE, LATEST } from './registry.ts';
 import type { GatewayServices } from './services.ts';
+import { newRequestId } from './request-id.ts';
 
 export const INVOCATION_TYPE_HEADER = 'X-Fn-Invocation-Type';
 
@@ -43,7 +43,7 @@ export interface InvokeAnswer {
 }
 
 export async function invokeApi(services: GatewayServices, input: InvokeInput): Promise<InvokeAnswer> {
-  const requestId = randomUUID();
+  const requestId = newRequestId();
   let version: string | undefined;
   let invocation: Invocation | undefined;
   try {

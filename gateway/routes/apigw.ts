@@ -4,7 +4,6 @@
  * endpoint receives every sub-path. An event function gets SCF's apigw event, invoked synchronously; a
  * web function gets the original HTTP request passed through, its path relative to the endpoint.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
@@ -15,6 +14,7 @@ import type { DeployedFunction } from '../registry.ts';
 import { errorResponse, REQUEST_ID_HEADER } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 import { fromFunctionResult, toApigwEvent } from '../triggers/apigw-event.ts';
+import { newRequestId } from '../request-id.ts';
 import { backendHeaders, endpointMatcher, schemeOf, sourceIpOf, targetOf, type WebPassThrough } from './apigw-endpoints.ts';
 
 export interface ApigwRouteOptions {
@@ -35,7 +35,7 @@ export function apigwRoutes(services: GatewayServices, options: ApigwRouteOption
     const match = matcher.match(c.req.method, url.pathname);
     if (!match) return next();
     const endpoint = match.value;
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
     try {
       const fn = targetOf(services, endpoint);

@@ -5,7 +5,6 @@
  * turns any other status into an error carrying only the status text.
  * A POST / without `X-TC-Action` is not an API call and goes on to the other routes.
  */
-import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { callerOf } from '../auth/guard.ts';
@@ -17,6 +16,7 @@ import { ACTIONS } from './actions.ts';
 import { TCAPI_ROUTE } from './describe.ts';
 import { ApiError, cloudErrorOf, type ErrorSubject } from './errors.ts';
 import type { Params } from './params.ts';
+import { newRequestId } from '../request-id.ts';
 
 export const ACTION_HEADER = 'x-tc-action';
 export const API_VERSION = '2018-04-16';
@@ -107,7 +107,7 @@ export function tcapiRoutes(services: GatewayServices): OpenAPIHono {
   app.on('POST', '/', async (c, next) => {
     const actionName = c.req.header(ACTION_HEADER);
     if (actionName === undefined) return next();
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     let params: Params = {};
     try {
       const body = await authenticatedBody(c, services);

@@ -6,11 +6,11 @@
  * Ticks missed while the gateway was down are not replayed: after a start the first tick is the next
  * one due. Times are UTC.
  */
-import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { systemClock, type Clock, type ClockTimer } from '../async/clock.ts';
 import type { AsyncDispatcher } from '../async/dispatcher.ts';
 import type { DeployedFunction } from '../registry.ts';
+import { newRequestId } from '../request-id.ts';
 
 /** SCF's year field range. */
 const MIN_YEAR = 1970;
@@ -214,7 +214,7 @@ export class TimerTriggers {
     this.#options.dispatcher
       .enqueue([
         {
-          requestId: randomUUID(),
+          requestId: newRequestId(),
           namespace: config.namespace,
           functionName: config.name,
           qualifier: timer.qualifier,

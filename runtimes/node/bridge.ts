@@ -1,9 +1,9 @@
 /**
  * The functions the isolate can call on the host. Calls that only report something (log lines, timers,
- * fetch starts) are `ignored` callbacks: the isolate never waits for the host. Calls that must answer
- * (module resolution, URL parsing, random bytes, digests) are sync; each blocks the isolate's thread until
- * the host's event loop runs it, which is fine for these short, rare calls. Stateless helpers are created
- * once per process and shared by every isolate.
+ * fetch starts, an invocation's outcome) are `ignored` callbacks: the isolate never waits for the host.
+ * Calls that must answer (module resolution, URL parsing, random bytes, digests) are sync; each blocks the
+ * isolate's thread until the host's event loop runs it, which is fine for these short, rare calls.
+ * Stateless helpers are created once per process and shared by every isolate.
  */
 import { createHash, createHmac, getHashes, getRandomValues } from 'node:crypto';
 import { format as formatLegacyUrl, parse as parseLegacyUrl, resolve as resolveLegacyUrl } from 'node:url';
@@ -24,6 +24,8 @@ export interface InstanceHooks {
   fetchStart(id: number, request: FetchRequestData): void;
   fetchAbort(id: number): void;
   exit(code: number): void;
+  /** The outcome of the invocation in flight (shim/invoke.js: '0' + JSON result or '1' + described error). */
+  done(outcome: string): void;
   /** [used heap, total heap, external] bytes, as last measured (never asks the busy isolate). */
   memory(): [number, number, number];
   /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
@@ -96,6 +98,7 @@ export function createHostObject(hooks: InstanceHooks, resolver: FunctionModules
     ),
     fetchAbort: new ivm.Callback((id: number) => hooks.fetchAbort(id), { ignored: true }),
     exit: new ivm.Callback((code: number) => hooks.exit(code), { ignored: true }),
+    done: new ivm.Callback((outcome: string) => hooks.done(outcome), { ignored: true }),
     memory: new ivm.Callback(() => hooks.memory()),
     service: new ivm.Callback((name: string) => hooks.service(name)),
     shimPart: new ivm.Callback((name: string) => hooks.shimPart(name)),

@@ -17,7 +17,8 @@ export const ISOLATE_POOL_THREADS = cpus().length + 1;
 /** After this long a running call gives its place up (its isolate is waiting on the host, or busy). */
 const HOLD_MS = 1;
 
-interface Place {
+/** A call's place in the gate; given back with `leave` (idempotent) when the call ends. */
+export interface Place {
   since: number;
   held: boolean;
 }
@@ -26,45 +27,40 @@ export class DispatchGate {
   readonly #limit: number;
   #running = 0;
   readonly #holders = new Set<Place>();
-  readonly #waiting: Array<() => void> = [];
+  readonly #waiting: Array<(place: Place) => void> = [];
   #sweep: NodeJS.Timeout | undefined;
 
   constructor(limit = ISOLATE_POOL_THREADS) {
     this.#limit = limit;
   }
 
-  /** Runs `call` when there is room; its promise is passed through. */
-  run<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#running < this.#limit) return this.#start(call);
-    return new Promise<void>((resolve) => {
-      this.#waiting.push(resolve);
-      this.#armSweep();
-    }).then(() => this.#start(call));
-  }
-
-  #start<T>(call: () => Promise<T>): Promise<T> {
-    this.#running++;
-    const place: Place = { since: performance.now(), held: true };
-    this.#holders.add(place);
-    const leave = (): void => this.#leave(place);
-    let promise: Promise<T>;
-    try {
-      promise = call();
-    } catch (error) {
-      leave();
-      return Promise.reject(error);
+  /**
+   * Calls `start` with a place once there is room: now, or when a running call leaves. No promise: the
+   * caller learns of its call's end by other means and gives the place back with `leave`.
+   */
+  enter(start: (place: Place) => void): void {
+    if (this.#running < this.#limit) {
+      start(this.#take());
+      return;
     }
-    promise.then(leave, leave);
-    return promise;
+    this.#waiting.push(start);
+    this.#armSweep();
   }
 
-  #leave(place: Place): void {
+  leave(place: Place): void {
     if (!place.held) return;
     place.held = false;
     this.#holders.delete(place);
     this.#running--;
     const next = this.#waiting.shift();
-    if (next !== undefined) next();
+    if (next !== undefined) next(this.#take());
+  }
+
+  #take(): Place {
+    this.#running++;
+    const place: Place = { since: performance.now(), held: true };
+    this.#holders.add(place);
+    return place;
   }
 
   /** While calls wait, places held longer than HOLD_MS are given up. */
@@ -75,7 +71,7 @@ export class DispatchGate {
       const now = performance.now();
       for (const place of this.#holders) {
         if (this.#waiting.length === 0) break;
-        if (now - place.since >= HOLD_MS) this.#leave(place);
+        if (now - place.since >= HOLD_MS) this.leave(place);
       }
       if (this.#waiting.length > 0) this.#armSweep();
     }, HOLD_MS);

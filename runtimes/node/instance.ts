@@ -1,7 +1,13 @@
 /**
  * One Node.js function instance: one isolate, one context. `start()` builds the Node-like globals (the shim,
- * from the process-wide code cache) and loads the user's module; `invoke()` is a single async call into the
- * isolate, so a CPU-bound handler runs on the isolate's thread and never stalls the gateway's event loop.
+ * from the process-wide code cache) and loads the user's module; `invoke()` is one call into the isolate
+ * that the host does not wait on (`applyIgnored`) and one call back with the outcome (the shim's
+ * `host.done`), so a CPU-bound handler runs on the isolate's thread and never stalls the gateway's event loop.
+ * Neither carries a promise: isolated-vm's promise calls capture the caller's stack, create resolvers on
+ * both sides and enter a node callback scope per result, which cost about a third of a warm hello's CPU
+ * (bench/results/cpu-budget-node.md). A death of the isolate in the middle of a call (its memory limit)
+ * would then go unnoticed, so every instance also holds one promise call that only the isolate's end
+ * settles (`watch`), from which a pending call learns why it ended.
  * Timeouts, aborts, `process.exit()` and the memory limit all end the same way: the isolate is disposed
  * (which stops even `while (true) {}`), host timers and fetches are dropped, and `alive` turns false.
  */
@@ -14,7 +20,7 @@ import { functionEnvironment, scfContext } from '../env.ts';
 import { InstanceLog, MAX_LOG_BYTES_PER_INVOCATION } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
-import { DispatchGate } from './dispatch-gate.ts';
+import { DispatchGate, type Place } from './dispatch-gate.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { hostServices, type HostServices } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
@@ -31,9 +37,8 @@ const MIN_MEMORY_MB = 8;
  * for a busy isolate). */
 const MEMORY_STATS_MAX_AGE_MS = 1000;
 const PROMISE_RESULT = { result: { promise: true } } as const;
-const RESOLVED = Promise.resolve();
 const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
-/** First character of what the shim's invoke() resolves with (shim/invoke.js). */
+/** First character of the outcome the shim's invoke() calls `host.done` with (shim/invoke.js). */
 const OUTCOME_ERROR = '1';
 /** First character of what the shim's load() resolves with (shim/invoke.js); '' means loaded. */
 const LOAD_HANDLER_MISSING = 'H';
@@ -44,8 +49,9 @@ type DisposeReason = 'aborted' | 'init-timeout' | 'exit' | 'memory' | 'closed' |
 
 interface ShimApi {
   load(entry: ResolveRecord, initializerEntry: ResolveRecord | null): Promise<string>;
-  invoke(requestId: string, payload: string, deadline: number): Promise<string>;
+  invoke(requestId: string, payload: string, deadline: number): void;
   dispatch(kind: number, id: number, data?: unknown): void;
+  watch(): Promise<never>;
 }
 
 interface DescribedError {
@@ -69,10 +75,16 @@ export class NodeInstance implements Instance {
   #context: ivm.Context | undefined;
   #invokeRef: ivm.Reference<ShimApi['invoke']> | undefined;
   #dispatchRef: ivm.Reference<ShimApi['dispatch']> | undefined;
+  #watchRef: ivm.Reference<ShimApi['watch']> | undefined;
   #disposed: DisposeReason | undefined;
   #exitCode = 0;
   #busy = false;
   #request: InvokeRequest | undefined;
+  /** Settle the invocation in flight; set while one is. */
+  #resolve: ((result: string) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  /** The place in ISOLATE_CALLS of the invocation in flight, once its call started. */
+  #place: Place | undefined;
   #deadline = 0;
   /** [used heap, total heap, external] bytes, refreshed in the background. */
   #memory: [number, number, number] = [0, 0, 0];
@@ -130,6 +142,7 @@ export class NodeInstance implements Instance {
       throw loadFailure(outcome);
     }
     if (this.#disposed !== undefined) throw this.#callFailure(new Error('the isolate ended while starting'), 'start');
+    this.#watchDeath();
     this.#state = 'ready';
     this.#refreshMemory();
     const initRuntimeMs = runtimeReadyAt - runtimeStartedAt;
@@ -154,14 +167,31 @@ export class NodeInstance implements Instance {
     request.signal.addEventListener('abort', () => {
       if (this.#request === request) this.#dispose('aborted');
     });
-    // The warm path: one call into the isolate, strings in and out, handlers bound once per instance.
-    const args: [string, string, number] = [request.requestId, request.payload, request.deadline];
-    // Started from a promise job of its own: isolated-vm records the caller's stack on every async call
-    // (up to 10 frames, async ones included, for its error messages), and the pipeline's stack is deep;
-    // from a fresh job it is a few frames (bench/results/cpu-budget-node.md). Same tick, no timer.
-    // (Not queueMicrotask: node wraps each callback in an AsyncResource.)
-    return RESOLVED.then(() => ISOLATE_CALLS.run(() => invokeRef.apply(undefined, args, PROMISE_RESULT))).then(this.#onOutcome, this.#onFailure);
+    // The warm path: one call into the isolate and one back, strings both ways, handlers bound once per instance.
+    return new Promise<string>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      ISOLATE_CALLS.enter(this.#startCall);
+    });
   }
+
+  /** Runs when ISOLATE_CALLS has room for the invocation in flight. */
+  readonly #startCall = (place: Place): void => {
+    const request = this.#request;
+    const invokeRef = this.#invokeRef;
+    if (request === undefined || invokeRef === undefined) {
+      // It ended while it waited for room (aborted, the instance closed).
+      ISOLATE_CALLS.leave(place);
+      return;
+    }
+    this.#place = place;
+    try {
+      invokeRef.applyIgnored(undefined, [request.requestId, request.payload, request.deadline]);
+    } catch (error) {
+      // The isolate is gone (disposed by isolated-vm before the call was scheduled).
+      this.#failInvocation(error);
+    }
+  };
 
   memoryUsage(): number {
     // Not `alive`: asking the isolate whether it is disposed costs a lock; #refreshMemory checks it.
@@ -215,6 +245,7 @@ export class NodeInstance implements Instance {
       setup.release();
       this.#invokeRef = api.getSync('invoke', { reference: true });
       this.#dispatchRef = api.getSync('dispatch', { reference: true });
+      this.#watchRef = api.getSync('watch', { reference: true });
       const load = api.getSync('load', { reference: true });
       api.release();
       // Nothing runs in the isolate yet, so reading its heap synchronously cannot wait on user code.
@@ -262,6 +293,7 @@ export class NodeInstance implements Instance {
         this.#exitCode = code;
         this.#dispose('exit');
       },
+      done: this.#onDone,
       memory: () => this.#memory,
       service: (name: string) => this.#service(name)?.callbacks ?? null,
       shimPart: (name: string) => (this.#isolate !== undefined && this.#context !== undefined ? loadOnDemandPart(this.#isolate, this.#context, name) : null),
@@ -295,22 +327,48 @@ export class NodeInstance implements Instance {
     };
   }
 
-  readonly #onOutcome = (outcome: unknown): string => {
+  /** The shim's `host.done`: the invocation in flight ended with `outcome`. Late ones (after an abort) are dropped. */
+  readonly #onDone = (outcome: string): void => {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (resolve === undefined || reject === undefined) return;
     this.#endInvocation();
-    const text = outcome as string;
-    if (text[0] === OUTCOME_ERROR) throw userError('USER_CODE_EXCEPTION', JSON.parse(text.slice(1)) as DescribedError);
-    return text.slice(1);
+    if (outcome[0] === OUTCOME_ERROR) reject(userError('USER_CODE_EXCEPTION', JSON.parse(outcome.slice(1)) as DescribedError));
+    else resolve(outcome.slice(1));
   };
 
-  readonly #onFailure = (error: unknown): never => {
+  /** Ends the invocation in flight, if any, with the error that explains `error` (or the isolate's end). */
+  #failInvocation(error: unknown): void {
+    const reject = this.#reject;
+    if (reject === undefined) return;
     const request = this.#request;
     this.#endInvocation();
-    throw this.#callFailure(error, 'invoke', request);
-  };
+    reject(this.#callFailure(error, 'invoke', request));
+  }
 
   #endInvocation(): void {
     this.#busy = false;
     this.#request = undefined;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    const place = this.#place;
+    this.#place = undefined;
+    if (place !== undefined) ISOLATE_CALLS.leave(place);
+  }
+
+  /**
+   * One promise call per instance that the shim never settles: isolated-vm rejects it ("abandoned") when
+   * the isolate's heap is torn down. Disposed by isolated-vm itself means its memory limit; the call in
+   * flight (if any) then fails with 434, as a promise call would have.
+   */
+  #watchDeath(): void {
+    const watchRef = this.#watchRef;
+    this.#watchRef = undefined;
+    if (watchRef === undefined) return;
+    watchRef.apply(undefined, [], PROMISE_RESULT).then(undefined, () => {
+      if (this.#disposed === undefined) this.#dispose(this.#isolate?.isDisposed === true ? 'memory' : 'broken');
+    });
+    release(watchRef);
   }
 
   /** Turns a failed call into the isolate into the FnError that explains it. */
@@ -386,8 +444,10 @@ export class NodeInstance implements Instance {
     this.#tmpDir = undefined;
     release(this.#invokeRef);
     release(this.#dispatchRef);
+    release(this.#watchRef);
     this.#invokeRef = undefined;
     this.#dispatchRef = undefined;
+    this.#watchRef = undefined;
     try {
       this.#context?.release();
     } catch {
@@ -402,6 +462,8 @@ export class NodeInstance implements Instance {
         // Disposed concurrently by isolated-vm itself (memory limit).
       }
     }
+    // The call in flight gets the error of the first reason (#callFailure reads #disposed).
+    this.#failInvocation(new Error(`the isolate was disposed (${this.#disposed})`));
   }
 }
 

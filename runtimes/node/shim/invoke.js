@@ -2,7 +2,9 @@
 // initializer), then per invocation call it with (event, context, callback) and settle on the first of
 // return value / promise / callback / context.done|succeed|fail. With callbackWaitsForEmptyEventLoop the
 // invocation ends once no timer or fetch is pending; all of this bookkeeping stays inside the isolate so the
-// warm path is a single host → isolate call.
+// warm path is one host → isolate call (`applyIgnored`: no promise, no stack capture) and one call back with
+// the outcome (`host.done`, an ignored callback). `watch` hands the host a promise that only the isolate's
+// death settles (isolated-vm rejects it as abandoned), so a death in the middle of a call is still noticed.
 // Functions are parenthesised expressions for the same reason as in loader.js: eager compilation puts
 // them in the code cache, and all of them run on a cold start or a first invocation.
 /* global internal, host, config */
@@ -176,36 +178,44 @@ const isThenable = (function isThenable(value) {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
 });
 
+// The outcome goes back through host.done (an ignored callback: the isolate never waits for the host).
+const done = host.done;
+
 const invoke = (function invoke(requestId, payload, deadline) {
-  return new ShimPromise((resolve) => {
-    const invocation = new Invocation(requestId, deadline, resolve);
-    current = invocation;
-    internal.resetLogBudget();
-    const context = makeContext(invocation);
-    invocation.context = context;
-    let returned;
-    try {
-      const callback = (error, value) => (error !== undefined && error !== null ? settleError(invocation, error) : settleValue(invocation, value));
-      returned = handler(parse(payload), context, callback);
-    } catch (error) {
-      invocation.returned = true;
-      settleError(invocation, error);
-      return;
-    }
+  const invocation = new Invocation(requestId, deadline, done);
+  current = invocation;
+  internal.resetLogBudget();
+  const context = makeContext(invocation);
+  invocation.context = context;
+  let returned;
+  try {
+    const callback = (error, value) => (error !== undefined && error !== null ? settleError(invocation, error) : settleValue(invocation, value));
+    returned = handler(parse(payload), context, callback);
+  } catch (error) {
     invocation.returned = true;
-    if (isThenable(returned)) {
-      invocation.awaitingPromise = true;
-      returned.then(
-        (value) => settleValue(invocation, value),
-        (error) => settleError(invocation, error),
-      );
-    } else if (returned !== undefined && handler.length < 3) {
-      // A plain return counts for (event, context) handlers; callback-style handlers answer through it.
-      settleValue(invocation, returned);
-    } else {
-      scheduleCheck();
-    }
-  });
+    settleError(invocation, error);
+    return;
+  }
+  invocation.returned = true;
+  if (isThenable(returned)) {
+    invocation.awaitingPromise = true;
+    returned.then(
+      (value) => settleValue(invocation, value),
+      (error) => settleError(invocation, error),
+    );
+  } else if (returned !== undefined && handler.length < 3) {
+    // A plain return counts for (event, context) handlers; callback-style handlers answer through it.
+    settleValue(invocation, returned);
+  } else {
+    scheduleCheck();
+  }
+});
+
+// Never settled by the shim: kept here so that only the isolate's end (its heap torn down) abandons it.
+let deathWatch = null;
+const watch = (function watch() {
+  deathWatch ??= new ShimPromise(() => {});
+  return deathWatch;
 });
 
 const findExport = (function findExport(module, name) {
@@ -259,4 +269,4 @@ const dispatch = (function dispatch(kind, id, data) {
   else if (kind === DISPATCH_SERVICE) internal.serviceEvent(id, data);
 });
 
-internal.api = { load, invoke, dispatch };
+internal.api = { load, invoke, dispatch, watch };
