@@ -51,4 +51,14 @@ t.test('the Dockerfile copies every source folder and starts the gateway on 9000
   t.match(dockerfile, /--no-node-snapshot/);
   t.match(dockerfile, /php-cli golang-go openjdk-17/);
   t.match(dockerfile, /^CMD \[.*"--host", "0\.0\.0\.0".*"--data-dir", "\/data"\]$/m, 'serve listens beyond loopback (its default) in the image');
+  // The image runs the build (dist/ and the bundled CLI), not the sources through tsx.
+  const stages = dockerfile.split(/^FROM /m);
+  const build = stages.find((stage) => /^\S+ AS build$/m.test(stage));
+  t.ok(build, 'a build stage');
+  const install = /^RUN (npm ci[^&\n]*)/m.exec(build!)?.[1] ?? '';
+  t.ok(install !== '' && !install.includes('--omit=dev'), 'npm ci with the dev dependencies: its prepare step (bin/build.mjs) needs TypeScript');
+  for (const file of ['tsconfig.json', 'tsconfig.build.json']) t.match(build!, new RegExp(`^COPY .*${file.replace('.', '\\.')}`, 'm'), `${file} reaches the build`);
+  const final = stages.at(-1)!;
+  const lastCopy = [...final.matchAll(/^COPY .*$/gm)].at(-1)?.[0];
+  t.equal(lastCopy, 'COPY --from=build /opt/fngate/dist ./dist', 'dist/ copied after the sources: its BUILD_STAMP is the newest file');
 });
