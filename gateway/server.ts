@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { createAdapters } from '../runtimes/index.ts';
-import { parseSandboxMode } from '../runtimes/web/index.ts'; // [web]
+import { parseSandboxMode } from '../runtimes/web/options.ts'; // [web]
 import { openStore, type CatalogStore, type QueueStore, type Store } from '../store/index.ts';
 import { AsyncService } from './async/service.ts'; // [async]
 import { Authenticator } from './auth/authenticate.ts';
