@@ -171,7 +171,9 @@ export class WebInstance implements WebServer {
   }
 
   request(options: RequestOptions, fresh = false): ClientRequest {
-    return http.request({ ...options, agent: fresh ? this.#freshAgent : this.#agent });
+    // The caller's object is its own: no copy per request.
+    options.agent = fresh ? this.#freshAgent : this.#agent;
+    return http.request(options);
   }
 
   attachRequestLog(target: LogTarget): () => void {
