@@ -120,7 +120,9 @@ export function limitConnections(server: Server, limits: ConnectionLimits): { re
         socket.resetAndDestroy();
         return;
       }
-      if (!socket.destroyed) accept(socket);
+      // A gateway that began closing meanwhile no longer takes connections.
+      if (!server.listening) socket.destroy();
+      else if (!socket.destroyed) accept(socket);
     });
   });
   const heard = (request: IncomingMessage): void => {

@@ -52,6 +52,22 @@ t.test('keep-alive connections from the bridge carry many concurrent requests', 
   t.equal((await instances('shared')).length, 1, 'one instance served them all');
 });
 
+t.test('clients connecting at once while a pasta maps the host loopback are each checked and served', NEEDS_SANDBOX, async (t) => {
+  // The gateway asks the kernel's socket table whether each new connection is a sandbox's pasta
+  // (runtimes/sandbox/peer.ts), one read for every connection accepted meanwhile: none may be left waiting.
+  const one = (i: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${gateway.url}/web/shared/fresh/${i}`, { method: 'GET', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => one(i)));
+  t.same(statuses, statuses.map(() => 200), 'every fresh connection was served');
+});
+
 t.test('a client that aborts a download mid-stream frees the instance', NEEDS_SANDBOX, async (t) => {
   const warm = await request(gateway.url, '/web/single/warm');
   t.equal(warm.status, 200);
