@@ -286,6 +286,7 @@ export const webSubject = defineSubject({
       notes: [
         sandboxNote(),
         'Rows a, p and b are wrk load (the header\'s parameters), interleaved a p b a p b … with --rounds; in p and b the proxy (or gateway) and the user\'s server share the server CPU, in a the server has it alone. ' +
+          'In b one instance serves every connection: a web function takes instanceConcurrency (default 100, SPEC §4: web functions take concurrent requests) at once, so no request waits for an instance start after the warm-up. ' +
           'Server CPU counts the process group and all descendants (the sandboxed server runs in its own session).',
         `Rows c and d: ${COLD_SAMPLES} cold starts each after one discarded, the languages alternating, ${COLD_GAP_MS} ms apart, one fngate pinned to the server CPU; ` +
           'first response is timed by the client (on the load CPU) from sending the request to reading the whole answer; ' +

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { fromSandbox } from '../runtimes/sandbox/peer.ts';
+import { SandboxPeers } from '../runtimes/sandbox/peer.ts';
 import { ErrorCodes, FnError, toScfErrorBody } from './errors.ts';
 import { ERROR_TYPE_HEADER } from './respond.ts';
 
@@ -87,12 +87,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): { re
   const rejection = overloadedResponse(limits.maxConnections);
   const state = { open: 0 };
   const firstRequest = new WeakMap<Socket | Duplex, NodeJS.Timeout>();
-  server.on('connection', (socket: Socket) => {
-    // A function reaching the host's loopback through its sandbox's pasta: nothing of the gateway is for it.
-    if (fromSandbox(socket.remoteAddress, socket.remotePort)) {
-      socket.resetAndDestroy();
-      return;
-    }
+  const accept = (socket: Socket): void => {
     if (state.open >= limits.maxConnections) {
       // Never parsed: node:http does not see this socket. Destroyed once the answer is flushed.
       socket.on('error', () => socket.destroy());
@@ -108,6 +103,27 @@ export function limitConnections(server: Server, limits: ConnectionLimits): { re
       clearTimeout(silent);
     });
     serveHttp.call(server, socket);
+  };
+  const peers = new SandboxPeers();
+  server.on('connection', (socket: Socket) => {
+    const fromSandbox = peers.check(socket.remoteAddress, socket.remotePort);
+    if (fromSandbox === false) return accept(socket);
+    // Decided off the event loop. What the client sends meanwhile waits in the socket for node:http.
+    const early = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', early);
+    void fromSandbox.then((sandboxed) => {
+      socket.off('error', early);
+      // A function reaching the host's loopback through its sandbox's pasta: nothing of the gateway is for it.
+      if (sandboxed) {
+        socket.resetAndDestroy();
+        return;
+      }
+      // A gateway that began closing meanwhile no longer takes connections.
+      if (!server.listening) socket.destroy();
+      else if (!socket.destroyed) accept(socket);
+    });
   });
   const heard = (request: IncomingMessage): void => {
     const timer = firstRequest.get(request.socket);

@@ -1,9 +1,9 @@
 /**
- * Passing HTTP requests and WebSocket upgrades through to a web function's own server (SPEC §4): the
- * exchanges the web pipeline (invoke/web-pipeline.ts) runs on a leased instance. Bodies are piped both
- * ways with Node streams, so a large upload or download never sits in the gateway's memory.
+ * Passing requests through to a web function's own server (SPEC §4): the header rewriting both ways,
+ * WebSocket (and other) upgrades, and raw error answers. The plain HTTP exchange, the hot path, is
+ * web-exchange.ts; the web pipeline (invoke/web-pipeline.ts) runs either on a leased instance.
  */
-import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SCF_HEADER_PREFIX, scfHeaders, type WebServer } from '../runtimes/web/index.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
@@ -45,10 +45,10 @@ function connectionTokens(headers: IncomingHttpHeaders): ReadonlySet<string> {
 
 const dropNothing = (): boolean => false;
 const REQUEST_ID_LOWER = REQUEST_ID_HEADER.toLowerCase();
-const isRequestId = (lower: string): boolean => lower === REQUEST_ID_LOWER;
+export const isRequestId = (lower: string): boolean => lower === REQUEST_ID_LOWER;
 
 /** Raw header pairs without hop-by-hop headers (and those the Connection header names). */
-function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = dropNothing): string[] {
+export function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = dropNothing): string[] {
   const named = connectionTokens(headers);
   const kept: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -62,31 +62,36 @@ function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (low
 /** The X-Scf-* pairs of a function without the request id: built once per deployed function, not per request. */
 const platformPairs = new WeakMap<DeployedFunction, string[]>();
 
-function scfPairs(fn: DeployedFunction, requestId: string): string[] {
+function pushScfPairs(headers: string[], fn: DeployedFunction, requestId: string): void {
   let pairs = platformPairs.get(fn);
   if (!pairs) {
     pairs = Object.entries(scfHeaders(fn.spec, '')).flatMap(([name, value]) => (name.toLowerCase() === REQUEST_ID_LOWER ? [] : [name, value]));
     platformPairs.set(fn, pairs);
   }
-  return [REQUEST_ID_HEADER, requestId, ...pairs];
+  headers.push(REQUEST_ID_HEADER, requestId);
+  for (let i = 0; i < pairs.length; i++) headers.push(pairs[i]!);
+}
+
+const NO_NAMES: string[] = [];
+const isPlatformHeader = (lower: string): boolean => lower.startsWith(SCF_HEADER_PREFIX) || FORWARDED.has(lower);
+
+/** Platform headers and those the API gateway sets (`names`): the client's copies are dropped. */
+function platformOr(names: string[]): (lower: string) => boolean {
+  const added = new Set(names.map((name) => name.toLowerCase()));
+  return (lower) => isPlatformHeader(lower) || added.has(lower);
 }
 
 /** What the user's server receives: the client's headers, X-Forwarded-*, and the X-Scf-* platform headers. */
-function upstreamHeaders(
+export function upstreamHeaders(
   incoming: IncomingMessage,
   fn: DeployedFunction,
   requestId: string,
   upgrade: boolean,
-  extra: Record<string, string> = {},
+  extra?: Record<string, string>,
 ): string[] {
   // Clients cannot pose as the platform: their X-Scf-* and X-Forwarded-Proto/Host are replaced.
-  const extraNames = Object.keys(extra);
-  const added = extraNames.length === 0 ? NO_TOKENS : new Set(extraNames.map((name) => name.toLowerCase()));
-  const headers = endToEnd(
-    incoming.rawHeaders,
-    incoming.headers,
-    (lower) => lower.startsWith(SCF_HEADER_PREFIX) || FORWARDED.has(lower) || added.has(lower),
-  );
+  const extraNames = extra === undefined ? NO_NAMES : Object.keys(extra);
+  const headers = endToEnd(incoming.rawHeaders, incoming.headers, extraNames.length === 0 ? isPlatformHeader : platformOr(extraNames));
   if (upgrade) headers.push('Connection', 'Upgrade', 'Upgrade', first(incoming.headers.upgrade) ?? '');
   const chunked = /chunked/i.test(first(incoming.headers['transfer-encoding']) ?? '');
   if (chunked && incoming.headers['content-length'] === undefined) headers.push('Transfer-Encoding', 'chunked');
@@ -98,64 +103,19 @@ function upstreamHeaders(
     'X-Forwarded-Proto', tls ? 'https' : 'http',
     'X-Forwarded-Host', incoming.headers.host ?? '',
   );
-  for (const name of extraNames) headers.push(name, extra[name]!);
-  return headers.concat(scfPairs(fn, requestId));
+  for (const name of extraNames) headers.push(name, extra![name]!);
+  pushScfPairs(headers, fn, requestId);
+  return headers;
 }
 
-function timeoutError(fn: DeployedFunction): FnError {
-  return new FnError('TIMEOUT', `Invoking task timed out after ${fn.config.timeoutMs / 1000} seconds`);
+export function timeoutError(timeoutMs: number): FnError {
+  return new FnError('TIMEOUT', `Invoking task timed out after ${timeoutMs / 1000} seconds`);
 }
 
 /** An upstream connection failed: 439, and whether the server is gone decides if the instance is replaced. */
-async function upstreamError(server: WebServer, error: Error): Promise<FnError> {
+export async function upstreamError(server: WebServer, error: Error): Promise<FnError> {
   const gone = await server.settle();
   return new FnError('USER_PROCESS_EXITED', gone ? server.endReason : `the web server closed the connection (${error.message})`);
-}
-
-/**
- * A plain HTTP exchange. Until the response starts, a failure rejects and the caller answers with the
- * error; after it, the client connection is cut (the status is already on the wire). `extraHeaders`
- * (API gateway's, for a web function behind an apigw trigger) replace the client's of the same name.
- */
-export function httpExchange(incoming: IncomingMessage, outgoing: ServerResponse, path: string, extraHeaders: Record<string, string> = {}): Exchange {
-  return (server, invocation) =>
-    new Promise<void>((resolve, reject) => {
-      const { fn, requestId } = invocation;
-      let done = false;
-      const upstream = server.request({
-        method: incoming.method,
-        path,
-        headers: upstreamHeaders(incoming, fn, requestId, false, extraHeaders),
-      });
-      const finish = (error?: FnError): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        if (!error) return resolve();
-        upstream.destroy();
-        incoming.unpipe(upstream);
-        if (outgoing.headersSent) outgoing.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(() => finish(timeoutError(fn)), fn.config.timeoutMs);
-      incoming.pipe(upstream);
-      upstream.on('response', (response) => {
-        const headers = endToEnd(response.rawHeaders, response.headers, isRequestId);
-        headers.push(REQUEST_ID_HEADER, requestId);
-        outgoing.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
-        response.pipe(outgoing);
-        response.on('close', () => {
-          if (!response.complete && !done) void upstreamError(server, new Error('response cut short')).then(finish);
-        });
-      });
-      upstream.on('error', (error) => {
-        if (!done) void upstreamError(server, error).then(finish);
-      });
-      outgoing.on('finish', () => finish());
-      outgoing.on('close', () => {
-        if (!outgoing.writableFinished) finish(new FnError('CANCELLED', 'the client closed the connection'));
-      });
-    });
 }
 
 /** The response head of an upgrade exchange, written by hand: the client socket is no longer HTTP-managed. */
@@ -186,61 +146,63 @@ export function writeRawError(socket: Duplex, error: unknown, requestId: string)
  * either side closes. The connection lives at most the function's timeout, like SCF's web functions.
  */
 export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head: Buffer, path: string, extraHeaders: Record<string, string> = {}): Exchange {
-  return (server, invocation) =>
-    new Promise<void>((resolve, reject) => {
-      const { fn, requestId } = invocation;
-      let done = false;
-      let upgraded = false;
-      const upstream = server.request({
-        method: incoming.method,
-        path,
-        headers: upstreamHeaders(incoming, fn, requestId, true, extraHeaders),
-      }, true);
-      let upstreamSocket: Duplex | undefined;
-      const finish = (error?: FnError): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        upstream.destroy();
-        upstreamSocket?.destroy();
-        // Before the 101, the caller still answers with the error on the socket.
-        if (error && upgraded) socket.destroy();
-        if (error) reject(error);
-        else resolve();
-      };
-      const timer = setTimeout(() => finish(timeoutError(fn)), fn.config.timeoutMs);
-      upstream.on('upgrade', (response, upSocket, upHead) => {
-        upgraded = true;
-        upstreamSocket = upSocket;
-        const headers = [...response.rawHeaders, REQUEST_ID_HEADER, requestId];
-        socket.write(responseHead(response.statusCode ?? 101, response.statusMessage, headers));
-        if (upHead.length > 0) socket.write(upHead);
-        if (head.length > 0) upSocket.write(head);
-        upSocket.pipe(socket);
-        socket.pipe(upSocket);
-        upSocket.on('error', () => socket.destroy());
-        upSocket.on('close', () => {
-          socket.end();
-          finish();
+  return {
+    run: (server, invocation) =>
+      new Promise<void>((resolve, reject) => {
+        const { fn, requestId } = invocation;
+        let done = false;
+        let upgraded = false;
+        const upstream = server.request({
+          method: incoming.method,
+          path,
+          headers: upstreamHeaders(incoming, fn, requestId, true, extraHeaders),
+        }, true);
+        let upstreamSocket: Duplex | undefined;
+        const finish = (error?: FnError): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          upstream.destroy();
+          upstreamSocket?.destroy();
+          // Before the 101, the caller still answers with the error on the socket.
+          if (error && upgraded) socket.destroy();
+          if (error) reject(error);
+          else resolve();
+        };
+        const timer = setTimeout(() => finish(timeoutError(fn.config.timeoutMs)), fn.config.timeoutMs);
+        upstream.on('upgrade', (response, upSocket, upHead) => {
+          upgraded = true;
+          upstreamSocket = upSocket;
+          const headers = [...response.rawHeaders, REQUEST_ID_HEADER, requestId];
+          socket.write(responseHead(response.statusCode ?? 101, response.statusMessage, headers));
+          if (upHead.length > 0) socket.write(upHead);
+          if (head.length > 0) upSocket.write(head);
+          upSocket.pipe(socket);
+          socket.pipe(upSocket);
+          upSocket.on('error', () => socket.destroy());
+          upSocket.on('close', () => {
+            socket.end();
+            finish();
+          });
+          socket.on('close', () => finish());
         });
-        socket.on('close', () => finish());
-      });
-      upstream.on('response', (response) => {
-        // The server declined the upgrade: relay its answer, delimited by closing the connection.
-        upgraded = true;
-        const headers = endToEnd(response.rawHeaders, response.headers, (lower) => lower === 'content-length');
-        headers.push(REQUEST_ID_HEADER, requestId, 'Connection', 'close');
-        socket.write(responseHead(response.statusCode ?? 502, response.statusMessage, headers));
-        response.pipe(socket);
-        response.on('end', () => finish());
-      });
-      upstream.on('error', (error) => {
-        if (!done) void upstreamError(server, error).then(finish);
-      });
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        if (!upgraded) finish(new FnError('CANCELLED', 'the client closed the connection'));
-      });
-      upstream.end();
-    });
+        upstream.on('response', (response) => {
+          // The server declined the upgrade: relay its answer, delimited by closing the connection.
+          upgraded = true;
+          const headers = endToEnd(response.rawHeaders, response.headers, (lower) => lower === 'content-length');
+          headers.push(REQUEST_ID_HEADER, requestId, 'Connection', 'close');
+          socket.write(responseHead(response.statusCode ?? 502, response.statusMessage, headers));
+          response.pipe(socket);
+          response.on('end', () => finish());
+        });
+        upstream.on('error', (error) => {
+          if (!done) void upstreamError(server, error).then(finish);
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          if (!upgraded) finish(new FnError('CANCELLED', 'the client closed the connection'));
+        });
+        upstream.end();
+      }),
+  };
 }

@@ -11,8 +11,11 @@ import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from '.
 import { compose, sharedPhases, type PipelineDeps } from './pipeline.ts';
 import { logStartFailure } from './wrappers.ts';
 
-/** One request's conversation with the server of the leased instance; resolves when it is over. */
-export type Exchange = (server: WebServer, invocation: Invocation) => Promise<void>;
+/** One request's conversation with the server of the leased instance. */
+export interface Exchange {
+  /** Resolves when it is over; rejects with an FnError. */
+  run(server: WebServer, invocation: Invocation): Promise<void>;
+}
 
 interface WebInvocation extends Invocation {
   readonly exchange: Exchange;
@@ -61,7 +64,7 @@ const webLease: Wrapper = (next) => async (invocation) => {
 const exchangeStep: InvokeStep = async (invocation) => {
   const started = performance.now();
   try {
-    await (invocation as WebInvocation).exchange(invocation.instance as WebServer, invocation);
+    await (invocation as WebInvocation).exchange.run(invocation.instance as WebServer, invocation);
   } finally {
     invocation.durationMs = performance.now() - started;
   }

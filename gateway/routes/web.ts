@@ -14,7 +14,8 @@ import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 import { apigwUpgradeTargets, type WebPassThrough } from './apigw-endpoints.ts';
 import { createWebPipeline, type WebPipeline } from '../invoke/web-pipeline.ts';
-import { httpExchange, upgradeExchange, writeRawError } from '../web-proxy.ts';
+import { HttpExchange } from '../web-exchange.ts';
+import { upgradeExchange, writeRawError } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
 
 export interface WebRoutes {
@@ -50,23 +51,15 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     requestId: string,
     extraHeaders?: Record<string, string>,
   ): void => {
-    const controller = new Cancellation();
-    const onClose = (): void => {
-      if (!outgoing.writableFinished) controller.abort(undefined);
-    };
-    outgoing.once('close', onClose);
-    // One settle handler each way: this runs on every request, so no chain of catch/finally promises.
-    pipeline({ fn: target.fn, requestId, signal: controller.signal, exchange: httpExchange(incoming, outgoing, target.path, extraHeaders) }).then(
-      () => outgoing.off('close', onClose),
-      (error: unknown) => {
-        outgoing.off('close', onClose);
-        try {
-          if (!outgoing.headersSent && !outgoing.destroyed) writeErrorResponse(outgoing, error, requestId);
-        } catch {
-          outgoing.destroy();
-        }
-      },
-    );
+    // The exchange is also the request's cancel signal: aborted when the client goes away.
+    const http = new HttpExchange(incoming, outgoing, target.path, extraHeaders);
+    pipeline({ fn: target.fn, requestId, signal: http, exchange: http }).then(undefined, (error: unknown) => {
+      try {
+        if (!outgoing.headersSent && !outgoing.destroyed) writeErrorResponse(outgoing, error, requestId);
+      } catch {
+        outgoing.destroy();
+      }
+    });
   };
 
   /** Serve the request if it is for a web function; false leaves it to the other routes. */

@@ -21,7 +21,7 @@
  * Where cgroup v2 has the memory controller, using it needs a delegated subtree (a cgroup that holds
  * processes cannot enable controllers for children), i.e. a configured cgroup root: not done yet.
  */
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 
 /** How often RSS is read while an invocation runs. */
 export const MEMORY_SAMPLE_INTERVAL_MS = 50;
@@ -94,6 +94,21 @@ export function childrenOf(pid: number): number[] {
     // Gone meanwhile.
   }
   return children;
+}
+
+/** The host pid of the first process below `root` (breadth first) whose command line contains `marker`. */
+export function findDescendant(root: number, marker: string): number | undefined {
+  const queue = childrenOf(root);
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    // The whole command line (a sandbox's bwrap has kilobytes of them), not the 4 KB readProcFile reads.
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(marker)) return pid;
+    } catch {
+      // Gone meanwhile.
+    }
+    queue.push(...childrenOf(pid));
+  }
+  return undefined;
 }
 
 function pushChildren(list: string | undefined, into: number[]): void {

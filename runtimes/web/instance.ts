@@ -5,7 +5,7 @@
  * `invoke` is the image-style event path (event-invoke.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import http, { type ClientRequest, type RequestOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,7 +14,7 @@ import { FnError } from '../../gateway/errors.ts';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
 import { InstanceLog, type LogLine, type LogTarget } from '../instance-log.ts';
 import { crlfMessage, hasCrlfLineEndings } from '../subprocess/executable.ts';
-import { childrenOf, readTreeRss } from '../subprocess/memory.ts';
+import { childrenOf, findDescendant, readTreeRss } from '../subprocess/memory.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { BOOTSTRAP_FILE, BridgeProcess, hostPort, type WebHostSetup } from './bridge-process.ts';
 import { WEB_PORT, webEnvironment } from './environment.ts';
@@ -171,7 +171,9 @@ export class WebInstance implements WebServer {
   }
 
   request(options: RequestOptions, fresh = false): ClientRequest {
-    return http.request({ ...options, agent: fresh ? this.#freshAgent : this.#agent });
+    // The caller's object is its own: no copy per request.
+    options.agent = fresh ? this.#freshAgent : this.#agent;
+    return http.request(options);
   }
 
   attachRequestLog(target: LogTarget): () => void {
@@ -352,18 +354,4 @@ export class WebInstance implements WebServer {
     this.#alive = false;
     this.#gone.resolve();
   }
-}
-
-/** The host pid of the first process below `root` whose command line contains `marker`. */
-function findDescendant(root: number, marker: string): number | undefined {
-  const queue = childrenOf(root);
-  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) return pid;
-    } catch {
-      // Gone meanwhile.
-    }
-    queue.push(...childrenOf(pid));
-  }
-  return undefined;
 }

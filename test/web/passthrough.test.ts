@@ -52,6 +52,22 @@ t.test('keep-alive connections from the bridge carry many concurrent requests', 
   t.equal((await instances('shared')).length, 1, 'one instance served them all');
 });
 
+t.test('clients connecting at once while a pasta maps the host loopback are each checked and served', NEEDS_SANDBOX, async (t) => {
+  // The gateway asks the kernel's socket table whether each new connection is a sandbox's pasta
+  // (runtimes/sandbox/peer.ts), one read for every connection accepted meanwhile: none may be left waiting.
+  const one = (i: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${gateway.url}/web/shared/fresh/${i}`, { method: 'GET', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => one(i)));
+  t.same(statuses, statuses.map(() => 200), 'every fresh connection was served');
+});
+
 t.test('a client that aborts a download mid-stream frees the instance', NEEDS_SANDBOX, async (t) => {
   const warm = await request(gateway.url, '/web/single/warm');
   t.equal(warm.status, 200);
@@ -95,4 +111,65 @@ t.test('a client that aborts an upload mid-stream frees the instance', NEEDS_SAN
     pump();
   });
   await servedAgain(t, pid);
+});
+
+/** Polls `read` until two reads `ms` apart agree (the writer is held back) or `limitMs` passes. */
+async function settledValue(read: () => Promise<number>, ms = 500, limitMs = 10_000): Promise<{ value: number; settled: boolean }> {
+  const deadline = performance.now() + limitMs;
+  let last = await read();
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const next = await read();
+    if (next === last) return { value: next, settled: true };
+    last = next;
+  }
+  return { value: last, settled: false };
+}
+
+const MB = 1024 * 1024;
+/** What the sockets and stream buffers between client and server may hold; a body held in the gateway is all 500 MB. */
+const IN_FLIGHT_BOUND = 100 * MB;
+
+t.test('a client that stops reading a download holds the server back: the gateway does not buffer it', NEEDS_SANDBOX, async (t) => {
+  const req = http.get(`${gateway.url}/web/shared/download?mb=500`, { agent: false });
+  req.on('error', () => undefined);
+  const response = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+  t.equal(response.statusCode, 200);
+  // The client reads nothing: only backpressure through the gateway stops the server.
+  response.pause();
+  const written = await settledValue(async () => (await request(gateway.url, '/web/shared/download-state')).json.bytes as number);
+  t.ok(written.settled, `the server's writes stopped at ${(written.value / MB).toFixed(1)} MB`);
+  t.ok(written.value < IN_FLIGHT_BOUND, `the server wrote ${(written.value / MB).toFixed(1)} MB of 500 before it had to wait`);
+  response.resume();
+  let received = 0;
+  await new Promise<void>((resolve) => {
+    response.on('end', resolve);
+    response.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > written.value + 10 * MB) {
+        req.destroy();
+        resolve();
+      }
+    });
+  });
+  t.pass('reading again lets the server go on');
+});
+
+t.test('a server that does not read an upload holds the client back: the gateway does not buffer it', NEEDS_SANDBOX, async (t) => {
+  // /slow answers after 10 s and never reads the body.
+  const req = http.request(`${gateway.url}/web/shared/slow?ms=10000`, { method: 'POST', agent: false });
+  req.on('error', () => undefined);
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < 500 * MB) {
+      sent += chunk.length;
+      if (!req.write(chunk)) return void req.once('drain', pump);
+    }
+  };
+  pump();
+  const accepted = await settledValue(async () => sent);
+  t.ok(accepted.settled, `the client's writes stopped at ${(accepted.value / MB).toFixed(1)} MB`);
+  t.ok(accepted.value < IN_FLIGHT_BOUND, `the client could send ${(accepted.value / MB).toFixed(1)} MB of 500 before it had to wait`);
+  req.destroy();
 });
