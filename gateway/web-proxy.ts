@@ -5,7 +5,8 @@
  */
 import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { SCF_HEADER_PREFIX, scfHeaders, type WebServer } from '../runtimes/web/index.ts';
+import { SCF_HEADER_PREFIX, scfHeaders } from '../runtimes/web/headers.ts';
+import type { WebServer } from '../runtimes/web/server.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
 import type { Exchange } from './invoke/web-pipeline.ts';
 import type { DeployedFunction } from './registry.ts';

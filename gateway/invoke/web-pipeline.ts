@@ -4,7 +4,7 @@
  * the exchange with the user's server (web-proxy.ts) as the step.
  */
 import type { CancelSignal } from '../../runtimes/cancellation.ts';
-import { isWebServer, startupLogOf, type WebServer } from '../../runtimes/web/index.ts';
+import { isWebServer, startupLogOf, type WebServer } from '../../runtimes/web/server.ts';
 import { FnError } from '../errors.ts';
 import type { DeployedFunction } from '../registry.ts';
 import { newInvocation, type Invocation, type InvokeStep, type Wrapper } from './invocation.ts';

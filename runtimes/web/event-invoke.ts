@@ -7,7 +7,7 @@ import { MAX_RESPONSE_BYTES } from '../../gateway/invoke/wrappers.ts';
 import type { FunctionSpec, InvokeRequest } from '../runtime.ts';
 import { jsonText } from '../subprocess/json-text.ts';
 import { scfHeaders } from './headers.ts';
-import type { WebServer } from './instance.ts';
+import type { WebServer } from './server.ts';
 
 export const EVENT_INVOKE_PATH = '/event-invoke';
 

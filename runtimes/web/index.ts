@@ -2,4 +2,4 @@
 export { WebRuntime } from './adapter.ts';
 export { parseSandboxMode, type SandboxMode, type WebRuntimeOptions } from './options.ts';
 export { scfHeaders, SCF_HEADER_PREFIX } from './headers.ts';
-export { isWebServer, startupLogOf, type WebServer } from './instance.ts';
+export { isWebServer, startupLogOf, type WebServer } from './server.ts';

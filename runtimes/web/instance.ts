@@ -15,15 +15,17 @@ import { SANDBOX_CODE_ROOT } from '../env.ts';
 import { InstanceLog, type LogLine, type LogTarget } from '../instance-log.ts';
 import { crlfMessage, hasCrlfLineEndings } from '../subprocess/executable.ts';
 import { childrenOf, findDescendant, readTreeRss } from '../subprocess/memory.ts';
-import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
+import type { FunctionSpec, InitTimings, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { BOOTSTRAP_FILE, BridgeProcess, hostPort, type WebHostSetup } from './bridge-process.ts';
 import { WEB_PORT, webEnvironment } from './environment.ts';
 import { invokeEvent } from './event-invoke.ts';
 import { SANDBOX_BRIDGE } from '../sandbox/bwrap.ts';
 import { SANDBOX_SETUP_MS } from '../sandbox/limits.ts';
+import { keepStartupLog, markWebServer, type WebServer } from './server.ts';
 
 export { BOOTSTRAP_FILE, type WebHostSetup } from './bridge-process.ts';
 export { EVENT_INVOKE_PATH } from './event-invoke.ts';
+export { isWebServer, startupLogOf, type WebServer } from './server.ts';
 
 /** How long a failed exchange waits to learn whether the server is gone (439 and replace) or only hung up. */
 export const SETTLE_MS = 300;
@@ -38,29 +40,6 @@ const MEMORY_CACHE_MS = 1000;
  * them (Node's default keepAliveTimeout is 5 s): reusing one the server is closing fails the request.
  */
 const FREE_SOCKET_TIMEOUT_MS = 4000;
-
-/** The part of a web instance the gateway's web route uses. */
-export interface WebServer extends Instance {
-  /** An HTTP request to the user's server; `fresh` takes a connection of its own (upgrades), not a pooled one. */
-  request(options: RequestOptions, fresh?: boolean): ClientRequest;
-  /** Route output to `target` while it is the most recent request in flight; returns the detach. */
-  attachRequestLog(target: LogTarget): () => void;
-  /** After a failed exchange: waits up to `ms` for the server to be known gone; true if it is. */
-  settle(ms?: number): Promise<boolean>;
-  /** Why the server is gone, for error messages. */
-  readonly endReason: string;
-}
-
-export function isWebServer(instance: Instance): instance is WebServer {
-  return instance instanceof WebInstance;
-}
-
-const startupOutput = new WeakMap<object, LogLine[]>();
-
-/** What the bootstrap printed before its instance failed to start (the caller logs it with the request). */
-export function startupLogOf(error: unknown): LogLine[] {
-  return typeof error === 'object' && error !== null ? (startupOutput.get(error) ?? []) : [];
-}
 
 /** An agent whose connections come from the bridge (already connected, inside the sandbox's network). */
 class BridgeAgent extends http.Agent {
@@ -116,6 +95,7 @@ export class WebInstance implements WebServer {
   constructor(spec: FunctionSpec, setup: () => Promise<WebHostSetup>) {
     this.#spec = spec;
     this.#setup = setup;
+    markWebServer(this);
   }
 
   get alive(): boolean {
@@ -346,7 +326,7 @@ export class WebInstance implements WebServer {
     const lines: LogLine[] = [];
     this.log.attach((line) => lines.push(line));
     this.log.detach();
-    if (error && typeof error === 'object') startupOutput.set(error, lines);
+    keepStartupLog(error, lines);
   }
 
   #markGone(reason: string): void {
