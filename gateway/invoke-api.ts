@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { SignedRequest } from './auth/tc3.ts';
 import { MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, validateEventJson } from './body.ts';
 import { ErrorCodes, FnError, toFnError, toScfErrorBody } from './errors.ts';
+import { timeOrderedId } from './async/request-id.ts';
 import { newInvocation, type Invocation } from './invoke/invocation.ts';
 import { DEFAULT_NAMESPACE, LATEST } from './registry.ts';
 import type { GatewayServices } from './services.ts';
@@ -43,7 +44,8 @@ export interface InvokeAnswer {
 }
 
 export async function invokeApi(services: GatewayServices, input: InvokeInput): Promise<InvokeAnswer> {
-  const requestId = randomUUID();
+  // An async event's ID keys its row: time-ordered IDs keep the queue's inserts appends (async/request-id.ts).
+  const requestId = input.invocationType === 'Event' ? timeOrderedId() : randomUUID();
   let version: string | undefined;
   let invocation: Invocation | undefined;
   try {

@@ -1,15 +1,16 @@
 /**
- * Batches writes off the request path. Callers `push` rows (no I/O, no cloning on their tick); rows are
- * cut into a batch when `batchRows` are buffered or `flushIntervalMs` after the first row, and each batch
- * is committed as one transaction by a single piscina worker thread (store/writer-worker.mjs) that owns
- * its own connection. One transaction runs at a time; small batches waiting behind it are merged into
- * the next one, so the commit rate adapts to load (group commit).
+ * Batches writes off the request path. Callers `push` rows (no I/O, no cloning on their tick) into the
+ * open batch; one transaction runs at a time in a single piscina worker thread (store/writer-worker.mjs)
+ * that owns its own connection. When a transaction ends, everything pushed meanwhile goes in the next
+ * one at once (group commit: the commit rate adapts to load); when the writer is idle, the open batch
+ * goes `flushIntervalMs` after its first row, or on the next turn of the event loop once someone awaits
+ * `commit()`, or as soon as it holds `batchRows` rows.
  *
- * Every batch has a `done` promise, settled when its transaction commits or finally fails. That is the
- * hook for async events: push the event row, then await `commit()` before answering 202 (all the
- * accepts that queued behind one transaction share the next one: group commit). A transaction holding a
- * `durable` row (accepts with `asyncAcceptSync: full`) runs with `synchronous = FULL`, so the WAL is
- * fsynced at its commit; the others keep NORMAL (fsync at checkpoints only).
+ * Every batch has one `done` promise, settled when its transaction commits or finally fails, shared by
+ * everyone who awaits `commit()` on it. That is the hook for async events: push the event row, then
+ * await `commit()` before answering 202. A transaction holding a `durable` row (accepts with
+ * `asyncAcceptSync: full`) runs with `synchronous = FULL`, so the WAL is fsynced at its commit; the
+ * others keep NORMAL (fsync at checkpoints only).
  * The writer never drops a pushed row by itself; drop policy for logs/records lives in the store.
  */
 import { fileURLToPath } from 'node:url';
@@ -92,11 +93,13 @@ export class BatchWriter {
   #logger: StoreLogger;
   #batchRows: number;
   #flushIntervalMs: number;
-  /** The batch being filled, by statement name. */
-  #buffer = new Map<string, Row[]>();
-  #bufferedRows = 0;
-  /** The buffer holds a durable row. */
-  #bufferDurable = false;
+  /**
+   * The batch being filled (its groups grow in place, by statement name through #openGroups), or
+   * undefined. One batch object and one promise per transaction, whatever the number of rows or of
+   * committers waiting on it: every commit() while a transaction is in flight waits on this one.
+   */
+  #open: Batch | undefined;
+  #openGroups = new Map<string, Row[]>();
   #pendingRows = 0;
   /** Cut, waiting for the worker. */
   #queued: Batch[] = [];
@@ -152,38 +155,49 @@ export class BatchWriter {
    */
   push(statement: string, row: Row, durable = false): void {
     if (this.#closing) throw new Error('store: writer is closed');
-    let rows = this.#buffer.get(statement);
+    const batch = (this.#open ??= newBatch(this.#nextSeq++, [], 0, false, false));
+    let rows = this.#openGroups.get(statement);
     if (rows === undefined) {
       rows = [];
-      this.#buffer.set(statement, rows);
+      this.#openGroups.set(statement, rows);
+      batch.groups.push([statement, rows]);
     }
     rows.push(row);
-    if (durable) this.#bufferDurable = true;
-    this.#bufferedRows++;
+    if (durable) batch.durable = true;
+    batch.rows++;
     this.#pendingRows++;
-    if (this.#bufferedRows >= this.#batchRows) {
+    if (batch.rows >= this.#batchRows) {
       this.#cut();
       this.#schedulePump();
-    } else {
+    } else if (this.#inFlight.length === 0) {
+      // While a transaction is in flight its end cuts the open batch; when idle, a timer does.
       this.#timer ??= setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
     }
   }
 
   /**
    * Resolves when the transaction holding every row pushed so far has committed; rejects if one of them
-   * failed (after its retry). Issue 5 awaits this for group commit of accepted async events.
+   * failed (after its retry). Async accepts await this before answering 202. While a transaction is in
+   * flight, every commit waits on the one open batch, which goes to the worker as soon as that
+   * transaction ends (group commit); when the writer is idle the open batch goes on the next turn of the
+   * event loop, so the accepts read in the same turn share it.
    */
-  async commit(): Promise<void> {
-    this.#cut();
-    const first = this.#inFlight[0] ?? this.#queued[0];
-    const last = this.#queued.at(-1) ?? this.#inFlight.at(-1);
-    this.#pump();
-    if (first === undefined || last === undefined) return;
-    // Batches settle in order, so the last one settling means all of them have. Waiting on that one
-    // promise (not on every pending batch) keeps many concurrent commits linear: one per accepted event.
-    await last.done.catch(() => {});
-    const failure = this.#failures.find((entry) => entry.seq >= first.seq && entry.seq <= last.seq);
-    if (failure) throw failure.error;
+  commit(): Promise<void> {
+    const last = this.#open ?? this.#queued.at(-1) ?? this.#inFlight.at(-1);
+    if (last === undefined) return Promise.resolve();
+    const first = this.#inFlight[0] ?? this.#queued[0] ?? last;
+    if (this.#open !== undefined && this.#inFlight.length === 0) this.#schedulePump();
+    // Batches settle in order, so the last one settling means all of them have.
+    return last.done.then(
+      () => this.#failureIn(first.seq, last.seq),
+      () => this.#failureIn(first.seq, last.seq),
+    );
+  }
+
+  #failureIn(firstSeq: number, lastSeq: number): void {
+    for (const entry of this.#failures) {
+      if (entry.seq >= firstSeq && entry.seq <= lastSeq) throw entry.error;
+    }
   }
 
   /** Run `groups` in a transaction of their own, after everything pushed so far. */
@@ -220,19 +234,17 @@ export class BatchWriter {
 
   #onTimer = (): void => {
     this.#timer = undefined;
-    this.#cut();
     this.#pump();
   };
 
-  /** Move the buffer into a queued batch. */
+  /** Move the open batch to the queue. */
   #cut(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#bufferedRows === 0) return;
-    this.#queued.push(newBatch(this.#nextSeq++, [...this.#buffer], this.#bufferedRows, false, this.#bufferDurable));
-    this.#buffer = new Map();
-    this.#bufferedRows = 0;
-    this.#bufferDurable = false;
+    if (this.#open === undefined) return;
+    this.#queued.push(this.#open);
+    this.#open = undefined;
+    this.#openGroups.clear();
   }
 
   /** Post the next transaction on a later tick: posting clones the rows, which the caller must not pay. */
@@ -245,8 +257,11 @@ export class BatchWriter {
     });
   }
 
+  /** Start the next transaction if none is in flight: the queued batches, else the open one. */
   #pump(): void {
-    if (this.#inFlight.length > 0 || this.#queued.length === 0) return;
+    if (this.#inFlight.length > 0) return;
+    if (this.#queued.length === 0) this.#cut();
+    if (this.#queued.length === 0) return;
     const batches = [this.#queued.shift()!];
     let rows = batches[0]!.rows;
     if (!batches[0]!.alone) {
@@ -265,10 +280,10 @@ export class BatchWriter {
   }
 
   async #write(batches: Batch[], rows: number): Promise<void> {
-    const task: WriterTask = {
-      groups: batches.flatMap((batch) => batch.groups),
-      durable: batches.some((batch) => batch.durable),
-    };
+    const task: WriterTask =
+      batches.length === 1
+        ? { groups: batches[0]!.groups, durable: batches[0]!.durable }
+        : { groups: batches.flatMap((batch) => batch.groups), durable: batches.some((batch) => batch.durable) };
     let result: WriterResult;
     try {
       result = await this.#runWithRetry(task, rows);

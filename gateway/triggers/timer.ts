@@ -6,10 +6,10 @@
  * Ticks missed while the gateway was down are not replayed: after a start the first tick is the next
  * one due. Times are UTC.
  */
-import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { systemClock, type Clock, type ClockTimer } from '../async/clock.ts';
 import type { AsyncDispatcher } from '../async/dispatcher.ts';
+import { timeOrderedId } from '../async/request-id.ts';
 import type { DeployedFunction } from '../registry.ts';
 
 /** SCF's year field range. */
@@ -214,7 +214,7 @@ export class TimerTriggers {
     this.#options.dispatcher
       .enqueue([
         {
-          requestId: randomUUID(),
+          requestId: timeOrderedId(),
           namespace: config.namespace,
           functionName: config.name,
           qualifier: timer.qualifier,

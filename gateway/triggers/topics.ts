@@ -9,9 +9,10 @@
  * most 6 MB). Messages of separate requests are not merged, so an acknowledged message never waits in
  * memory. Each topic has one partition (0) and a persistent offset.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { MAX_SYNC_PAYLOAD_BYTES } from '../body.ts';
 import type { AsyncDispatcher, EnqueueItem } from '../async/dispatcher.ts';
+import { timeOrderedId } from '../async/request-id.ts';
 import type { DeployedFunction } from '../registry.ts';
 
 export interface TopicMessage {
@@ -141,11 +142,11 @@ export class TopicBus {
     for (const sub of this.#subscriptions.get(topic) ?? []) {
       if (sub.kind === 'cmq') {
         messages.forEach((message, i) => {
-          const requestId = randomUUID();
+          const requestId = timeOrderedId();
           deliver(sub, [cmqRecord(topic, sub.name, Number(this.#options.appId), publishTime, String(first + i), message)], requestId);
         });
       } else {
-        for (const chunk of ckafkaChunks(topic, messages, first, sub.maxMsgNum)) deliver(sub, chunk, randomUUID());
+        for (const chunk of ckafkaChunks(topic, messages, first, sub.maxMsgNum)) deliver(sub, chunk, timeOrderedId());
       }
     }
     await this.#options.dispatcher.enqueue(items, [[topic, first + messages.length]]);
