@@ -110,6 +110,7 @@ export class BatchWriter {
   /** Recent failed batches, for `commit` (bounded: failures are rare and logged). */
   #failures: Array<{ seq: number; error: unknown }> = [];
   #pumpScheduled = false;
+  #transactions = 0;
   #closing: Promise<void> | undefined;
 
   private constructor(pool: Piscina, options: BatchWriterOptions) {
@@ -147,6 +148,11 @@ export class BatchWriter {
   /** Rows pushed and not yet committed (or finally failed). */
   get pendingRows(): number {
     return this.#pendingRows;
+  }
+
+  /** Transactions committed since start (group commit: far fewer than the commits awaited under load). */
+  get transactions(): number {
+    return this.#transactions;
   }
 
   /**
@@ -295,6 +301,7 @@ export class BatchWriter {
       return;
     }
     this.#pendingRows -= rows;
+    this.#transactions++;
     if (result.rejected > 0) {
       this.#logger.warn(
         { rejected: result.rejected, firstError: result.firstError },

@@ -140,7 +140,7 @@ export const QUEUE_READ_STATEMENTS = {
 } as const;
 
 /** The parameters of `insertAsyncEvent`: a new event is queued and available at once. */
-export function insertEventRow(event: NewAsyncEvent): Row {
+export function insertEventRow(event: Omit<NewAsyncEvent, 'enqueuedAt'>, enqueuedAt: number): Row {
   return [
     event.requestId,
     event.namespace,
@@ -148,9 +148,9 @@ export function insertEventRow(event: NewAsyncEvent): Row {
     event.qualifier,
     event.source,
     event.payload,
-    event.enqueuedAt,
-    event.enqueuedAt,
-    event.enqueuedAt,
+    enqueuedAt,
+    enqueuedAt,
+    enqueuedAt,
   ];
 }
 

@@ -63,3 +63,33 @@ t.test('push after close throws; close is idempotent', async (t) => {
   await t.rejects(writer.run([]), { message: /closed/ });
   await writer.close();
 });
+
+t.test('commits awaited while a transaction is in flight all share the next one (group commit)', async (t) => {
+  const { writer, count } = await setup(t);
+  writer.push('insertInvocation', invocationRow(makeRecord()));
+  const first = writer.commit();
+  // The writer was idle: the first commit posts its batch on the next turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(writer.transactions, 0, 'the first transaction is in flight');
+  const commits: Array<Promise<void>> = [];
+  for (let i = 0; i < 100; i++) {
+    writer.push('insertInvocation', invocationRow(makeRecord()));
+    commits.push(writer.commit());
+  }
+  await Promise.all([first, ...commits]);
+  t.equal(writer.transactions, 2, 'the 100 commits made during the first transaction were one more transaction');
+  t.equal(count(), 101);
+  t.equal(writer.pendingRows, 0);
+});
+
+t.test('an idle writer commits what one turn of the event loop pushed in one transaction', async (t) => {
+  const { writer, count } = await setup(t);
+  const commits: Array<Promise<void>> = [];
+  for (let i = 0; i < 20; i++) {
+    writer.push('insertInvocation', invocationRow(makeRecord()));
+    commits.push(writer.commit());
+  }
+  await Promise.all(commits);
+  t.equal(writer.transactions, 1);
+  t.equal(count(), 20);
+});
