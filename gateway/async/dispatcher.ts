@@ -407,22 +407,26 @@ export class AsyncDispatcher {
     this.#claimLater(ref);
     const controller = new AbortController();
     ref.controller = controller;
-    ref.settled = this.#executor
-      .run(target, state.requestId, payload, controller.signal)
-      .catch((error: unknown): AttemptResult => {
+    // One promise per attempt: its outcome (or a rejection, read as the failure it carries) is handled once.
+    ref.settled = this.#executor.run(target, state.requestId, payload, controller.signal).then(
+      (result) => this.#finish(ref, target, result, now),
+      (error: unknown) => {
         const fnError = toFnError(error);
-        return { statusCode: fnError.status, errorMessage: fnError.message, durationMs: 0 };
-      })
-      .then((result) => this.#finish(ref, target, result, now))
-      .catch((error: unknown) => this.#logger.error({ err: error, requestId: state.requestId }, 'async: handling an attempt failed'));
+        this.#finish(ref, target, { statusCode: fnError.status, errorMessage: fnError.message, durationMs: 0 }, now);
+      },
+    );
     return true;
   }
 
   #finish(ref: EventRef, target: AsyncTarget, result: AttemptResult, startedAt: number): void {
-    ref.controller = undefined;
-    const end = { target, result, startedAt, now: this.#clock.now(), terminating: ref.terminating, shuttingDown: ref.shuttingDown };
-    const { entry, next } = settleAttempt(ref.state, end, this.#policy);
-    this.#settle(ref, next, entry);
+    try {
+      ref.controller = undefined;
+      const end = { target, result, startedAt, now: this.#clock.now(), terminating: ref.terminating, shuttingDown: ref.shuttingDown };
+      const { entry, next } = settleAttempt(ref.state, end, this.#policy);
+      this.#settle(ref, next, entry);
+    } catch (error) {
+      this.#logger.error({ err: error, requestId: ref.state.requestId }, 'async: handling an attempt failed');
+    }
     this.#schedulePump();
   }
 
