@@ -7,29 +7,28 @@
  *   a free slot, so events wait in the queue, not in the concurrency limiter: waiting is free and spends
  *   no retry. Queues with runnable events sit in a ring served round-robin, one event per turn, so a
  *   function with a deep backlog cannot starve the others of the gateway's global slots.
- * - Each attempt is a claim: status running with `lease_until` (the function's timeouts plus a margin).
- *   On start, events still `running` from a previous process run again once their lease has passed.
- *   Claims are written in a flush every `claimDelayMs`, for the attempts still running then: most
- *   attempts finish sooner and cost one state write instead of two; a crash before the claim was
- *   written finds the event still queued, and it runs again at once.
- *   Delivery is at-least-once: a crash during an attempt, or before its result was written, repeats it.
+ * - Each attempt is a claim: status running with `lease_until` (the function's timeouts plus a margin),
+ *   written in a flush (claims.ts). On start, events still `running` from a previous process run again
+ *   once their lease has passed. Delivery is at-least-once: a crash during an attempt, or before its
+ *   result was written, repeats it.
  * - The state of a live event is kept here and written whole on each transition (QueueStore.update);
  *   payloads stay in SQLite and are read when an attempt starts (small ones accepted by this process
  *   are also kept in memory, PAYLOAD_CACHE_BYTES in all), so memory is bounded by the count of pending
  *   events, not their size.
  *
  * Files: types.ts (the contract and defaults), event-table.ts and function-queue.ts (where each live
- * event is), outcome.ts (what an attempt's result does to its event); this file moves events between
- * them, runs attempts and owns the timers.
+ * event is), outcome.ts (what an attempt's result does to its event), claims.ts (claim writes); this
+ * file moves events between them, runs attempts and owns the timers.
  */
 import type { QueueStore } from '../../store/queue-store.ts';
 import type { AsyncEventState, AsyncEventStatus, AttemptEntry, PendingAsyncEvent } from '../../store/queue-statements.ts';
 import { FnError, toFnError } from '../errors.ts';
 import { DEFAULT_RETRY_BACKOFF, DEFAULT_THROTTLE_BACKOFF } from './backoff.ts';
 import { systemClock, type Clock, type ClockTimer } from './clock.ts';
+import { ClaimWriter } from './claims.ts';
 import { EventTable } from './event-table.ts';
 import { stateOf, type EventRef, type FunctionQueue } from './function-queue.ts';
-import { expire, finish, settleAttempt, type RetryPolicy } from './outcome.ts';
+import { expire, finish, interrupted, redriven, settleAttempt, type RetryPolicy } from './outcome.ts';
 import {
   CAPACITY_POLL_MS,
   DEFAULT_CLAIM_DELAY_MS,
@@ -60,16 +59,13 @@ export class AsyncDispatcher {
   #expirySweepMs: number;
   #shutdownGraceMs: number;
   #maxWriteBacklog: number;
-  #claimDelayMs: number;
 
   #table: EventTable;
   #delayTimer: ClockTimer | undefined;
   #delayTimerAt = Number.POSITIVE_INFINITY;
   #sweepTimer: ClockTimer | undefined;
   #pollTimer: ClockTimer | undefined;
-  /** Attempts started since the last claim write, with the attempt number each was started as. */
-  #unclaimed: Array<[EventRef, number]> = [];
-  #claimTimer: ClockTimer | undefined;
+  #claims: ClaimWriter;
   #pumpScheduled = false;
   #started = false;
   #closed = false;
@@ -88,7 +84,7 @@ export class AsyncDispatcher {
     this.#expirySweepMs = options.expirySweepMs ?? DEFAULT_EXPIRY_SWEEP_MS;
     this.#shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     this.#maxWriteBacklog = options.maxWriteBacklog ?? DEFAULT_MAX_WRITE_BACKLOG;
-    this.#claimDelayMs = options.claimDelayMs ?? DEFAULT_CLAIM_DELAY_MS;
+    this.#claims = new ClaimWriter(this.#store, this.#clock, options.claimDelayMs ?? DEFAULT_CLAIM_DELAY_MS);
     this.#table = new EventTable((namespace, functionName, qualifier) => this.#executor.resolve(namespace, functionName, qualifier));
   }
 
@@ -263,7 +259,7 @@ export class AsyncDispatcher {
     this.#closed = true;
     this.#sweepTimer?.cancel();
     this.#pollTimer?.cancel();
-    this.#claimTimer?.cancel();
+    this.#claims.cancel();
     this.#delayTimer?.cancel();
     this.#delayTimer = undefined;
     const running = [...this.#table.refs.values()].filter((ref) => ref.where === 'running');
@@ -298,40 +294,16 @@ export class AsyncDispatcher {
     const queue = this.#table.queueFor(row.namespace, row.functionName, row.qualifier);
     const state = stateOf(row);
     const ref = this.#table.newRef(state, queue);
-    if (state.status === 'running') {
-      // The process that claimed it is gone (or, with two gateways on one data dir, may still run it):
-      // wait out the lease, then run it again. The lost attempt spends no retry.
-      const leaseUntil = state.leaseUntil ?? now;
-      state.status = state.failures > 0 ? 'retrying' : 'queued';
-      state.availableAt = Math.max(now, leaseUntil);
-      state.leaseUntil = null;
-      this.#store.update(state, {
-        attempt: state.attempts,
-        outcome: 'interrupted',
-        startedAt: state.lastStartedAt ?? now,
-        endedAt: null,
-        errorMessage: 'the gateway stopped during this attempt; the event runs again once its lease has passed',
-      });
-    }
+    if (state.status === 'running') this.#store.update(state, interrupted(state, now));
     if (state.availableAt <= now) this.#table.makeReady(ref);
     else this.#delay(ref);
   }
 
   #revive(record: PendingAsyncEvent, queue: FunctionQueue): void {
     const now = this.#clock.now();
-    const revived: AsyncEventState = {
-      ...stateOf(record),
-      status: 'queued',
-      availableAt: now,
-      leaseUntil: null,
-      failures: 0,
-      redrives: record.redrives + 1,
-      queuedAt: now,
-      finishedAt: null,
-      deadReason: null,
-    };
-    this.#store.update(revived, { attempt: record.attempts, outcome: 'redriven', startedAt: now, endedAt: now });
-    this.#table.makeReady(this.#table.newRef(revived, queue));
+    const state = stateOf(record);
+    this.#store.update(state, redriven(state, now));
+    this.#table.makeReady(this.#table.newRef(state, queue));
   }
 
   #delay(ref: EventRef): void {
@@ -404,7 +376,7 @@ export class AsyncDispatcher {
     state.attempts++;
     state.leaseUntil = now + target.leaseMs;
     state.lastStartedAt = now;
-    this.#claimLater(ref);
+    this.#claims.later(ref);
     const controller = new AbortController();
     ref.controller = controller;
     // One promise per attempt: its outcome (or a rejection, read as the failure it carries) is handled once.
@@ -428,25 +400,6 @@ export class AsyncDispatcher {
       this.#logger.error({ err: error, requestId: ref.state.requestId }, 'async: handling an attempt failed');
     }
     this.#schedulePump();
-  }
-
-  /** Write the claim of `ref`'s attempt if it still runs at the next claim flush. */
-  #claimLater(ref: EventRef): void {
-    if (this.#claimDelayMs === 0) {
-      this.#store.update(ref.state);
-      return;
-    }
-    this.#unclaimed.push([ref, ref.state.attempts]);
-    this.#claimTimer ??= this.#clock.setTimer(() => this.#writeClaims(), this.#claimDelayMs);
-  }
-
-  #writeClaims(): void {
-    this.#claimTimer = undefined;
-    const unclaimed = this.#unclaimed;
-    this.#unclaimed = [];
-    for (const [ref, attempt] of unclaimed) {
-      if (ref.where === 'running' && ref.state.attempts === attempt) this.#store.update(ref.state);
-    }
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * What an attempt's result does to its event: the history entry it adds and the event's next state —
  * final (succeeded, terminated, dead, expired), back to its queue after a backoff (a function error
  * with retries left, or a throttle, which spends none), or left queued for the next start (shutdown).
- * Pure: it changes the state object and returns what the dispatcher must do with the event.
+ * Pure: it changes the state object and returns what the dispatcher must do with the event. Also the
+ * two transitions that are not attempts: an attempt interrupted by a crash, and a redrive.
  */
 import {
   MAX_STORED_ERROR_CHARS,
@@ -114,4 +115,37 @@ export function expire(state: AsyncEventState, maxEventAgeMs: number, now: numbe
       ? `not run within maxEventAge of ${maxEventAgeMs / 1000} s`
       : `maxEventAge of ${maxEventAgeMs / 1000} s reached after ${state.attempts} attempt(s); last status ${state.lastStatusCode ?? '-'}`;
   return finish(state, 'expired', now);
+}
+
+/**
+ * A stored event still `running` at start: the process that claimed it is gone (or, with two gateways
+ * on one data dir, may still run it): wait out the lease, then run it again. The lost attempt spends no
+ * retry. Returns the history entry recording it.
+ */
+export function interrupted(state: AsyncEventState, now: number): AttemptEntry {
+  const leaseUntil = state.leaseUntil ?? now;
+  state.status = state.failures > 0 ? 'retrying' : 'queued';
+  state.availableAt = Math.max(now, leaseUntil);
+  state.leaseUntil = null;
+  return {
+    attempt: state.attempts,
+    outcome: 'interrupted',
+    startedAt: state.lastStartedAt ?? now,
+    endedAt: null,
+    errorMessage: 'the gateway stopped during this attempt; the event runs again once its lease has passed',
+  };
+}
+
+/** A dead letter back in its queue with fresh retries and a fresh maxEventAge; returns its history entry. */
+export function redriven(state: AsyncEventState, now: number): AttemptEntry {
+  const entry: AttemptEntry = { attempt: state.attempts, outcome: 'redriven', startedAt: now, endedAt: now };
+  state.status = 'queued';
+  state.availableAt = now;
+  state.leaseUntil = null;
+  state.failures = 0;
+  state.redrives++;
+  state.queuedAt = now;
+  state.finishedAt = null;
+  state.deadReason = null;
+  return entry;
 }
