@@ -23,6 +23,7 @@ import {
   toPendingEvent,
   updateEventRow,
   type AsyncEventColumns,
+  type AsyncEventInput,
   type AsyncEventRecord,
   type AsyncEventState,
   type AsyncEventStatus,
@@ -84,7 +85,7 @@ export class QueueStore {
   }
 
   /** `insert` of events all accepted at `enqueuedAt` (the dispatcher's accept path: no copy per event). */
-  accept(events: ReadonlyArray<Omit<NewAsyncEvent, 'enqueuedAt'>>, enqueuedAt: number, topicOffsets: ReadonlyArray<[topic: string, next: number]> = []): Promise<void> {
+  accept(events: readonly AsyncEventInput[], enqueuedAt: number, topicOffsets: ReadonlyArray<[topic: string, next: number]> = []): Promise<void> {
     for (const event of events) this.#writer.push('insertAsyncEvent', insertEventRow(event, enqueuedAt), this.#fsync);
     return this.#commitWith(topicOffsets);
   }

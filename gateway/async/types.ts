@@ -4,6 +4,7 @@
  */
 import type { BackoffOptions } from './backoff.ts';
 import type { Clock } from './clock.ts';
+import type { AsyncEventInput } from '../../store/queue-statements.ts';
 import type { QueueStore } from '../../store/queue-store.ts';
 
 /** What the dispatcher needs to know about the function behind a queue. */
@@ -91,16 +92,7 @@ export const PAYLOAD_CACHE_BYTES = 32 * 1024 * 1024;
 export const MAX_CACHED_PAYLOAD_BYTES = 8 * 1024;
 
 /** One event to accept. */
-export interface EnqueueItem {
-  requestId: string;
-  namespace: string;
-  functionName: string;
-  qualifier: string;
-  /** `invoke`, `timer:<trigger>`, `cmq:<topic>`, `ckafka:<topic>`. */
-  source: string;
-  /** JSON text, already validated. */
-  payload: string;
-}
+export type EnqueueItem = AsyncEventInput;
 
 export interface QueueStats {
   namespace: string;
