@@ -1,10 +1,11 @@
 /**
  * Batches writes off the request path. Callers `push` rows (no I/O, no cloning on their tick) into the
  * open batch; one transaction runs at a time in a single piscina worker thread (store/writer-worker.mjs)
- * that owns its own connection. When a transaction ends, everything pushed meanwhile goes in the next
- * one at once (group commit: the commit rate adapts to load); when the writer is idle, the open batch
- * goes `flushIntervalMs` after its first row, or on the next turn of the event loop once someone awaits
- * `commit()`, or as soon as it holds `batchRows` rows.
+ * that owns its own connection. The open batch goes to the worker once it is due — someone awaits
+ * `commit()` on it, or `flushIntervalMs` passed since its first row — and the worker is free (when a
+ * transaction ends, or on the next turn of the event loop when idle), or as soon as it holds `batchRows`
+ * rows. So accepts arriving during a transaction all go in the next one (group commit: the commit rate
+ * adapts to load), while records and logs nobody waits for gather for `flushIntervalMs`.
  *
  * Every batch has one `done` promise, settled when its transaction commits or finally fails, shared by
  * everyone who awaits `commit()` on it. That is the hook for async events: push the event row, then
@@ -71,6 +72,12 @@ interface Batch {
   alone: boolean;
   /** Holds a row pushed as durable: its transaction is fsynced. */
   durable: boolean;
+  /**
+   * May go to the worker as soon as it is free: someone awaits its commit, or it waited its
+   * flushIntervalMs. Rows nobody waits for (records, logs) keep filling it until then, so they are
+   * written in few, large transactions instead of one per transaction that ends.
+   */
+  due: boolean;
   done: Promise<WriterResult>;
   resolve: (result: WriterResult) => void;
   reject: (error: unknown) => void;
@@ -85,7 +92,7 @@ function newBatch(seq: number, groups: StatementGroups, rows: number, alone: boo
   });
   // A failure is logged by the writer; nobody has to be waiting on a batch.
   done.catch(() => {});
-  return { seq, groups, rows, alone, durable, done, resolve, reject };
+  return { seq, groups, rows, alone, durable, due: alone, done, resolve, reject };
 }
 
 export class BatchWriter {
@@ -161,7 +168,11 @@ export class BatchWriter {
    */
   push(statement: string, row: Row, durable = false): void {
     if (this.#closing) throw new Error('store: writer is closed');
-    const batch = (this.#open ??= newBatch(this.#nextSeq++, [], 0, false, false));
+    let batch = this.#open;
+    if (batch === undefined) {
+      batch = this.#open = newBatch(this.#nextSeq++, [], 0, false, false);
+      this.#timer = setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
+    }
     let rows = this.#openGroups.get(statement);
     if (rows === undefined) {
       rows = [];
@@ -175,9 +186,6 @@ export class BatchWriter {
     if (batch.rows >= this.#batchRows) {
       this.#cut();
       this.#schedulePump();
-    } else if (this.#inFlight.length === 0) {
-      // While a transaction is in flight its end cuts the open batch; when idle, a timer does.
-      this.#timer ??= setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
     }
   }
 
@@ -192,7 +200,10 @@ export class BatchWriter {
     const last = this.#open ?? this.#queued.at(-1) ?? this.#inFlight.at(-1);
     if (last === undefined) return Promise.resolve();
     const first = this.#inFlight[0] ?? this.#queued[0] ?? last;
-    if (this.#open !== undefined && this.#inFlight.length === 0) this.#schedulePump();
+    if (this.#open !== undefined) {
+      this.#open.due = true;
+      if (this.#inFlight.length === 0) this.#schedulePump();
+    }
     // Batches settle in order, so the last one settling means all of them have.
     return last.done.then(
       () => this.#failureIn(first.seq, last.seq),
@@ -240,6 +251,7 @@ export class BatchWriter {
 
   #onTimer = (): void => {
     this.#timer = undefined;
+    if (this.#open !== undefined) this.#open.due = true;
     this.#pump();
   };
 
@@ -263,10 +275,10 @@ export class BatchWriter {
     });
   }
 
-  /** Start the next transaction if none is in flight: the queued batches, else the open one. */
+  /** Start the next transaction if none is in flight: the queued batches, else the open one once due. */
   #pump(): void {
     if (this.#inFlight.length > 0) return;
-    if (this.#queued.length === 0) this.#cut();
+    if (this.#queued.length === 0 && this.#open?.due) this.#cut();
     if (this.#queued.length === 0) return;
     const batches = [this.#queued.shift()!];
     let rows = batches[0]!.rows;

@@ -7,13 +7,13 @@ import { WRITE_STATEMENTS, invocationRow } from '../../store/statements.ts';
 import { makeRecord, RecordingLogger, type TestContext } from './helpers.ts';
 
 /** A migrated database in a fresh directory, a writer on it, and a main-thread connection to check. */
-async function setup(t: TestContext) {
+async function setup(t: TestContext, options: { flushIntervalMs?: number } = {}) {
   const dbPath = join(t.testdir(), 'writer.db');
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
   migrate(db);
   const logger = new RecordingLogger();
-  const writer = await BatchWriter.start({ dbPath, statements: WRITE_STATEMENTS, logger });
+  const writer = await BatchWriter.start({ dbPath, statements: WRITE_STATEMENTS, logger, ...options });
   t.teardown(async () => {
     await writer.close();
     db.close();
@@ -92,4 +92,19 @@ t.test('an idle writer commits what one turn of the event loop pushed in one tra
   await Promise.all(commits);
   t.equal(writer.transactions, 1);
   t.equal(count(), 20);
+});
+
+t.test('rows nobody awaits gather for the flush interval: the end of a transaction does not send them', async (t) => {
+  const { writer, count } = await setup(t, { flushIntervalMs: 60_000 });
+  writer.push('insertInvocation', invocationRow(makeRecord()));
+  const first = writer.commit();
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 50; i++) writer.push('insertInvocation', invocationRow(makeRecord()));
+  await first;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(writer.transactions, 1, 'only the awaited transaction ran');
+  t.equal(writer.pendingRows, 50, 'the other rows wait in the open batch');
+  await writer.commit();
+  t.equal(writer.transactions, 2, 'a commit sends them, in one transaction');
+  t.equal(count(), 51);
 });
