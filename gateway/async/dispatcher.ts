@@ -24,7 +24,7 @@ import type { QueueStore } from '../../store/queue-store.ts';
 import type { AsyncEventState, AsyncEventStatus, AttemptEntry, PendingAsyncEvent } from '../../store/queue-statements.ts';
 import { FnError, toFnError } from '../errors.ts';
 import { DEFAULT_RETRY_BACKOFF, DEFAULT_THROTTLE_BACKOFF } from './backoff.ts';
-import { systemClock, type Clock, type ClockTimer } from './clock.ts';
+import { DueTimer, systemClock, type Clock, type ClockTimer } from './clock.ts';
 import { ClaimWriter } from './claims.ts';
 import { EventTable } from './event-table.ts';
 import { stateOf, type EventRef, type FunctionQueue } from './function-queue.ts';
@@ -61,8 +61,8 @@ export class AsyncDispatcher {
   #maxWriteBacklog: number;
 
   #table: EventTable;
-  #delayTimer: ClockTimer | undefined;
-  #delayTimerAt = Number.POSITIVE_INFINITY;
+  /** Fires when the soonest delayed event is due. */
+  #delayTimer: DueTimer;
   #sweepTimer: ClockTimer | undefined;
   #pollTimer: ClockTimer | undefined;
   #claims: ClaimWriter;
@@ -85,6 +85,7 @@ export class AsyncDispatcher {
     this.#shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
     this.#maxWriteBacklog = options.maxWriteBacklog ?? DEFAULT_MAX_WRITE_BACKLOG;
     this.#claims = new ClaimWriter(this.#store, this.#clock, options.claimDelayMs ?? DEFAULT_CLAIM_DELAY_MS);
+    this.#delayTimer = new DueTimer(this.#clock, () => this.#onDelayDue());
     this.#table = new EventTable((namespace, functionName, qualifier) => this.#executor.resolve(namespace, functionName, qualifier));
   }
 
@@ -260,8 +261,7 @@ export class AsyncDispatcher {
     this.#sweepTimer?.cancel();
     this.#pollTimer?.cancel();
     this.#claims.cancel();
-    this.#delayTimer?.cancel();
-    this.#delayTimer = undefined;
+    this.#delayTimer.cancel();
     const running = [...this.#table.refs.values()].filter((ref) => ref.where === 'running');
     if (running.length > 0) {
       const settled = Promise.all(running.map((ref) => ref.settled));
@@ -308,7 +308,7 @@ export class AsyncDispatcher {
 
   #delay(ref: EventRef): void {
     this.#table.delay(ref);
-    if (ref.state.availableAt < this.#delayTimerAt) this.#armDelayTimer();
+    if (ref.state.availableAt < this.#delayTimer.at) this.#armDelayTimer();
   }
 
   /** Write the event's new state (with `entry` in its history) and move it where `next` says. */
@@ -407,18 +407,10 @@ export class AsyncDispatcher {
 
   #armDelayTimer(): void {
     if (this.#closed || !this.#started) return;
-    const at = this.#table.nextDueAt;
-    if (at === this.#delayTimerAt && this.#delayTimer !== undefined) return;
-    this.#delayTimer?.cancel();
-    this.#delayTimer = undefined;
-    this.#delayTimerAt = at;
-    if (at === Number.POSITIVE_INFINITY) return;
-    this.#delayTimer = this.#clock.setTimer(() => this.#onDelayDue(), at - this.#clock.now());
+    this.#delayTimer.arm(this.#table.nextDueAt);
   }
 
   #onDelayDue(): void {
-    this.#delayTimer = undefined;
-    this.#delayTimerAt = Number.POSITIVE_INFINITY;
     this.#table.releaseDue(this.#clock.now());
     this.#armDelayTimer();
     this.#schedulePump();
