@@ -1,15 +1,17 @@
 /**
- * Batches writes off the request path. Callers `push` rows (no I/O, no cloning on their tick); rows are
- * cut into a batch when `batchRows` are buffered or `flushIntervalMs` after the first row, and each batch
- * is committed as one transaction by a single piscina worker thread (store/writer-worker.mjs) that owns
- * its own connection. One transaction runs at a time; small batches waiting behind it are merged into
- * the next one, so the commit rate adapts to load (group commit).
+ * Batches writes off the request path. Callers `push` rows (no I/O, no cloning on their tick) into the
+ * open batch; one transaction runs at a time in a single piscina worker thread (store/writer-worker.mjs)
+ * that owns its own connection. The open batch goes to the worker once it is due — someone awaits
+ * `commit()` on it, or `flushIntervalMs` passed since its first row — and the worker is free (when a
+ * transaction ends, or on the next turn of the event loop when idle), or as soon as it holds `batchRows`
+ * rows. So accepts arriving during a transaction all go in the next one (group commit: the commit rate
+ * adapts to load), while records and logs nobody waits for gather for `flushIntervalMs`.
  *
- * Every batch has a `done` promise, settled when its transaction commits or finally fails. That is the
- * hook for async events: push the event row, then await `commit()` before answering 202 (all the
- * accepts that queued behind one transaction share the next one: group commit). A transaction holding a
- * `durable` row (accepts with `asyncAcceptSync: full`) runs with `synchronous = FULL`, so the WAL is
- * fsynced at its commit; the others keep NORMAL (fsync at checkpoints only).
+ * Every batch has one `done` promise, settled when its transaction commits or finally fails, shared by
+ * everyone who awaits `commit()` on it. That is the hook for async events: push the event row, then
+ * await `commit()` before answering 202. A transaction holding a `durable` row (accepts with
+ * `asyncAcceptSync: full`) runs with `synchronous = FULL`, so the WAL is fsynced at its commit; the
+ * others keep NORMAL (fsync at checkpoints only).
  * The writer never drops a pushed row by itself; drop policy for logs/records lives in the store.
  */
 import { fileURLToPath } from 'node:url';
@@ -70,6 +72,12 @@ interface Batch {
   alone: boolean;
   /** Holds a row pushed as durable: its transaction is fsynced. */
   durable: boolean;
+  /**
+   * May go to the worker as soon as it is free: someone awaits its commit, or it waited its
+   * flushIntervalMs. Rows nobody waits for (records, logs) keep filling it until then, so they are
+   * written in few, large transactions instead of one per transaction that ends.
+   */
+  due: boolean;
   done: Promise<WriterResult>;
   resolve: (result: WriterResult) => void;
   reject: (error: unknown) => void;
@@ -84,7 +92,7 @@ function newBatch(seq: number, groups: StatementGroups, rows: number, alone: boo
   });
   // A failure is logged by the writer; nobody has to be waiting on a batch.
   done.catch(() => {});
-  return { seq, groups, rows, alone, durable, done, resolve, reject };
+  return { seq, groups, rows, alone, durable, due: alone, done, resolve, reject };
 }
 
 export class BatchWriter {
@@ -94,11 +102,13 @@ export class BatchWriter {
   #logger: StoreLogger;
   #batchRows: number;
   #flushIntervalMs: number;
-  /** The batch being filled, by statement name. */
-  #buffer = new Map<string, Row[]>();
-  #bufferedRows = 0;
-  /** The buffer holds a durable row. */
-  #bufferDurable = false;
+  /**
+   * The batch being filled (its groups grow in place, by statement name through #openGroups), or
+   * undefined. One batch object and one promise per transaction, whatever the number of rows or of
+   * committers waiting on it: every commit() while a transaction is in flight waits on this one.
+   */
+  #open: Batch | undefined;
+  #openGroups = new Map<string, Row[]>();
   #pendingRows = 0;
   /** Cut, waiting for the worker. */
   #queued: Batch[] = [];
@@ -109,6 +119,7 @@ export class BatchWriter {
   /** Recent failed batches, for `commit` (bounded: failures are rare and logged). */
   #failures: Array<{ seq: number; error: unknown }> = [];
   #pumpScheduled = false;
+  #transactions = 0;
   #closing: Promise<void> | undefined;
 
   private constructor(options: BatchWriterOptions) {
@@ -147,44 +158,64 @@ export class BatchWriter {
     return this.#pendingRows;
   }
 
+  /** Transactions committed since start (group commit: far fewer than the commits awaited under load). */
+  get transactions(): number {
+    return this.#transactions;
+  }
+
   /**
    * Buffer one row for `statement`. Synchronous and I/O-free: safe on the request path. A `durable` row
    * makes the transaction that holds it fsync at commit (`synchronous = FULL`).
    */
   push(statement: string, row: Row, durable = false): void {
     if (this.#closing) throw new Error('store: writer is closed');
-    let rows = this.#buffer.get(statement);
+    let batch = this.#open;
+    if (batch === undefined) {
+      batch = this.#open = newBatch(this.#nextSeq++, [], 0, false, false);
+      this.#timer = setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
+    }
+    let rows = this.#openGroups.get(statement);
     if (rows === undefined) {
       rows = [];
-      this.#buffer.set(statement, rows);
+      this.#openGroups.set(statement, rows);
+      batch.groups.push([statement, rows]);
     }
     rows.push(row);
-    if (durable) this.#bufferDurable = true;
-    this.#bufferedRows++;
+    if (durable) batch.durable = true;
+    batch.rows++;
     this.#pendingRows++;
-    if (this.#bufferedRows >= this.#batchRows) {
+    if (batch.rows >= this.#batchRows) {
       this.#cut();
       this.#schedulePump();
-    } else {
-      this.#timer ??= setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
     }
   }
 
   /**
    * Resolves when the transaction holding every row pushed so far has committed; rejects if one of them
-   * failed (after its retry). Issue 5 awaits this for group commit of accepted async events.
+   * failed (after its retry). Async accepts await this before answering 202. While a transaction is in
+   * flight, every commit waits on the one open batch, which goes to the worker as soon as that
+   * transaction ends (group commit); when the writer is idle the open batch goes on the next turn of the
+   * event loop, so the accepts read in the same turn share it.
    */
-  async commit(): Promise<void> {
-    this.#cut();
-    const first = this.#inFlight[0] ?? this.#queued[0];
-    const last = this.#queued.at(-1) ?? this.#inFlight.at(-1);
-    this.#pump();
-    if (first === undefined || last === undefined) return;
-    // Batches settle in order, so the last one settling means all of them have. Waiting on that one
-    // promise (not on every pending batch) keeps many concurrent commits linear: one per accepted event.
-    await last.done.catch(() => {});
-    const failure = this.#failures.find((entry) => entry.seq >= first.seq && entry.seq <= last.seq);
-    if (failure) throw failure.error;
+  commit(): Promise<void> {
+    const last = this.#open ?? this.#queued.at(-1) ?? this.#inFlight.at(-1);
+    if (last === undefined) return Promise.resolve();
+    const first = this.#inFlight[0] ?? this.#queued[0] ?? last;
+    if (this.#open !== undefined) {
+      this.#open.due = true;
+      if (this.#inFlight.length === 0) this.#schedulePump();
+    }
+    // Batches settle in order, so the last one settling means all of them have.
+    return last.done.then(
+      () => this.#failureIn(first.seq, last.seq),
+      () => this.#failureIn(first.seq, last.seq),
+    );
+  }
+
+  #failureIn(firstSeq: number, lastSeq: number): void {
+    for (const entry of this.#failures) {
+      if (entry.seq >= firstSeq && entry.seq <= lastSeq) throw entry.error;
+    }
   }
 
   /** Run `groups` in a transaction of their own, after everything pushed so far. */
@@ -224,19 +255,18 @@ export class BatchWriter {
 
   #onTimer = (): void => {
     this.#timer = undefined;
-    this.#cut();
+    if (this.#open !== undefined) this.#open.due = true;
     this.#pump();
   };
 
-  /** Move the buffer into a queued batch. */
+  /** Move the open batch to the queue. */
   #cut(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#bufferedRows === 0) return;
-    this.#queued.push(newBatch(this.#nextSeq++, [...this.#buffer], this.#bufferedRows, false, this.#bufferDurable));
-    this.#buffer = new Map();
-    this.#bufferedRows = 0;
-    this.#bufferDurable = false;
+    if (this.#open === undefined) return;
+    this.#queued.push(this.#open);
+    this.#open = undefined;
+    this.#openGroups.clear();
   }
 
   /** Post the next transaction on a later tick: posting clones the rows, which the caller must not pay. */
@@ -249,8 +279,11 @@ export class BatchWriter {
     });
   }
 
+  /** Start the next transaction if none is in flight: the queued batches, else the open one once due. */
   #pump(): void {
-    if (this.#inFlight.length > 0 || this.#queued.length === 0) return;
+    if (this.#inFlight.length > 0) return;
+    if (this.#queued.length === 0 && this.#open?.due) this.#cut();
+    if (this.#queued.length === 0) return;
     const batches = [this.#queued.shift()!];
     let rows = batches[0]!.rows;
     if (!batches[0]!.alone) {
@@ -269,10 +302,10 @@ export class BatchWriter {
   }
 
   async #write(batches: Batch[], rows: number): Promise<void> {
-    const task: WriterTask = {
-      groups: batches.flatMap((batch) => batch.groups),
-      durable: batches.some((batch) => batch.durable),
-    };
+    const task: WriterTask =
+      batches.length === 1
+        ? { groups: batches[0]!.groups, durable: batches[0]!.durable }
+        : { groups: batches.flatMap((batch) => batch.groups), durable: batches.some((batch) => batch.durable) };
     let result: WriterResult;
     try {
       result = await this.#runWithRetry(task, rows);
@@ -284,6 +317,7 @@ export class BatchWriter {
       return;
     }
     this.#pendingRows -= rows;
+    this.#transactions++;
     if (result.rejected > 0) {
       this.#logger.warn(
         { rejected: result.rejected, firstError: result.firstError },

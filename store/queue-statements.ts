@@ -35,16 +35,20 @@ export function isAsyncEventStatus(value: unknown): value is AsyncEventStatus {
   return typeof value === 'string' && (ASYNC_EVENT_STATUSES as readonly string[]).includes(value);
 }
 
-/** What a new event is accepted with. */
-export interface NewAsyncEvent {
+/** What an event is accepted with (the dispatcher's EnqueueItem). */
+export interface AsyncEventInput {
   requestId: string;
   namespace: string;
   functionName: string;
   qualifier: string;
   /** `invoke`, `timer:<trigger>`, `cmq:<topic>`, `ckafka:<topic>`. */
   source: string;
-  /** The event as JSON text. */
+  /** The event as JSON text, already validated. */
   payload: string;
+}
+
+/** A new event with the time it was accepted. */
+export interface NewAsyncEvent extends AsyncEventInput {
   /** Epoch ms. */
   enqueuedAt: number;
 }
@@ -140,7 +144,7 @@ export const QUEUE_READ_STATEMENTS = {
 } as const;
 
 /** The parameters of `insertAsyncEvent`: a new event is queued and available at once. */
-export function insertEventRow(event: NewAsyncEvent): Row {
+export function insertEventRow(event: AsyncEventInput, enqueuedAt: number): Row {
   return [
     event.requestId,
     event.namespace,
@@ -148,9 +152,9 @@ export function insertEventRow(event: NewAsyncEvent): Row {
     event.qualifier,
     event.source,
     event.payload,
-    event.enqueuedAt,
-    event.enqueuedAt,
-    event.enqueuedAt,
+    enqueuedAt,
+    enqueuedAt,
+    enqueuedAt,
   ];
 }
 

@@ -23,6 +23,7 @@ import {
   toPendingEvent,
   updateEventRow,
   type AsyncEventColumns,
+  type AsyncEventInput,
   type AsyncEventRecord,
   type AsyncEventState,
   type AsyncEventStatus,
@@ -78,10 +79,20 @@ export class QueueStore {
    * committed (and fsynced, with `fsync`). Rejects if it failed; some of the rows may still have
    * committed (see `exists`).
    */
-  async insert(events: readonly NewAsyncEvent[], topicOffsets: ReadonlyArray<[topic: string, next: number]> = []): Promise<void> {
-    for (const event of events) this.#writer.push('insertAsyncEvent', insertEventRow(event), this.#fsync);
+  insert(events: readonly NewAsyncEvent[], topicOffsets: ReadonlyArray<[topic: string, next: number]> = []): Promise<void> {
+    for (const event of events) this.#writer.push('insertAsyncEvent', insertEventRow(event, event.enqueuedAt), this.#fsync);
+    return this.#commitWith(topicOffsets);
+  }
+
+  /** `insert` of events all accepted at `enqueuedAt` (the dispatcher's accept path: no copy per event). */
+  accept(events: readonly AsyncEventInput[], enqueuedAt: number, topicOffsets: ReadonlyArray<[topic: string, next: number]> = []): Promise<void> {
+    for (const event of events) this.#writer.push('insertAsyncEvent', insertEventRow(event, enqueuedAt), this.#fsync);
+    return this.#commitWith(topicOffsets);
+  }
+
+  #commitWith(topicOffsets: ReadonlyArray<[topic: string, next: number]>): Promise<void> {
     for (const offset of topicOffsets) this.#writer.push('setTopicOffset', offset, this.#fsync);
-    await this.#writer.commit();
+    return this.#writer.commit();
   }
 
   /** Queue a state transition (and an entry for the event's history); written with the next batch. */

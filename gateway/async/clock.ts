@@ -30,3 +30,40 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(handle) };
   },
 };
+
+/** One timer for the soonest of many due times: re-armed only when that time changes. */
+export class DueTimer {
+  #clock: Clock;
+  #onDue: () => void;
+  #timer: ClockTimer | undefined;
+  #at = Number.POSITIVE_INFINITY;
+
+  constructor(clock: Clock, onDue: () => void) {
+    this.#clock = clock;
+    this.#onDue = onDue;
+  }
+
+  /** When it fires next (Infinity: not armed). */
+  get at(): number {
+    return this.#at;
+  }
+
+  /** Fire at `at` (Infinity: never); a timer already set for that time is kept. */
+  arm(at: number): void {
+    if (at === this.#at && this.#timer !== undefined) return;
+    this.cancel();
+    this.#at = at;
+    if (at === Number.POSITIVE_INFINITY) return;
+    this.#timer = this.#clock.setTimer(() => {
+      this.#timer = undefined;
+      this.#at = Number.POSITIVE_INFINITY;
+      this.#onDue();
+    }, at - this.#clock.now());
+  }
+
+  cancel(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#at = Number.POSITIVE_INFINITY;
+  }
+}

@@ -3,7 +3,9 @@
  * once the transaction holding its event has committed. The gateway (a child process) takes a burst of
  * Event invokes for a function that never runs (reservedConcurrency 0), is SIGKILLed while requests are
  * still arriving, and is restarted on its data dir: every request ID that got a 202 must be in the
- * store and in the restarted gateway's queue. Run for both settings of `gateway.asyncAcceptSync`.
+ * store and in the restarted gateway's queue. Topic publishes run alongside (several events and a
+ * topic offset per accept, sharing the same transactions): every event of a 202'd publish is stored too.
+ * Run for both settings of `gateway.asyncAcceptSync`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,8 @@ import { AsyncClient, fixture } from './client.ts';
 /** The kill comes once this many were accepted; senders keep going until the gateway is gone. */
 const KILL_AFTER = 2_000;
 const CONCURRENCY = 64;
+const PUBLISHERS = 4;
+const PUBLISH_BATCH = 5;
 
 for (const acceptSync of ['normal', 'full'] as const) {
   t.test(`asyncAcceptSync ${acceptSync}: SIGKILL during a burst of accepts loses no 202'd event`, async (t) => {
@@ -26,7 +30,15 @@ for (const acceptSync of ['normal', 'full'] as const) {
       join(root, 'fngate.yml'),
       stringify({
         gateway: { asyncAcceptSync: acceptSync },
-        functions: { sink: { src: fixture('env-sleep'), runtime: 'Nodejs18.15', reservedConcurrency: 0 } },
+        functions: {
+          sink: { src: fixture('env-sleep'), runtime: 'Nodejs18.15', reservedConcurrency: 0 },
+          subscriber: {
+            src: fixture('env-sleep'),
+            runtime: 'Nodejs18.15',
+            reservedConcurrency: 0,
+            events: [{ cmq: { parameters: { name: 'crash' } } }],
+          },
+        },
       }),
     );
     const children: Child[] = [];
@@ -58,7 +70,20 @@ for (const acceptSync of ['normal', 'full'] as const) {
         }
       }
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, sender));
+    const published: string[] = [];
+    const publisher = async (): Promise<void> => {
+      for (let n = 0; !killed; n++) {
+        try {
+          const messages = Array.from({ length: PUBLISH_BATCH }, (_, i) => ({ msgBody: `m${n}-${i}` }));
+          const response = await client.request('POST', '/topics/crash/messages', { messages });
+          if (response.status !== 202) throw new Error(`status ${response.status}`);
+          for (const delivery of response.json.deliveries) published.push(delivery.requestId);
+        } catch {
+          return;
+        }
+      }
+    };
+    await Promise.all([...Array.from({ length: CONCURRENCY }, sender), ...Array.from({ length: PUBLISHERS }, publisher)]);
     await exited;
     t.equal(first.process.signalCode, 'SIGKILL', 'the gateway was killed');
     // Whether any request was cut depends on timing: with group commit the gateway may have answered every
@@ -72,11 +97,15 @@ for (const acceptSync of ['normal', 'full'] as const) {
     const stored = new Set((db.prepare(`SELECT request_id FROM async_events`).pluck().all() as string[]));
     db.close();
     t.same(accepted.filter((id) => !stored.has(id)), [], `all ${accepted.length} accepted events are stored (${stored.size} rows)`);
+    t.ok(published.length > 0, 'topic publishes were accepted during the burst');
+    t.same(published.filter((id) => !stored.has(id)), [], `all ${published.length} events of the accepted publishes are stored`);
 
     const second = await startChild(root, dataDir);
     children.push(second);
-    const queue = (await new AsyncClient(second.url).queues()).find((q) => q.functionName === 'sink');
-    t.equal(queue?.pending, stored.size, 'the restarted gateway queues every stored event');
-    t.ok((queue?.pending ?? 0) >= accepted.length, 'and so every accepted one');
+    const queues = await new AsyncClient(second.url).queues();
+    const pending = (name: string): number => queues.find((q) => q.functionName === name)?.pending ?? 0;
+    t.equal(pending('sink') + pending('subscriber'), stored.size, 'the restarted gateway queues every stored event');
+    t.ok(pending('sink') >= accepted.length, 'and so every accepted one');
+    t.ok(pending('subscriber') >= published.length, 'and every published one');
   });
 }

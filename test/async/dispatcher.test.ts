@@ -2,9 +2,11 @@
  * The dispatcher against a real SQLite store, a manual clock and a scripted executor: retry schedule,
  * dead letters, redrive, throttling, expiry, the pending cap, fairness, terminate, leases and shutdown.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import t from 'tap';
 import { backoffDelay, type BackoffOptions } from '../../gateway/async/backoff.ts';
-import { AsyncDispatcher, type AsyncDispatcherOptions, type EnqueueItem } from '../../gateway/async/dispatcher.ts';
+import { AsyncDispatcher, CAPACITY_POLL_MS, type AsyncDispatcherOptions, type EnqueueItem } from '../../gateway/async/dispatcher.ts';
 import { FnError } from '../../gateway/errors.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { defer, deferred, fail, FakeExecutor, fakeTarget, ManualClock, ok, tempStore, waitFor, type FakeTarget } from './helpers.ts';
@@ -322,15 +324,29 @@ t.test('claims are written in a flush: attempts that end before it cost one stat
   await waitFor(() => dispatcher.peekState(slow.requestId) === undefined, 'slow one done');
 });
 
-t.test('backpressure: no attempt starts while the writer is behind', async (t) => {
-  // Two dispatchers under the same conditions; only the write-backlog limit differs. The control proves the
-  // pump runs and starts attempts in that time, so the held-back one is held back by the backlog alone.
-  const held = await setup(t, [fakeTarget('fn')], { maxWriteBacklog: -1 });
-  const control = await setup(t, [fakeTarget('fn')], { maxWriteBacklog: 0 });
-  await Promise.all([held.dispatcher.enqueue([item('fn')]), control.dispatcher.enqueue([item('fn')])]);
-  await waitFor(() => control.executor.calls.length === 1, 'the control dispatcher started its attempt');
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  t.equal(control.executor.calls.length, 1, 'with the writer caught up, the attempt starts');
-  t.equal(held.executor.calls.length, 0, 'a backlog over the limit holds attempts back');
-  t.equal(held.dispatcher.stats()[0]!.pending, 1, 'the held-back event is still pending, not lost');
+t.test('backpressure: no attempt starts while the writer is behind, and starts once it caught up', async (t) => {
+  // A real backlog: another connection holds the database's write lock, so rows pushed to the writer
+  // thread wait in it. The attempt must wait while they do, and start once they are committed.
+  const { store, dataDir } = await tempStore(t);
+  const { executor, dispatcher, clock } = await setup(t, [fakeTarget('fn')], { maxWriteBacklog: 5 }, { store, clock: new ManualClock() });
+  executor.globalLimit = 0;
+  const event = item('fn');
+  await dispatcher.enqueue([event]);
+  const locker = new Database(join(dataDir, 'fngate.db'));
+  t.teardown(() => locker.close());
+  locker.exec('BEGIN IMMEDIATE');
+  const lines = Array.from({ length: 10 }, (_, i) => ({ requestId: `log-${i}`, time: clock.now(), line: `line ${i}` }));
+  store.recordLogs({ namespace: 'default', functionName: 'fn' }, lines);
+  t.ok(store.queue.writeBacklog > 5, 'the writer is behind');
+  executor.globalLimit = Number.POSITIVE_INFINITY;
+  clock.advance(CAPACITY_POLL_MS);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(executor.calls.length, 0, 'a backlog over the limit holds the attempt back');
+  t.equal(dispatcher.stats()[0]!.pending, 1, 'the held-back event is still pending, not lost');
+  locker.exec('COMMIT');
+  await store.queue.flush();
+  t.equal(store.queue.writeBacklog, 0, 'the writer caught up');
+  clock.advance(CAPACITY_POLL_MS);
+  await waitFor(() => executor.calls.length === 1, 'the attempt starts once the writer caught up');
+  t.equal(executor.calls[0]!.requestId, event.requestId);
 });

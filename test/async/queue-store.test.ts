@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { DB_FILE_NAME, MIGRATIONS } from '../../store/index.ts';
 import type { AsyncEventState, NewAsyncEvent } from '../../store/queue-statements.ts';
+import { newState } from '../../gateway/async/function-queue.ts';
 import { tempStore } from './helpers.ts';
 
 let sequence = 0;
@@ -21,24 +22,7 @@ function newEvent(overrides: Partial<NewAsyncEvent> = {}): NewAsyncEvent {
 }
 
 function stateOf(event: NewAsyncEvent, overrides: Partial<AsyncEventState>): AsyncEventState {
-  return {
-    requestId: event.requestId,
-    status: 'queued',
-    availableAt: event.enqueuedAt,
-    leaseUntil: null,
-    attempts: 0,
-    failures: 0,
-    throttles: 0,
-    redrives: 0,
-    queuedAt: event.enqueuedAt,
-    lastStartedAt: null,
-    lastStatusCode: null,
-    lastError: null,
-    result: null,
-    finishedAt: null,
-    deadReason: null,
-    ...overrides,
-  };
+  return { ...newState(event.requestId, event.enqueuedAt), ...overrides };
 }
 
 t.test('every migration ran and the queue tables exist', async (t) => {
