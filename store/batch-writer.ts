@@ -98,6 +98,8 @@ function newBatch(seq: number, groups: StatementGroups, rows: number, alone: boo
 export class BatchWriter {
   /** The worker thread, started on first use or by `warm()` (see `start`). */
   #pool: Promise<Piscina> | undefined;
+  /** Closed: its last commit is done, and no thread may start any more. */
+  #closed = false;
   #options: BatchWriterOptions;
   #logger: StoreLogger;
   #batchRows: number;
@@ -146,6 +148,8 @@ export class BatchWriter {
 
   /** The running worker pool; a start that failed is tried again on the next call. */
   #workerPool(): Promise<Piscina> {
+    // After close a write must fail, not start a thread on a database that may be gone by now.
+    if (this.#closed && this.#pool === undefined) return Promise.reject(new Error('store: writer is closed'));
     this.#pool ??= startWorkerPool(this.#options).catch((error: unknown) => {
       this.#pool = undefined;
       throw error;
@@ -242,6 +246,7 @@ export class BatchWriter {
     } catch {
       // Already logged by #write; closing goes on.
     }
+    this.#closed = true;
     // A writer that never wrote never started its thread: nothing to stop.
     const pool = await this.#pool?.catch(() => undefined);
     if (pool === undefined) return;
@@ -360,6 +365,9 @@ async function startWorkerPool(options: BatchWriterOptions): Promise<Piscina> {
       busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     },
   });
+  // A worker that fails outside a task (its database gone) is reported by the task that meets it; without a
+  // listener piscina's 'error' event would be an uncaught exception of the gateway.
+  pool.on('error', () => undefined);
   try {
     await pool.run(null, { name: 'ping' });
   } catch (error) {

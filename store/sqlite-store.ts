@@ -308,6 +308,7 @@ export class SqliteStore implements Store {
 
   /** Starts the writer thread and the first prune (see `#startRetention`). */
   warm(): void {
+    if (this.#closing) return;
     this.#writer.warm();
     if (this.#firstPruneTimer !== undefined) this.#firstPrune();
   }
@@ -321,6 +322,7 @@ export class SqliteStore implements Store {
     clearInterval(this.#pruneTimer);
     clearInterval(this.#sizeTimer);
     clearTimeout(this.#firstPruneTimer);
+    this.#firstPruneTimer = undefined;
     try {
       await this.#writer.close();
     } finally {
