@@ -96,7 +96,7 @@ function newBatch(seq: number, groups: StatementGroups, rows: number, alone: boo
 }
 
 export class BatchWriter {
-  /** The worker thread, started on first use or by `warm()` (see the constructor). */
+  /** The worker thread, started on first use or by `warm()` (see `start`). */
   #pool: Promise<Piscina> | undefined;
   /** Closed: its last commit is done, and no thread may start any more. */
   #closed = false;
@@ -124,16 +124,20 @@ export class BatchWriter {
   #transactions = 0;
   #closing: Promise<void> | undefined;
 
+  private constructor(options: BatchWriterOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+    this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  }
+
   /**
    * A writer whose thread starts on the first write or on `warm()`. Why not at once: a worker thread boots
    * a whole Node environment (~100 ms of CPU with --no-node-snapshot), which the gateway's start-up would
    * otherwise wait for or share its core with; nothing is written before the gateway serves.
    */
-  constructor(options: BatchWriterOptions) {
-    this.#options = options;
-    this.#logger = options.logger;
-    this.#batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
-    this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  static async start(options: BatchWriterOptions): Promise<BatchWriter> {
+    return new BatchWriter(options);
   }
 
   /** Start the worker thread now, in the background (the gateway calls this once it is ready). */

@@ -193,7 +193,7 @@ export class SqliteStore implements Store {
       ro = new DatabaseConstructor(dbPath, { readonly: true });
       ro.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
       catalog = SqliteCatalogStore.open(dbPath);
-      const writer = new BatchWriter({
+      const writer = await BatchWriter.start({
         dbPath,
         statements: { ...WRITE_STATEMENTS, ...QUEUE_WRITE_STATEMENTS },
         logger,

@@ -43,9 +43,9 @@ async function call(options: ClientOptions, what: string, method: string, path: 
   return parsed;
 }
 
-/** A folder zipped or a zip read, base64 (cli/pack.ts, loaded when a command uploads code: `serve` never does). */
-async function zipFileOf(path: string): Promise<string> {
-  return (await import('./pack.ts')).readCode(path).toString('base64');
+/** A folder zipped or a zip read (cli/pack.ts), loaded when a command uploads code: `serve` never does. */
+async function readCode(path: string): Promise<Buffer> {
+  return (await import('./pack.ts')).readCode(path);
 }
 
 const ns = (namespace: string): string => `namespace=${encodeURIComponent(namespace)}`;
@@ -53,7 +53,7 @@ const fnPath = (name: string, rest = ''): string => `/functions/${encodeURICompo
 
 async function deployCommand(path: string, options: ClientOptions & { name?: string; runtime?: string; handler?: string }): Promise<void> {
   const name = options.name ?? basename(path).replace(/\.zip$/, '');
-  const zipFile = await zipFileOf(path);
+  const zipFile = (await readCode(path)).toString('base64');
   const settings = { ...(options.runtime ? { runtime: options.runtime } : {}), ...(options.handler ? { handler: options.handler } : {}) };
   let view: any;
   try {
@@ -114,7 +114,7 @@ async function functionsCommand(options: Omit<ClientOptions, 'namespace'>): Prom
 async function layersPublishCommand(name: string, path: string, options: Omit<ClientOptions, 'namespace'> & { runtimes: string; description?: string }): Promise<void> {
   const compatibleRuntimes = options.runtimes.split(',').map((runtime) => runtime.trim()).filter(Boolean);
   const view = await call({ ...options, namespace: '' }, 'layers publish', 'POST', `/layers/${encodeURIComponent(name)}/versions`, {
-    zipFile: await zipFileOf(path),
+    zipFile: (await readCode(path)).toString('base64'),
     compatibleRuntimes,
     ...(options.description ? { description: options.description } : {}),
   });

@@ -13,7 +13,7 @@ async function setup(t: TestContext, options: { flushIntervalMs?: number } = {})
   db.pragma('journal_mode = WAL');
   migrate(db);
   const logger = new RecordingLogger();
-  const writer = new BatchWriter({ dbPath, statements: WRITE_STATEMENTS, logger, ...options });
+  const writer = await BatchWriter.start({ dbPath, statements: WRITE_STATEMENTS, logger, ...options });
   t.teardown(async () => {
     await writer.close();
     db.close();
