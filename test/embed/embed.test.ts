@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import t, { type Test } from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { createGateway, InvokeError, silentLogger } from '../../gateway/index.ts';
 
 const HELLO = `exports.main_handler = async (event, context) => ({ hello: event.name, fn: context.function_name, version: context.function_version });\n`;
@@ -14,7 +15,7 @@ const THROWS = `exports.main_handler = async () => { throw new TypeError('nope')
 const EMBED_TOKEN = 'embed-token';
 
 async function embedded(t: Test) {
-  const dir = t.testdir({ hello: { 'index.js': HELLO }, throws: { 'index.js': THROWS } });
+  const dir = testDir(t, { hello: { 'index.js': HELLO }, throws: { 'index.js': THROWS } });
   const gateway = await createGateway({
     dir,
     functions: {
@@ -87,7 +88,7 @@ t.test('listener and listen: node servers, closed by close()', async (t) => {
 
 t.test('an invalid inline definition fails with the function and key named', async (t) => {
   await t.rejects(
-    createGateway({ dir: t.testdir({}), functions: { broken: { src: '.', runtime: 'Nodejs18.15', timeout: 'soon' } }, logger: silentLogger() }),
+    createGateway({ dir: testDir(t, {}), functions: { broken: { src: '.', runtime: 'Nodejs18.15', timeout: 'soon' } }, logger: silentLogger() }),
     /function "broken": key "timeout"/,
   );
 });

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { distState } from '../../bin/build-state.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,7 +33,7 @@ function stopGroup(child: ChildProcess): Promise<void> {
 
 for (const example of ['embed-hono', 'embed-express']) {
   t.test(`examples/${example} from a project that installs fngate`, { timeout: INSTALL_TIMEOUT_MS + 60_000 }, async (t) => {
-    const project = t.testdir({});
+    const project = testDir(t, {});
     cpSync(join(root, 'examples', example), project, { recursive: true, filter: (source) => !/node_modules|\.fngate/.test(source) });
     const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
     manifest.dependencies.fngate = `file:${root}`;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { startTestGateway, TEST_CREDENTIALS } from '../helpers/gateway.ts';
 import { jsonCall, nodeHandler, zipOf } from '../helpers/lifecycle.ts';
 
@@ -15,7 +16,7 @@ const env = { ...process.env, FNGATE_FROM_SOURCE: '1', FNGATE_API_TOKEN: TEST_CR
 const fngate = (...args: string[]) => run(process.execPath, [bin, ...args, '--url', gateway.url], { env });
 
 t.test('each lifecycle command once', async (t) => {
-  const root = t.testdir({ layer: { 'motd.txt': 'from the layer' }, code: nodeHandler(`'cli one'`) });
+  const root = testDir(t, { layer: { 'motd.txt': 'from the layer' }, code: nodeHandler(`'cli one'`) });
 
   const layer = await fngate('layers', 'publish', 'motd', join(root, 'layer'), '--runtimes', 'Nodejs18.15,Python3.9');
   t.match(layer.stdout, /^published layer motd version 1 \(\d+ bytes; Nodejs18\.15, Python3\.9\)\n$/);

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { hasTool } from '../helpers/toolchain.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,7 +63,7 @@ t.test('fngate serve / invoke / logs against the examples', async (t) => {
 });
 
 t.test('an invalid manifest stops serve with a message naming the function and key', async (t) => {
-  const dir = t.testdir({ 'fngate.yml': 'functions:\n  broken: { src: ., timeout: soon }\n' });
+  const dir = testDir(t, { 'fngate.yml': 'functions:\n  broken: { src: ., timeout: soon }\n' });
   const result = await run(process.execPath, [bin, 'serve', dir, '--port', '0']).catch((error) => error);
   t.equal(result.code, 2);
   oneLine(t, result.stderr, /^fngate: invalid configuration: .*function "broken": key "timeout".*; fix it and run fngate serve .* again\n$/);
@@ -72,7 +73,7 @@ t.test('an invalid manifest stops serve with a message naming the function and k
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise((resolve) => taken.close(resolve)));
   const port = (taken.address() as AddressInfo).port;
-  const busy = await run(process.execPath, [bin, 'serve', join(root, 'examples'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', t.testdir({})])
+  const busy = await run(process.execPath, [bin, 'serve', join(root, 'examples'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', testDir(t, {})])
     .catch((error) => error);
   t.equal(busy.code, 2);
   oneLine(t, busy.stderr, new RegExp(`^fngate: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\); stop what listens there, or pass --port`));
@@ -86,7 +87,7 @@ function oneLine(t: Test, stderr: string, pattern: RegExp): void {
 }
 
 t.test('usage and configuration errors: one line naming the fix, exit 2', async (t) => {
-  const dir = t.testdir({ 'not-json.json': '{"name": ', 'event.json': '{"name":"x"}' });
+  const dir = testDir(t, { 'not-json.json': '{"name": ', 'event.json': '{"name":"x"}' });
   const cases: Array<[string[], RegExp]> = [
     [['invoke', 'hello', '--event', `${dir}/missing.json`], /cannot read the event file .*missing\.json \(ENOENT\); pass a JSON file that exists, or - to read the event from standard input/],
     [['invoke', 'hello', '--event', `${dir}/not-json.json`], /the event file .*not-json\.json is not valid JSON \(.*\); fix the JSON, or leave --event out/],

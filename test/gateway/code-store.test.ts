@@ -3,6 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { CodeStore } from '../../gateway/code-store/store.ts';
 import { prepareCode } from '../../gateway/code.ts';
 import type { FunctionConfig } from '../../gateway/config.ts';
@@ -12,7 +13,7 @@ const UNIX = 3;
 const executable = (text: string): [Buffer, { os: number; attrs: number }] => [Buffer.from(text), { os: UNIX, attrs: (0o100755 * 0x10000) >>> 0 }];
 
 t.test('a zip is extracted once, by content: files, executable bits, links inside', async (t) => {
-  const store = new CodeStore({ dataDir: t.testdir() });
+  const store = new CodeStore({ dataDir: testDir(t) });
   const zip = Buffer.from(
     zipSync({
       'index.js': Buffer.from('exports.main_handler = () => 1;'),
@@ -35,7 +36,7 @@ t.test('a zip is extracted once, by content: files, executable bits, links insid
 });
 
 t.test('a zip bomb is refused before anything is written, and so is one that lies about its sizes', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = testDir(t);
   const store = new CodeStore({ dataDir, maxUnpackedBytes: 1024 * 1024 });
   const bomb = Buffer.from(zipSync({ 'zeros.bin': new Uint8Array(4 * 1024 * 1024) }, { level: 9 }));
   t.ok(bomb.length < 64 * 1024, 'small on the wire');
@@ -51,14 +52,14 @@ t.test('a zip bomb is refused before anything is written, and so is one that lie
 });
 
 t.test('too many entries, encrypted or unreadable zips are refused', async (t) => {
-  const store = new CodeStore({ dataDir: t.testdir(), maxEntries: 3 });
+  const store = new CodeStore({ dataDir: testDir(t), maxEntries: 3 });
   const many = zipOf({ a: '1', b: '2', c: '3', d: '4' });
   await t.rejects(store.putZip(many, 'layer many'), { code: 'INVALID_PARAMETER', message: 'layer many: the zip holds 4 entries, over the limit of 3' });
   await t.rejects(store.putZip(Buffer.from('PK nonsense'), 'layer junk'), { code: 'INVALID_PARAMETER', message: /^layer junk: not a readable zip/ });
 });
 
 t.test('a folder is copied in and named by its tree: the same tree, the same name; links out are refused', async (t) => {
-  const root = t.testdir({ src: { 'index.js': 'one', sub: { 'b.txt': 'b' } } });
+  const root = testDir(t, { src: { 'index.js': 'one', sub: { 'b.txt': 'b' } } });
   const src = join(root, 'src');
   writeFileSync(join(src, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
   symlinkSync('sub/b.txt', join(src, 'inside'));
@@ -84,7 +85,7 @@ t.test('a folder is copied in and named by its tree: the same tree, the same nam
 });
 
 t.test('fngate.yml zips go through the same checked extraction', async (t) => {
-  const root = t.testdir();
+  const root = testDir(t);
   const good = join(root, 'good.zip');
   const slip = join(root, 'slip.zip');
   writeFileSync(good, zipOf({ 'index.js': 'exports.main_handler = () => 1;' }));

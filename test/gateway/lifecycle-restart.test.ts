@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { stringify } from 'yaml';
 import { createLogger } from '../../gateway/logger.ts';
 import { startGateway } from '../../gateway/server.ts';
@@ -32,7 +33,7 @@ function writeFunction(root: string, name: string, result: string): void {
 }
 
 t.test('functions, versions and aliases made through the API survive a restart on the same data dir', async (t) => {
-  const root = t.testdir({ 'fngate.yml': stringify({ functions: {} }) });
+  const root = testDir(t, { 'fngate.yml': stringify({ functions: {} }) });
   const dataDir = join(root, 'state');
   let { gateway } = await start(root, dataDir);
   t.teardown(() => gateway.close());
@@ -55,7 +56,7 @@ t.test('functions, versions and aliases made through the API survive a restart o
 });
 
 t.test('fngate.yml is the declared state of the functions it names: it wins at the next start, with one warning line each', async (t) => {
-  const root = t.testdir({});
+  const root = testDir(t, {});
   const dataDir = join(root, 'state');
   writeFunction(root, 'declared', `'from the file'`);
   writeFunction(root, 'dropped', `'dropped'`);
@@ -97,7 +98,7 @@ t.test('fngate.yml is the declared state of the functions it names: it wins at t
 });
 
 t.test('a fngate.yml zip with an entry that climbs out stops the start with a configuration error naming it', async (t) => {
-  const root = t.testdir({});
+  const root = testDir(t, {});
   writeFileSync(join(root, 'code.zip'), zipOf({ 'index.js': 'exports.main_handler = () => 1;', '../outside.js': 'x' }));
   writeFileSync(join(root, 'fngate.yml'), stringify({ functions: { zipped: { src: './code.zip', runtime: 'Nodejs18.15' } } }));
   await t.rejects(start(root, join(root, 'state')), {
@@ -107,7 +108,7 @@ t.test('a fngate.yml zip with an entry that climbs out stops the start with a co
 });
 
 t.test('reconcile: an unchanged manifest function keeps its deployment, a touched one is redeployed', async (t) => {
-  const root = t.testdir({});
+  const root = testDir(t, {});
   writeFunction(root, 'steady', `'steady'`);
   writeFileSync(join(root, 'fngate.yml'), stringify({ functions: { steady: { src: './steady', runtime: 'Nodejs18.15' } } }));
   const { gateway } = await start(root, join(root, 'state'));
@@ -124,7 +125,7 @@ t.test('reconcile: an unchanged manifest function keeps its deployment, a touche
 });
 
 t.test('PutTotalConcurrencyConfig holds across restarts until fngate.yml declares another concurrencyLimit', async (t) => {
-  const root = t.testdir({});
+  const root = testDir(t, {});
   const dataDir = join(root, 'state');
   const manifest = (concurrencyLimit: number) => stringify({ gateway: { concurrencyLimit }, functions: {} });
   writeFileSync(join(root, 'fngate.yml'), manifest(40));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { startTestGateway, TEST_CREDENTIALS } from '../helpers/gateway.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,7 +30,7 @@ async function load(args: string[]): Promise<Report> {
 }
 
 t.test('a fixed number of requests: every one counted, cold starts and instances from the gateway', async (t) => {
-  const dir = t.testdir({ 'index.js': 'exports.main_handler = async (event) => ({ ok: event.n });\n' });
+  const dir = testDir(t, { 'index.js': 'exports.main_handler = async (event) => ({ ok: event.n });\n' });
   const gateway = await startTestGateway(t, {
     functions: { fast: { src: dir, handler: 'index.main_handler', runtime: 'Nodejs18.15' } },
   });
@@ -49,7 +50,7 @@ t.test('a fixed number of requests: every one counted, cold starts and instances
 });
 
 t.test('status codes seen: a concurrency limit answers 432', async (t) => {
-  const dir = t.testdir({ 'index.js': 'exports.main_handler = async () => { await new Promise((r) => setTimeout(r, 50)); return 1; };\n' });
+  const dir = testDir(t, { 'index.js': 'exports.main_handler = async () => { await new Promise((r) => setTimeout(r, 50)); return 1; };\n' });
   const gateway = await startTestGateway(t, {
     functions: { narrow: { src: dir, handler: 'index.main_handler', runtime: 'Nodejs18.15', reservedConcurrency: 1 } },
   });

@@ -160,13 +160,19 @@ t.test('through the gateway', async (t) => {
 
   await t.test('a kill from outside mid-invocation is a 439; the next invocation gets a new process', async (t) => {
     const pidFile = `/tmp/fngate-node-kill-${process.pid}.pid`;
+    const runningFile = `${pidFile}.running`;
     t.teardown(() => rmSync(pidFile, { force: true }));
+    t.teardown(() => rmSync(runningFile, { force: true }));
     const first = await gateway.invoke('slow', { ms: 0, pidFile });
     t.equal(first.status, 200, first.text);
-    const written = readFunctionFile(pidFile)!;
+    const pending = gateway.invoke('slow', { ms: 5000, pidFile: runningFile });
+    // Killed once the handler runs (its file is written), not after a fixed wait a loaded machine outlasts.
+    let written = readFunctionFile(runningFile);
+    for (const deadline = Date.now() + 20_000; !written?.text && Date.now() < deadline; written = readFunctionFile(runningFile)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (!written?.text) throw new Error('the slow invocation never ran');
     const pid = hostPidOf(Number(written.text), written.pid);
-    const pending = gateway.invoke('slow', { ms: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
     process.kill(pid, 'SIGKILL');
     const killed = await pending;
     t.equal(killed.status, 439, killed.text);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { BatchWriter } from '../../store/batch-writer.ts';
 import { migrate } from '../../store/migrations.ts';
 import { WRITE_STATEMENTS, invocationRow } from '../../store/statements.ts';
@@ -8,7 +9,7 @@ import { makeRecord, RecordingLogger, type TestContext } from './helpers.ts';
 
 /** A migrated database in a fresh directory, a writer on it, and a main-thread connection to check. */
 async function setup(t: TestContext, options: { flushIntervalMs?: number } = {}) {
-  const dbPath = join(t.testdir(), 'writer.db');
+  const dbPath = join(testDir(t), 'writer.db');
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
   migrate(db);

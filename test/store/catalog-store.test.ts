@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { DB_FILE_NAME, openStore } from '../../store/index.ts';
 import { runCatalogCases } from './catalog.cases.ts';
 import { RecordingLogger } from './helpers.ts';
@@ -11,7 +12,7 @@ runCatalogCases(t, async (dataDir) => {
 });
 
 t.test('sqlite: a catalog write waits for a writer that holds the lock, and then succeeds', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = testDir(t);
   const store = await openStore({ dataDir, logger: new RecordingLogger() });
   t.teardown(() => store.close());
   const layer = { name: 'busy', description: '', compatibleRuntimes: ['Nodejs18.15'], code: { sha256: 'b'.repeat(64), size: 1 }, addedAt: 1 };

@@ -4,6 +4,7 @@
  */
 import type { CatalogFunction, CatalogStore } from '../../store/index.ts';
 import type { Tap } from './helpers.ts';
+import { testDir } from '../helpers/testdir.ts';
 
 export interface OpenedCatalog {
   catalog: CatalogStore;
@@ -28,7 +29,7 @@ export function functionRow(name: string, overrides: Partial<CatalogFunction> = 
 
 export function runCatalogCases(tap: Tap, open: (dataDir: string) => Promise<OpenedCatalog>): void {
   tap.test('catalog: namespaces round-trip and delete', async (t) => {
-    const { catalog, close } = await open(t.testdir());
+    const { catalog, close } = await open(testDir(t));
     t.teardown(close);
     await catalog.putNamespace({ name: 'staging', description: 'pre-prod', addedAt: 1, modifiedAt: 2 });
     await catalog.putNamespace({ name: 'alpha', description: '', addedAt: 3, modifiedAt: 3 });
@@ -39,7 +40,7 @@ export function runCatalogCases(tap: Tap, open: (dataDir: string) => Promise<Ope
   });
 
   tap.test('catalog: functions round-trip, a folder used in place keeps its path, update keeps the version counter', async (t) => {
-    const { catalog, close } = await open(t.testdir());
+    const { catalog, close } = await open(testDir(t));
     t.teardown(close);
     await catalog.putFunction(functionRow('hello', { config: { name: 'hello', environment: { A: '1' } } }));
     await catalog.putFunction(functionRow('declared', { origin: 'manifest', code: { sha256: '', size: 0, dir: '/srv/app/declared' } }));
@@ -57,7 +58,7 @@ export function runCatalogCases(tap: Tap, open: (dataDir: string) => Promise<Ope
   });
 
   tap.test('catalog: version numbers are never reused after a deletion; deleting a function takes its versions and aliases', async (t) => {
-    const { catalog, close } = await open(t.testdir());
+    const { catalog, close } = await open(testDir(t));
     t.teardown(close);
     await catalog.putFunction(functionRow('hello'));
     const version = (n: number) => ({ namespace: 'default', functionName: 'hello', description: `v${n}`, config: { n }, code: { sha256: SHA, size: n }, addedAt: n });
@@ -77,7 +78,7 @@ export function runCatalogCases(tap: Tap, open: (dataDir: string) => Promise<Ope
   });
 
   tap.test('catalog: layer versions are numbered per layer and never reused', async (t) => {
-    const { catalog, close } = await open(t.testdir());
+    const { catalog, close } = await open(testDir(t));
     t.teardown(close);
     const layer = (name: string) => ({ name, description: '', compatibleRuntimes: ['Nodejs18.15'], code: { sha256: SHA, size: 1 }, addedAt: 1 });
     t.equal((await catalog.addLayerVersion(layer('common'))).version, 1);
@@ -91,7 +92,7 @@ export function runCatalogCases(tap: Tap, open: (dataDir: string) => Promise<Ope
   });
 
   tap.test('catalog: what a write resolved with is there after a reopen', async (t) => {
-    const dataDir = t.testdir();
+    const dataDir = testDir(t);
     const first = await open(dataDir);
     await first.catalog.putNamespace({ name: 'kept', description: '', addedAt: 1, modifiedAt: 1 });
     await first.catalog.putFunction(functionRow('kept'));

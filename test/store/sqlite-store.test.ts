@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { testDir } from '../helpers/testdir.ts';
 import { DB_FILE_NAME, MIGRATIONS, openStore } from '../../store/index.ts';
 import { framedLines, makeRecord, RecordingLogger } from './helpers.ts';
 import { runFramedLogCases, runStoreCases } from './store.cases.ts';
@@ -11,7 +12,7 @@ runStoreCases(t, (dataDir) => openStore({ dataDir, logger: new RecordingLogger()
 runFramedLogCases(t, (dataDir) => openStore({ dataDir, logger: new RecordingLogger() }));
 
 t.test('a batch of 5,000 records is committed by flush()', async (t) => {
-  const store = await openStore({ dataDir: t.testdir(), logger: new RecordingLogger() });
+  const store = await openStore({ dataDir: testDir(t), logger: new RecordingLogger() });
   t.teardown(() => store.close());
   const records = Array.from({ length: 5000 }, (_, i) => makeRecord({ startedAt: 1_000_000 + i }));
   for (const record of records) store.recordInvocation(record, framedLines(record));
@@ -23,7 +24,7 @@ t.test('a batch of 5,000 records is committed by flush()', async (t) => {
 });
 
 t.test('rows are written without flush() after flushIntervalMs', async (t) => {
-  const store = await openStore({ dataDir: t.testdir(), flushIntervalMs: 5, logger: new RecordingLogger() });
+  const store = await openStore({ dataDir: testDir(t), flushIntervalMs: 5, logger: new RecordingLogger() });
   t.teardown(() => store.close());
   const record = makeRecord();
   store.recordInvocation(record, []);
@@ -35,7 +36,7 @@ t.test('rows are written without flush() after flushIntervalMs', async (t) => {
 });
 
 t.test('recordInvocation does no I/O on the caller tick and costs far less than the commit', async (t) => {
-  const store = await openStore({ dataDir: t.testdir(), logger: new RecordingLogger() });
+  const store = await openStore({ dataDir: testDir(t), logger: new RecordingLogger() });
   t.teardown(() => store.close());
   const records = Array.from({ length: 10_000 }, () => makeRecord());
   const lines = records.map((record) => framedLines(record));
@@ -51,7 +52,7 @@ t.test('recordInvocation does no I/O on the caller tick and costs far less than 
 });
 
 t.test('flushed rows survive close and reopen; close flushes what is queued', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = testDir(t);
   const flushed = makeRecord();
   const queuedAtClose = makeRecord();
   const first = await openStore({ dataDir, logger: new RecordingLogger() });
@@ -69,7 +70,7 @@ t.test('flushed rows survive close and reopen; close flushes what is queued', as
 });
 
 t.test('migrations set user_version and are idempotent on reopen', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = testDir(t);
   const record = makeRecord();
   const first = await openStore({ dataDir, logger: new RecordingLogger() });
   first.recordInvocation(record, []);
@@ -99,7 +100,7 @@ t.test('migrations set user_version and are idempotent on reopen', async (t) => 
 });
 
 t.test('retention prunes once the store is warmed (the gateway serving), in the background', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = testDir(t);
   const now = Date.now();
   const old = makeRecord({ startedAt: now - 8 * DAY_MS });
   const recent = makeRecord({ startedAt: now - DAY_MS });
@@ -121,7 +122,7 @@ t.test('retention prunes once the store is warmed (the gateway serving), in the 
 
 t.test('over maxPendingRows, invocations are dropped and counted with one warning', async (t) => {
   const logger = new RecordingLogger();
-  const store = await openStore({ dataDir: t.testdir(), maxPendingRows: 10, retentionMs: Infinity, logger });
+  const store = await openStore({ dataDir: testDir(t), maxPendingRows: 10, retentionMs: Infinity, logger });
   t.teardown(() => store.close());
   const records = Array.from({ length: 5 }, () => makeRecord());
   // 3 rows each (record + 2 lines): three fit in 10, two are dropped.
@@ -138,7 +139,7 @@ t.test('over maxPendingRows, invocations are dropped and counted with one warnin
 
 t.test('recordInvocation after close is dropped with one warning', async (t) => {
   const logger = new RecordingLogger();
-  const store = await openStore({ dataDir: t.testdir(), logger });
+  const store = await openStore({ dataDir: testDir(t), logger });
   await store.close();
   store.recordInvocation(makeRecord(), []);
   store.recordInvocation(makeRecord(), []);
@@ -147,7 +148,7 @@ t.test('recordInvocation after close is dropped with one warning', async (t) => 
 });
 
 t.test('opening a database from a newer fngate fails and releases everything', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = testDir(t);
   const db = new Database(join(dataDir, DB_FILE_NAME));
   db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
   db.close();

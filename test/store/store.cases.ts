@@ -4,10 +4,11 @@
  */
 import type { Store } from '../../store/index.ts';
 import { framedLines, makeRecord, type Tap } from './helpers.ts';
+import { testDir } from '../helpers/testdir.ts';
 
 export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<Store>): void {
   tap.test('store: records round-trip, with and without cold-start phases', async (t) => {
-    const store = await makeStore(t.testdir());
+    const store = await makeStore(testDir(t));
     t.teardown(() => store.close());
     const warm = makeRecord({ durationMs: 3.5, billedDurationMs: 4 });
     const cold = makeRecord({
@@ -26,7 +27,7 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
   });
 
   tap.test('store: listRecords is per function, newest first, limited', async (t) => {
-    const store = await makeStore(t.testdir());
+    const store = await makeStore(testDir(t));
     t.teardown(() => store.close());
     const base = Date.now();
     const mine = [0, 1, 2, 3].map((i) => makeRecord({ startedAt: base + i }));
@@ -44,7 +45,7 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
   });
 
   tap.test('store: logs by function keep the newest lines, returned oldest first', async (t) => {
-    const store = await makeStore(t.testdir());
+    const store = await makeStore(testDir(t));
     t.teardown(() => store.close());
     const base = Date.now();
     const first = makeRecord({ startedAt: base });
@@ -65,7 +66,7 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
   });
 
   tap.test('store: logs by request ID', async (t) => {
-    const store = await makeStore(t.testdir());
+    const store = await makeStore(testDir(t));
     t.teardown(() => store.close());
     const one = makeRecord();
     const two = makeRecord();
@@ -80,7 +81,7 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
   });
 
   tap.test('store: lines with the same timestamp keep their printed order', async (t) => {
-    const store = await makeStore(t.testdir());
+    const store = await makeStore(testDir(t));
     t.teardown(() => store.close());
     const record = makeRecord();
     const lines = ['a', 'b', 'c', 'd'].map((line) => ({ requestId: record.requestId, time: record.startedAt, line }));
@@ -91,7 +92,7 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
   });
 
   tap.test('store: prune removes old records and lines only', async (t) => {
-    const store = await makeStore(t.testdir());
+    const store = await makeStore(testDir(t));
     t.teardown(() => store.close());
     const cutoff = Date.now();
     const old = makeRecord({ startedAt: cutoff - 60_000 });
@@ -108,7 +109,7 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
   });
 
   tap.test('store: flush with nothing queued resolves; close is idempotent and keeps what was queued', async (t) => {
-    const dataDir = t.testdir();
+    const dataDir = testDir(t);
     const store = await makeStore(dataDir);
     await store.flush();
     const record = makeRecord();
@@ -130,7 +131,7 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
 export function runFramedLogCases(tap: Tap, makeStore: (dataDir: string) => Promise<Store>): void {
   tap.test('store: frames rendered from records read back as the framed lines, interleaved in time order', async (t) => {
     const { InvocationLogFrame } = await import('../../gateway/invoke/log-frame.ts');
-    const store = await makeStore(t.testdir());
+    const store = await makeStore(testDir(t));
     t.teardown(() => store.close());
     const base = Date.now();
     const asLines: Array<ReturnType<typeof store.getLogs>> = [];
