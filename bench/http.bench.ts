@@ -2,8 +2,8 @@
  * `http`: the Node.js hot path. The same hello (the POSTed body is the event; answer `{"hello": name}`)
  * served by (a) node:http alone, (b) node:http + isolated-vm with one isolate per request in flight from a
  * LIFO pool — SCF's semantics without fngate's features, the issue's main baseline, (o) the same with one
- * shared isolate, (c) workerd, and (d) fngate invoking a warm Node function with every feature on; then
- * (o1, d1) at one connection. Baselines are plain node:http: no framework, no Request bridge.
+ * shared isolate, (c) workerd, (d) fngate invoking a warm Node function with every feature on, and (r) the
+ * same with recording off, which shows what records and framed logs cost; then (o1, d1) at one connection. Baselines are plain node:http: no framework, no Request bridge.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -59,13 +59,13 @@ async function workerdUnavailable(): Promise<string | undefined> {
   }
 }
 
-function fngateServer(port: number, dataDir: string): ServerSpec {
-  return {
+function fngateServer(fixtures: string): (port: number, dataDir: string) => ServerSpec {
+  return (port, dataDir) => ({
     // bin/fngate.js re-executes itself without --no-node-snapshot; passing it here saves that extra process.
     command: process.execPath,
-    args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', join(BENCH_DIR, 'fixtures'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', join(BENCH_DIR, fixtures), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
     ready: probe,
-  };
+  });
 }
 
 const FNGATE_DESCRIPTION = 'fngate serve bench/fixtures, POST /functions/hello/invoke (reservedConcurrency 100, memorySize 128): records and framed logs in SQLite, limits, timeouts all on.';
@@ -113,7 +113,15 @@ const manyRows: HttpRow[] = [
     id: 'd',
     label: 'fngate → warm Node function',
     description: FNGATE_DESCRIPTION,
-    server: fngateServer,
+    server: fngateServer('fixtures'),
+    path: INVOKE_PATH,
+    body: EVENT_BODY,
+  },
+  {
+    id: 'r',
+    label: 'fngate → warm Node function, recording off',
+    description: 'fngate serve bench/fixtures/hello-unrecorded: row d with gateway.recordInvocations: false (no records, no framed logs in SQLite); everything else on.',
+    server: fngateServer(join('fixtures', 'hello-unrecorded')),
     path: INVOKE_PATH,
     body: EVENT_BODY,
   },
@@ -135,6 +143,7 @@ export const httpSubject = defineSubject({
       target(ratio(results, 'd', 'b', 'rps', `d/b req/s (fngate vs pooled isolates, ${ctx.options.connections} conns)`), 0.8),
       target(ratio(results, 'd', 'c', 'rps', 'd/c req/s (fngate vs workerd)'), 1.0),
       target(ratio(results, 'd1', 'o1', 'rps', 'd1/o1 req/s (fngate vs one isolate, 1 conn)'), 0.8),
+      ratio(results, 'd', 'r', 'rps', 'd/r req/s (recording and logging on vs off)'),
       ratio(results, 'd', 'a', 'rps', 'd/a req/s (fngate vs node:http hello)'),
       ratio(results, 'b', 'a', 'rps', 'b/a req/s (cost of the isolate hop)'),
       ratio(results, 'o', 'b', 'rps', 'o/b req/s (one shared isolate vs one per request)'),

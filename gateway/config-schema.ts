@@ -258,6 +258,11 @@ export const GATEWAY_DEFAULTS = {
    * power cut) or normal (it survives any crash of fngate, not the machine's).
    */
   asyncAcceptSync: 'full' as 'normal' | 'full',
+  /**
+   * Whether every invocation leaves its record and framed log in the store (`fngate logs`, GetFunctionLogs,
+   * the invocation list). Off is for a gateway used only to serve or to load-test; nothing is kept then.
+   */
+  recordInvocations: true,
   /** The network of every sandbox (runtimes/sandbox/network.ts). */
   sandboxNetwork: { hostLoopback: true, dns: [] as string[] },
 };
@@ -283,6 +288,7 @@ export const gatewaySchema = object(
     /** On SIGTERM, how long in-flight requests and async attempts may finish before they are cut. */
     drainSeconds: withDefault(number({ min: 0 }), GATEWAY_DEFAULTS.drainSeconds),
     asyncAcceptSync: withDefault(oneOf(['normal', 'full'] as const), GATEWAY_DEFAULTS.asyncAcceptSync),
+    recordInvocations: withDefault(boolean, GATEWAY_DEFAULTS.recordInvocations),
     sandboxNetwork: withDefault(
       object(
         {

@@ -139,6 +139,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   const logger = options.logger ?? createLogger();
   const config = configOf(options);
   for (const warning of config.warnings) logger.warn(warning);
+  const { recordInvocations } = config.gateway;
+  if (!recordInvocations) logger.warn('gateway.recordInvocations is off: no invocation records or function logs are kept');
   // Also where zipped code is unpacked, when a store is given.
   const dataDir = options.dataDir ?? join(config.root, '.fngate');
   const ownsStore = options.store === undefined;
@@ -167,6 +169,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     // Zips land in the content-addressed code store (never changed under a running instance; pruned at start).
     prepareCode: (fn) => prepareCode(fn, dataDir),
     onProvisioned: (fn, instance, phases) => {
+      if (!recordInvocations) return;
       // A provisioned instance serves no request yet: its report is logged under the instance id.
       const line = initReportLine('Provisioned Report', instance.id, phases);
       store.recordLogs(
@@ -178,7 +181,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
   });
   // The function lifecycle (gateway/lifecycle/): the catalog in the store, code under <dataDir>/code.
   const lifecycle = new CatalogService({ catalog: store.catalog, code: new CodeStore({ dataDir }), deployments: registry, logger, totalConcurrency: globalLimiter });
-  const invoke = createPipeline({ store, globalLimiter });
+  const invoke = createPipeline({ store, globalLimiter, recordInvocations });
   // [async] durable async queue, topics and timers; started once the functions are deployed
   const asyncService = new AsyncService({ queue: store.queue, registry, globalLimiter, invoke, appId: config.gateway.appId, logger });
   const services: GatewayServices = {
@@ -190,6 +193,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Embed
     async: asyncService,
     auth: new Authenticator(credentialStoreOf(options.credentials, dataDir, logger)),
     globalLimiter,
+    recordInvocations,
     lifecycle,
     reconciler: lifecycle,
   };

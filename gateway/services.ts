@@ -20,6 +20,8 @@ export interface GatewayServices {
   auth: Authenticator;
   /** The gateway-wide limit of invocations in flight (`gateway.concurrencyLimit`). */
   globalLimiter: ConcurrencyLimiter;
+  /** `gateway.recordInvocations`: whether invocations leave records and framed logs in the store. */
+  recordInvocations: boolean;
   /** Functions, versions, aliases, namespaces and layers: what the REST routes, API 3.0 and the CLI change. */
   lifecycle: LifecycleService;
   /** Applies a reloaded fngate.yml (hot reload). */

@@ -11,11 +11,14 @@ import { concurrency, execution, framing, instanceLease, recording } from './wra
 export interface PipelineDeps {
   store: Store;
   globalLimiter: ConcurrencyLimiter;
+  /** `gateway.recordInvocations`: off, the recording phase is left out (no records, no stored function logs). */
+  recordInvocations: boolean;
 }
 
 /** Recording (records and logs), concurrency (432) and framing (START/END/Report, Init Report). */
 export function sharedPhases(deps: PipelineDeps): Wrapper[] {
-  return [recording(deps.store), concurrency(deps.globalLimiter), framing];
+  const phases = [concurrency(deps.globalLimiter), framing];
+  return deps.recordInvocations ? [recording(deps.store), ...phases] : phases;
 }
 
 export function compose(phases: Wrapper[], step: InvokeStep): InvokeStep {

@@ -40,7 +40,11 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
   const targets = new WebTargets(deps.services.registry);
   // Built on first use: the functions are deployed after the routes are created.
   let apigwTargets: ReturnType<typeof apigwUpgradeTargets> | undefined;
-  const pipeline: WebPipeline = createWebPipeline({ store: deps.services.store, globalLimiter: deps.globalLimiter });
+  const pipeline: WebPipeline = createWebPipeline({
+    store: deps.services.store,
+    globalLimiter: deps.globalLimiter,
+    recordInvocations: deps.services.recordInvocations,
+  });
   const upgraded = new Set<Duplex>();
 
   /** Run one HTTP request through the web pipeline; every failure is answered on `outgoing`. */
