@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Ratio, RowResult, SubjectResult } from './harness.ts';
+import type { Ratio, RowResult, SubjectResult } from './harness/types.ts';
 
 const DASH = '—';
 
