@@ -17,17 +17,17 @@ import { join } from 'node:path';
 import ivm from 'isolated-vm';
 import { FnError, type ErrorCode } from '../../gateway/errors.ts';
 import { functionEnvironment, scfContext } from '../env.ts';
-import { InstanceLog, MAX_LOG_BYTES_PER_INVOCATION } from '../instance-log.ts';
+import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
-import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
+import { DispatchKind, type InstanceHooks } from './bridge.ts';
 import { DispatchGate, type Place } from './dispatch-gate.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { hostServices, type HostServices } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
 import type { ResolveRecord } from './modules.ts';
 import { CODE_ROOT } from './layout.ts';
-import { SHIM_FILENAME, loadOnDemandPart } from './shim.ts';
-import type { IsolateSpares } from './spares.ts';
+import { loadOnDemandPart } from './shim.ts';
+import type { IsolateSpares, ShimApi } from './spares.ts';
 import { VIRTUAL_NODE_PATH, VirtualModules } from './virtual-modules.ts';
 import { HostTimers } from './timers.ts';
 
@@ -46,13 +46,6 @@ const LOAD_INITIALIZER_FAILED = 'I';
 
 /** Why this instance disposed its isolate; decides which error a pending call gets. */
 type DisposeReason = 'aborted' | 'init-timeout' | 'exit' | 'memory' | 'closed' | 'broken';
-
-interface ShimApi {
-  load(entry: ResolveRecord, initializerEntry: ResolveRecord | null): Promise<string>;
-  invoke(requestId: string, payload: string, deadline: number): void;
-  dispatch(kind: number, id: number, data?: unknown): void;
-  watch(): Promise<never>;
-}
 
 interface DescribedError {
   name?: string;
@@ -130,7 +123,7 @@ export class NodeInstance implements Instance {
     const initTimer = setTimeout(() => this.#dispose('init-timeout'), this.#spec.initTimeoutMs);
     let outcome: string;
     try {
-      outcome = (await load.apply(undefined, entries, { ...COPY_ARGUMENTS, ...PROMISE_RESULT })) as string;
+      outcome = (await load.apply(undefined, [...entries, this.#config()], { ...COPY_ARGUMENTS, ...PROMISE_RESULT })) as string;
     } catch (error) {
       throw this.#callFailure(error, 'start');
     } finally {
@@ -229,49 +222,37 @@ export class NodeInstance implements Instance {
     return spec.handlerStyle === 'functiongraph' && spec.initializer ? splitHandler(spec.initializer) : null;
   }
 
-  /** Isolate, context, globals and the host bridge; returns the shim's `load` (everything is sync: no user code runs yet). */
+  /** The isolate (a spare when one is ready: context and shim set up), attached to this instance; returns the shim's `load`. */
   #createIsolate(resolver: VirtualModules): ivm.Reference<ShimApi['load']> {
-    const spec = this.#spec;
     try {
-      const { isolate, context, setup } = this.#spares.take(Math.max(MIN_MEMORY_MB, spec.memoryMb));
-      this.#isolate = isolate;
-      this.#context = context;
-      // The function sees SCF's paths (layout.ts): its code at /var/user, the cwd.
-      const env = functionEnvironment(spec, { codeRoot: `${CODE_ROOT}/`, runtimeVariables: { NODE_PATH: VIRTUAL_NODE_PATH } });
-      const api = setup.applySync(undefined, [createHostObject(this.#hooks(), resolver), this.#config(env)], {
-        arguments: { copy: true },
-        result: { reference: true },
-      }) as ivm.Reference<ShimApi>;
-      setup.release();
-      this.#invokeRef = api.getSync('invoke', { reference: true });
-      this.#dispatchRef = api.getSync('dispatch', { reference: true });
-      this.#watchRef = api.getSync('watch', { reference: true });
-      const load = api.getSync('load', { reference: true });
-      api.release();
-      // Nothing runs in the isolate yet, so reading its heap synchronously cannot wait on user code.
-      this.#storeMemory(isolate.getHeapStatisticsSync());
-      return load;
+      const prepared = this.#spares.take(Math.max(MIN_MEMORY_MB, this.#spec.memoryMb));
+      this.#isolate = prepared.isolate;
+      this.#context = prepared.context;
+      prepared.link.attach(this.#hooks(), resolver);
+      this.#invokeRef = prepared.invoke;
+      this.#dispatchRef = prepared.dispatch;
+      this.#watchRef = prepared.watch;
+      this.#storeMemory(prepared.heap);
+      return prepared.load;
     } catch (error) {
       this.#dispose('broken');
       throw new FnError('INTERNAL', `could not create the Node.js isolate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   }
 
-  #config(env: Record<string, string>): Record<string, unknown> {
+  /** What the shim's `load` configures the isolate with before loading the code (shim/invoke.js). */
+  #config(): Record<string, unknown> {
     const spec = this.#spec;
+    // The function sees SCF's paths (layout.ts): its code at /var/user, the cwd.
+    const env = functionEnvironment(spec, { codeRoot: `${CODE_ROOT}/`, runtimeVariables: { NODE_PATH: VIRTUAL_NODE_PATH } });
     const { request_id: _, ...context } = scfContext(spec, '', env);
     return {
       env,
-      logBudget: MAX_LOG_BYTES_PER_INVOCATION,
-      codeDir: CODE_ROOT,
-      nodeVersion: process.version,
-      arch: process.arch,
       style: spec.handlerStyle,
       handler: splitHandler(spec.handler),
       initializer: this.#initializer(),
       initTimeoutMs: spec.initTimeoutMs,
       context,
-      shimFilename: SHIM_FILENAME,
     };
   }
 
