@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ivm from 'isolated-vm';
 import { FnError, type ErrorCode } from '../../gateway/errors.ts';
-import { functionEnvironment, scfContext } from '../env.ts';
 import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { DispatchKind, type InstanceHooks } from './bridge.ts';
@@ -24,11 +23,10 @@ import { DispatchGate, type Place } from './dispatch-gate.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { hostServices, type HostServices } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
-import type { ResolveRecord } from './modules.ts';
-import { CODE_ROOT } from './layout.ts';
+import { deploymentStart, type DeploymentStart } from './deployment.ts';
 import { loadOnDemandPart } from './shim.ts';
 import type { IsolateSpares, ShimApi } from './spares.ts';
-import { VIRTUAL_NODE_PATH, VirtualModules } from './virtual-modules.ts';
+import type { FunctionModules } from './virtual-modules.ts';
 import { HostTimers } from './timers.ts';
 
 /** isolated-vm refuses smaller heaps. */
@@ -114,16 +112,21 @@ export class NodeInstance implements Instance {
     this.#state = 'starting';
     this.#hostServices = await hostServices();
     const startedAt = performance.now();
-    const resolver = new VirtualModules(this.#spec.codeDir, this.#spec.layerDirs);
-    // Reading the entry files up front spares the isolate a blocking call back to the host.
-    const entries = this.#readEntries(resolver);
+    // The entry files are read up front (once per deployment), sparing the isolate a blocking call back to the host.
+    let deployment: DeploymentStart;
+    try {
+      deployment = deploymentStart(this.#spec);
+    } catch (error) {
+      this.#dispose('broken');
+      throw error;
+    }
     const runtimeStartedAt = performance.now();
-    const load = this.#createIsolate(resolver);
+    const load = this.#createIsolate(deployment.resolver);
     const runtimeReadyAt = performance.now();
     const initTimer = setTimeout(() => this.#dispose('init-timeout'), this.#spec.initTimeoutMs);
     let outcome: string;
     try {
-      outcome = (await load.apply(undefined, [...entries, this.#config()], { ...COPY_ARGUMENTS, ...PROMISE_RESULT })) as string;
+      outcome = (await load.apply(undefined, [...deployment.entries, deployment.config], { ...COPY_ARGUMENTS, ...PROMISE_RESULT })) as string;
     } catch (error) {
       throw this.#callFailure(error, 'start');
     } finally {
@@ -198,32 +201,8 @@ export class NodeInstance implements Instance {
     return Promise.resolve();
   }
 
-  /** The handler's (and initializer's) file, read on the host; a missing one is a 437 before any isolate exists. */
-  #readEntries(resolver: VirtualModules): [ResolveRecord, ResolveRecord | null] {
-    const spec = this.#spec;
-    const handler = splitHandler(spec.handler);
-    const entry = handler.name === '' ? null : resolver.resolveEntry(handler.file);
-    if (entry === null || entry.code !== undefined) {
-      this.#dispose('broken');
-      throw new FnError('HANDLER_NOT_FOUND', `the handler "${spec.handler}" names no file ${handler.file}.js in the code folder`);
-    }
-    const initializer = this.#initializer();
-    if (initializer === null || initializer.file === handler.file) return [entry, null];
-    const initializerEntry = initializer.name === '' ? null : resolver.resolveEntry(initializer.file);
-    if (initializerEntry === null || initializerEntry.code !== undefined) {
-      this.#dispose('broken');
-      throw new FnError('HANDLER_NOT_FOUND', `the initializer "${spec.initializer}" names no file ${initializer.file}.js in the code folder`);
-    }
-    return [entry, initializerEntry];
-  }
-
-  #initializer(): { file: string; name: string } | null {
-    const spec = this.#spec;
-    return spec.handlerStyle === 'functiongraph' && spec.initializer ? splitHandler(spec.initializer) : null;
-  }
-
   /** The isolate (a spare when one is ready: context and shim set up), attached to this instance; returns the shim's `load`. */
-  #createIsolate(resolver: VirtualModules): ivm.Reference<ShimApi['load']> {
+  #createIsolate(resolver: FunctionModules): ivm.Reference<ShimApi['load']> {
     try {
       const prepared = this.#spares.take(Math.max(MIN_MEMORY_MB, this.#spec.memoryMb));
       this.#isolate = prepared.isolate;
@@ -238,22 +217,6 @@ export class NodeInstance implements Instance {
       this.#dispose('broken');
       throw new FnError('INTERNAL', `could not create the Node.js isolate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-  }
-
-  /** What the shim's `load` configures the isolate with before loading the code (shim/invoke.js). */
-  #config(): Record<string, unknown> {
-    const spec = this.#spec;
-    // The function sees SCF's paths (layout.ts): its code at /var/user, the cwd.
-    const env = functionEnvironment(spec, { codeRoot: `${CODE_ROOT}/`, runtimeVariables: { NODE_PATH: VIRTUAL_NODE_PATH } });
-    const { request_id: _, ...context } = scfContext(spec, '', env);
-    return {
-      env,
-      style: spec.handlerStyle,
-      handler: splitHandler(spec.handler),
-      initializer: this.#initializer(),
-      initTimeoutMs: spec.initTimeoutMs,
-      context,
-    };
   }
 
   #hooks(): InstanceHooks {
@@ -454,12 +417,6 @@ function release(reference: ivm.Reference | undefined): void {
   } catch {
     // Released with its isolate.
   }
-}
-
-/** `index.main_handler` → file `index`, export `main_handler` (the file part may contain dots and slashes). */
-function splitHandler(handler: string): { file: string; name: string } {
-  const at = handler.lastIndexOf('.');
-  return at <= 0 ? { file: handler, name: '' } : { file: handler.slice(0, at), name: handler.slice(at + 1) };
 }
 
 function abortError(request: InvokeRequest): FnError {
