@@ -26,6 +26,8 @@ export interface InstanceHooks {
   exit(code: number): void;
   /** The outcome of the invocation in flight (shim/invoke.js: '0' + JSON result or '1' + described error). */
   done(outcome: string): void;
+  /** The isolate ended (its death watch was abandoned: spares.ts). */
+  died(): void;
   /** [used heap, total heap, external] bytes, as last measured (never asks the busy isolate). */
   memory(): [number, number, number];
   /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
@@ -91,6 +93,8 @@ function sharedCallbacks(): HostObject {
 export interface HostLink {
   readonly host: HostObject;
   attach(hooks: InstanceHooks, resolver: FunctionModules): void;
+  /** Tells the attached instance, if any, that the isolate ended. */
+  died(): void;
 }
 
 /** What a link's callbacks reach before `attach`: the shim's set-up calls none of them. */
@@ -102,6 +106,7 @@ const DETACHED_HOOKS: InstanceHooks = {
   fetchAbort: () => {},
   exit: () => {},
   done: () => {},
+  died: () => {},
   memory: () => [0, 0, 0],
   service: () => null,
   shimPart: () => null,
@@ -142,5 +147,6 @@ export function createHostLink(): HostLink {
       hooks = instanceHooks;
       resolver = instanceResolver;
     },
+    died: () => hooks.died(),
   };
 }

@@ -1,13 +1,14 @@
 /**
- * One Node.js function instance: one isolate, one context. `start()` builds the Node-like globals (the shim,
- * from the process-wide code cache) and loads the user's module; `invoke()` is one call into the isolate
+ * One Node.js function instance: one isolate, one context. `start()` takes an isolate whose Node-like
+ * globals are already set up (a spare, spares.ts), attaches it to this instance, hands it the function's
+ * configuration and loads the user's module; `invoke()` is one call into the isolate
  * that the host does not wait on (`applyIgnored`) and one call back with the outcome (the shim's
  * `host.done`), so a CPU-bound handler runs on the isolate's thread and never stalls the gateway's event loop.
  * Neither carries a promise: isolated-vm's promise calls capture the caller's stack, create resolvers on
  * both sides and enter a node callback scope per result, which cost about a third of a warm hello's CPU
  * (bench/results/cpu-budget-node.md). A death of the isolate in the middle of a call (its memory limit)
- * would then go unnoticed, so every instance also holds one promise call that only the isolate's end
- * settles (`watch`), from which a pending call learns why it ended.
+ * would then go unnoticed, so every isolate also holds one promise call that only the isolate's end
+ * settles (`watch`, made with the spare), from which a pending call learns why it ended (hook `died`).
  * Timeouts, aborts, `process.exit()` and the memory limit all end the same way: the isolate is disposed
  * (which stops even `while (true) {}`), host timers and fetches are dropped, and `alive` turns false.
  */
@@ -66,7 +67,6 @@ export class NodeInstance implements Instance {
   #context: ivm.Context | undefined;
   #invokeRef: ivm.Reference<ShimApi['invoke']> | undefined;
   #dispatchRef: ivm.Reference<ShimApi['dispatch']> | undefined;
-  #watchRef: ivm.Reference<ShimApi['watch']> | undefined;
   #disposed: DisposeReason | undefined;
   #exitCode = 0;
   #busy = false;
@@ -138,7 +138,6 @@ export class NodeInstance implements Instance {
       throw loadFailure(outcome);
     }
     if (this.#disposed !== undefined) throw this.#callFailure(new Error('the isolate ended while starting'), 'start');
-    this.#watchDeath();
     this.#state = 'ready';
     this.#refreshMemory();
     const initRuntimeMs = runtimeReadyAt - runtimeStartedAt;
@@ -210,7 +209,6 @@ export class NodeInstance implements Instance {
       prepared.link.attach(this.#hooks(), resolver);
       this.#invokeRef = prepared.invoke;
       this.#dispatchRef = prepared.dispatch;
-      this.#watchRef = prepared.watch;
       this.#storeMemory(prepared.heap);
       return prepared.load;
     } catch (error) {
@@ -238,6 +236,11 @@ export class NodeInstance implements Instance {
         this.#dispose('exit');
       },
       done: this.#onDone,
+      // The isolate's death watch (spares.ts) was abandoned: disposed by isolated-vm itself means its memory
+      // limit; the call in flight (if any) then fails with 434, as a promise call would have.
+      died: () => {
+        if (this.#disposed === undefined) this.#dispose(this.#isolate?.isDisposed === true ? 'memory' : 'broken');
+      },
       memory: () => this.#memory,
       service: (name: string) => this.#service(name)?.callbacks ?? null,
       shimPart: (name: string) => (this.#isolate !== undefined && this.#context !== undefined ? loadOnDemandPart(this.#isolate, this.#context, name) : null),
@@ -298,21 +301,6 @@ export class NodeInstance implements Instance {
     const place = this.#place;
     this.#place = undefined;
     if (place !== undefined) ISOLATE_CALLS.leave(place);
-  }
-
-  /**
-   * One promise call per instance that the shim never settles: isolated-vm rejects it ("abandoned") when
-   * the isolate's heap is torn down. Disposed by isolated-vm itself means its memory limit; the call in
-   * flight (if any) then fails with 434, as a promise call would have.
-   */
-  #watchDeath(): void {
-    const watchRef = this.#watchRef;
-    this.#watchRef = undefined;
-    if (watchRef === undefined) return;
-    watchRef.apply(undefined, [], PROMISE_RESULT).then(undefined, () => {
-      if (this.#disposed === undefined) this.#dispose(this.#isolate?.isDisposed === true ? 'memory' : 'broken');
-    });
-    release(watchRef);
   }
 
   /** Turns a failed call into the isolate into the FnError that explains it. */
@@ -388,10 +376,8 @@ export class NodeInstance implements Instance {
     this.#tmpDir = undefined;
     release(this.#invokeRef);
     release(this.#dispatchRef);
-    release(this.#watchRef);
     this.#invokeRef = undefined;
     this.#dispatchRef = undefined;
-    this.#watchRef = undefined;
     try {
       this.#context?.release();
     } catch {

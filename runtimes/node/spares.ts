@@ -44,7 +44,6 @@ export interface PreparedIsolate {
   load: ivm.Reference<ShimApi['load']>;
   invoke: ivm.Reference<ShimApi['invoke']>;
   dispatch: ivm.Reference<ShimApi['dispatch']>;
-  watch: ivm.Reference<ShimApi['watch']>;
   /** The heap once the shim was set up. */
   heap: ivm.HeapStatistics;
 }
@@ -96,9 +95,13 @@ function prepared(isolate: ivm.Isolate, context: ivm.Context, link: HostLink, ap
     load: api.getSync('load', { reference: true }),
     invoke: api.getSync('invoke', { reference: true }),
     dispatch: api.getSync('dispatch', { reference: true }),
-    watch: api.getSync('watch', { reference: true }),
     heap,
   };
+  // One promise call that the shim never settles: isolated-vm rejects it ("abandoned") only when the
+  // isolate's heap is torn down. Made here, off any cold start's clock; it reaches the instance once attached.
+  const watch = api.getSync('watch', { reference: true });
+  watch.apply(undefined, [], { result: { promise: true } }).then(undefined, () => link.died());
+  watch.release();
   api.release();
   return result;
 }
