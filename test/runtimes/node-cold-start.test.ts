@@ -52,8 +52,8 @@ t.test('functions started from spares see their own configuration and nothing of
   const sentAt = Date.now();
   const third = await seen('third');
   t.match(third, { leaked: null, name: 'third', greeting: null });
-  t.ok(third.processStartedAt >= sentAt, `process.uptime() counts from the function's start, not the spare's (${sentAt - third.processStartedAt} ms before the request)`);
-  t.ok(third.performanceOrigin >= sentAt, `performance.timeOrigin too (${sentAt - third.performanceOrigin} ms before the request)`);
+  t.ok(third.processStartedAt >= sentAt, `process.uptime() counts from the function's start, not the spare's (started ${third.processStartedAt - sentAt} ms after the request was sent)`);
+  t.ok(third.performanceOrigin >= sentAt, `performance.timeOrigin too (${third.performanceOrigin - sentAt} ms after)`);
 });
 
 t.test("a deployment's entry files are read once; a new deployment reads them again", async (t) => {
