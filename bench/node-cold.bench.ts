@@ -9,6 +9,7 @@
  * `node --expose-gc --no-node-snapshot` and pinned to the server CPU, so the RSS it reads is its own.
  */
 import { join } from 'node:path';
+import { REFILL_DELAY_MS } from '../runtimes/node/spares.ts';
 import type { NodeColdConfig, NodeColdMode, NodeColdOutput } from './servers/node-cold-worker.ts';
 import {
   BENCH_DIR,
@@ -26,7 +27,12 @@ import {
 const COLD_SAMPLES = 50;
 /** Warm idle instances held at once for the memory rows. */
 const MEMORY_INSTANCES = 200;
-const SAMPLE_GAP_MS = 5;
+/**
+ * Pause after each sample: longer than the spares' refill delay plus a refill (runtimes/node/spares.ts
+ * REFILL_DELAY_MS), so each fngate sample finds a spare as a cold start that is not back to back with
+ * another does, and no refill runs during either kind's sample.
+ */
+const SAMPLE_GAP_MS = 25;
 const SETTLE_MS = 500;
 const WORKER = join(BENCH_DIR, 'servers', 'node-cold-worker.ts');
 const HELLO_DIR = join(BENCH_DIR, 'fixtures', 'hello');
@@ -58,7 +64,7 @@ const ROWS = {
   b: {
     label: 'fngate Node cold start',
     description:
-      'nodeRuntime.createInstance(spec) → start() → invoke() of bench/fixtures/hello (128 MB), until the JSON result. The adapter keeps 2 isolates prepared ahead per memory limit (runtimes/node/spares.ts), refilled in the 5 ms between samples; p90 shows samples that found none ready.',
+      `nodeRuntime.createInstance(spec) → start() → invoke() of bench/fixtures/hello (128 MB), until the JSON result. The adapter keeps 2 isolates per memory limit with context and shim set up (runtimes/node/spares.ts), refilled ${REFILL_DELAY_MS} ms after the last take, on the isolate's thread, within the ${SAMPLE_GAP_MS} ms between samples.`,
   },
   c: {
     label: 'bare isolated-vm idle memory',

@@ -26,6 +26,8 @@ export interface InstanceHooks {
   exit(code: number): void;
   /** The outcome of the invocation in flight (shim/invoke.js: '0' + JSON result or '1' + described error). */
   done(outcome: string): void;
+  /** The isolate ended (its death watch was abandoned: spares.ts). */
+  died(): void;
   /** [used heap, total heap, external] bytes, as last measured (never asks the busy isolate). */
   memory(): [number, number, number];
   /** The callbacks of host service `name` (builtins/index.ts), made on first use; null for an unknown name. */
@@ -82,9 +84,42 @@ function sharedCallbacks(): HostObject {
   return shared;
 }
 
-/** The host object for one instance: its hooks, its module resolver and the shared helpers. */
-export function createHostObject(hooks: InstanceHooks, resolver: FunctionModules): HostObject {
-  return {
+/**
+ * One isolate's host object and the switch that connects it to an instance. The object is made with the
+ * spare isolate (spares.ts), before any function is known, so the shim can be set up ahead of need; its
+ * per-instance callbacks reach nothing until `attach` connects the instance that took the isolate. Each
+ * isolate has its own link, and a link is attached once: an isolate only ever reaches its own instance.
+ */
+export interface HostLink {
+  readonly host: HostObject;
+  attach(hooks: InstanceHooks, resolver: FunctionModules): void;
+  /** Tells the attached instance, if any, that the isolate ended. */
+  died(): void;
+}
+
+/** What a link's callbacks reach before `attach`: the shim's set-up calls none of them. */
+const DETACHED_HOOKS: InstanceHooks = {
+  log: () => {},
+  timerStart: () => {},
+  timerClear: () => {},
+  fetchStart: () => {},
+  fetchAbort: () => {},
+  exit: () => {},
+  done: () => {},
+  died: () => {},
+  memory: () => [0, 0, 0],
+  service: () => null,
+  shimPart: () => null,
+};
+const DETACHED_RESOLVER: FunctionModules = {
+  resolve: (request) => ({ code: 'MODULE_NOT_FOUND', message: `Cannot find module '${request}'` }),
+  syntaxLocation: () => null,
+};
+
+export function createHostLink(): HostLink {
+  let hooks = DETACHED_HOOKS;
+  let resolver = DETACHED_RESOLVER;
+  const host: HostObject = {
     ...sharedCallbacks(),
     log: new ivm.Callback((text: string, time: number, droppedBytes?: number, droppedLines?: number) => hooks.log(text, time, droppedBytes, droppedLines), {
       ignored: true,
@@ -104,5 +139,14 @@ export function createHostObject(hooks: InstanceHooks, resolver: FunctionModules
     shimPart: new ivm.Callback((name: string) => hooks.shimPart(name)),
     resolve: new ivm.Callback((request: string, parentDir: string, pathOnly: boolean): ResolveRecord => resolver.resolve(request, parentDir, pathOnly)),
     syntaxLocation: new ivm.Callback((filename: string): SyntaxLocation | null => resolver.syntaxLocation(filename)),
+  };
+  return {
+    host,
+    attach(instanceHooks, instanceResolver) {
+      if (hooks !== DETACHED_HOOKS) throw new Error('this isolate already serves an instance');
+      hooks = instanceHooks;
+      resolver = instanceResolver;
+    },
+    died: () => hooks.died(),
   };
 }

@@ -1,13 +1,14 @@
 /**
- * One Node.js function instance: one isolate, one context. `start()` builds the Node-like globals (the shim,
- * from the process-wide code cache) and loads the user's module; `invoke()` is one call into the isolate
+ * One Node.js function instance: one isolate, one context. `start()` takes an isolate whose Node-like
+ * globals are already set up (a spare, spares.ts), attaches it to this instance, hands it the function's
+ * configuration and loads the user's module; `invoke()` is one call into the isolate
  * that the host does not wait on (`applyIgnored`) and one call back with the outcome (the shim's
  * `host.done`), so a CPU-bound handler runs on the isolate's thread and never stalls the gateway's event loop.
  * Neither carries a promise: isolated-vm's promise calls capture the caller's stack, create resolvers on
  * both sides and enter a node callback scope per result, which cost about a third of a warm hello's CPU
  * (bench/results/cpu-budget-node.md). A death of the isolate in the middle of a call (its memory limit)
- * would then go unnoticed, so every instance also holds one promise call that only the isolate's end
- * settles (`watch`), from which a pending call learns why it ended.
+ * would then go unnoticed, so every isolate also holds one promise call that only the isolate's end
+ * settles (`watch`, made with the spare), from which a pending call learns why it ended (hook `died`).
  * Timeouts, aborts, `process.exit()` and the memory limit all end the same way: the isolate is disposed
  * (which stops even `while (true) {}`), host timers and fetches are dropped, and `alive` turns false.
  */
@@ -16,19 +17,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ivm from 'isolated-vm';
 import { FnError, type ErrorCode } from '../../gateway/errors.ts';
-import { functionEnvironment, scfContext } from '../env.ts';
-import { InstanceLog, MAX_LOG_BYTES_PER_INVOCATION } from '../instance-log.ts';
+import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
-import { DispatchKind, createHostObject, type InstanceHooks } from './bridge.ts';
+import { DispatchKind, type InstanceHooks } from './bridge.ts';
 import { DispatchGate, type Place } from './dispatch-gate.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { hostServices, type HostServices } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
-import type { ResolveRecord } from './modules.ts';
-import { CODE_ROOT } from './layout.ts';
-import { SHIM_FILENAME, loadOnDemandPart } from './shim.ts';
-import type { IsolateSpares } from './spares.ts';
-import { VIRTUAL_NODE_PATH, VirtualModules } from './virtual-modules.ts';
+import { deploymentStart, type DeploymentStart } from './deployment.ts';
+import { loadOnDemandPart } from './shim.ts';
+import type { IsolateSpares, ShimApi } from './spares.ts';
+import type { FunctionModules } from './virtual-modules.ts';
 import { HostTimers } from './timers.ts';
 
 /** isolated-vm refuses smaller heaps. */
@@ -46,13 +45,6 @@ const LOAD_INITIALIZER_FAILED = 'I';
 
 /** Why this instance disposed its isolate; decides which error a pending call gets. */
 type DisposeReason = 'aborted' | 'init-timeout' | 'exit' | 'memory' | 'closed' | 'broken';
-
-interface ShimApi {
-  load(entry: ResolveRecord, initializerEntry: ResolveRecord | null): Promise<string>;
-  invoke(requestId: string, payload: string, deadline: number): void;
-  dispatch(kind: number, id: number, data?: unknown): void;
-  watch(): Promise<never>;
-}
 
 interface DescribedError {
   name?: string;
@@ -75,7 +67,6 @@ export class NodeInstance implements Instance {
   #context: ivm.Context | undefined;
   #invokeRef: ivm.Reference<ShimApi['invoke']> | undefined;
   #dispatchRef: ivm.Reference<ShimApi['dispatch']> | undefined;
-  #watchRef: ivm.Reference<ShimApi['watch']> | undefined;
   #disposed: DisposeReason | undefined;
   #exitCode = 0;
   #busy = false;
@@ -121,16 +112,21 @@ export class NodeInstance implements Instance {
     this.#state = 'starting';
     this.#hostServices = await hostServices();
     const startedAt = performance.now();
-    const resolver = new VirtualModules(this.#spec.codeDir, this.#spec.layerDirs);
-    // Reading the entry files up front spares the isolate a blocking call back to the host.
-    const entries = this.#readEntries(resolver);
+    // The entry files are read up front (once per deployment), sparing the isolate a blocking call back to the host.
+    let deployment: DeploymentStart;
+    try {
+      deployment = deploymentStart(this.#spec);
+    } catch (error) {
+      this.#dispose('broken');
+      throw error;
+    }
     const runtimeStartedAt = performance.now();
-    const load = this.#createIsolate(resolver);
+    const load = this.#createIsolate(deployment.resolver);
     const runtimeReadyAt = performance.now();
     const initTimer = setTimeout(() => this.#dispose('init-timeout'), this.#spec.initTimeoutMs);
     let outcome: string;
     try {
-      outcome = (await load.apply(undefined, entries, { ...COPY_ARGUMENTS, ...PROMISE_RESULT })) as string;
+      outcome = (await load.apply(undefined, [...deployment.entries, deployment.config], { ...COPY_ARGUMENTS, ...PROMISE_RESULT })) as string;
     } catch (error) {
       throw this.#callFailure(error, 'start');
     } finally {
@@ -142,7 +138,6 @@ export class NodeInstance implements Instance {
       throw loadFailure(outcome);
     }
     if (this.#disposed !== undefined) throw this.#callFailure(new Error('the isolate ended while starting'), 'start');
-    this.#watchDeath();
     this.#state = 'ready';
     this.#refreshMemory();
     const initRuntimeMs = runtimeReadyAt - runtimeStartedAt;
@@ -205,74 +200,21 @@ export class NodeInstance implements Instance {
     return Promise.resolve();
   }
 
-  /** The handler's (and initializer's) file, read on the host; a missing one is a 437 before any isolate exists. */
-  #readEntries(resolver: VirtualModules): [ResolveRecord, ResolveRecord | null] {
-    const spec = this.#spec;
-    const handler = splitHandler(spec.handler);
-    const entry = handler.name === '' ? null : resolver.resolveEntry(handler.file);
-    if (entry === null || entry.code !== undefined) {
-      this.#dispose('broken');
-      throw new FnError('HANDLER_NOT_FOUND', `the handler "${spec.handler}" names no file ${handler.file}.js in the code folder`);
-    }
-    const initializer = this.#initializer();
-    if (initializer === null || initializer.file === handler.file) return [entry, null];
-    const initializerEntry = initializer.name === '' ? null : resolver.resolveEntry(initializer.file);
-    if (initializerEntry === null || initializerEntry.code !== undefined) {
-      this.#dispose('broken');
-      throw new FnError('HANDLER_NOT_FOUND', `the initializer "${spec.initializer}" names no file ${initializer.file}.js in the code folder`);
-    }
-    return [entry, initializerEntry];
-  }
-
-  #initializer(): { file: string; name: string } | null {
-    const spec = this.#spec;
-    return spec.handlerStyle === 'functiongraph' && spec.initializer ? splitHandler(spec.initializer) : null;
-  }
-
-  /** Isolate, context, globals and the host bridge; returns the shim's `load` (everything is sync: no user code runs yet). */
-  #createIsolate(resolver: VirtualModules): ivm.Reference<ShimApi['load']> {
-    const spec = this.#spec;
+  /** The isolate (a spare when one is ready: context and shim set up), attached to this instance; returns the shim's `load`. */
+  #createIsolate(resolver: FunctionModules): ivm.Reference<ShimApi['load']> {
     try {
-      const { isolate, context, setup } = this.#spares.take(Math.max(MIN_MEMORY_MB, spec.memoryMb));
-      this.#isolate = isolate;
-      this.#context = context;
-      // The function sees SCF's paths (layout.ts): its code at /var/user, the cwd.
-      const env = functionEnvironment(spec, { codeRoot: `${CODE_ROOT}/`, runtimeVariables: { NODE_PATH: VIRTUAL_NODE_PATH } });
-      const api = setup.applySync(undefined, [createHostObject(this.#hooks(), resolver), this.#config(env)], {
-        arguments: { copy: true },
-        result: { reference: true },
-      }) as ivm.Reference<ShimApi>;
-      setup.release();
-      this.#invokeRef = api.getSync('invoke', { reference: true });
-      this.#dispatchRef = api.getSync('dispatch', { reference: true });
-      this.#watchRef = api.getSync('watch', { reference: true });
-      const load = api.getSync('load', { reference: true });
-      api.release();
-      // Nothing runs in the isolate yet, so reading its heap synchronously cannot wait on user code.
-      this.#storeMemory(isolate.getHeapStatisticsSync());
-      return load;
+      const prepared = this.#spares.take(Math.max(MIN_MEMORY_MB, this.#spec.memoryMb));
+      this.#isolate = prepared.isolate;
+      this.#context = prepared.context;
+      prepared.link.attach(this.#hooks(), resolver);
+      this.#invokeRef = prepared.invoke;
+      this.#dispatchRef = prepared.dispatch;
+      this.#storeMemory(prepared.heap);
+      return prepared.load;
     } catch (error) {
       this.#dispose('broken');
       throw new FnError('INTERNAL', `could not create the Node.js isolate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-  }
-
-  #config(env: Record<string, string>): Record<string, unknown> {
-    const spec = this.#spec;
-    const { request_id: _, ...context } = scfContext(spec, '', env);
-    return {
-      env,
-      logBudget: MAX_LOG_BYTES_PER_INVOCATION,
-      codeDir: CODE_ROOT,
-      nodeVersion: process.version,
-      arch: process.arch,
-      style: spec.handlerStyle,
-      handler: splitHandler(spec.handler),
-      initializer: this.#initializer(),
-      initTimeoutMs: spec.initTimeoutMs,
-      context,
-      shimFilename: SHIM_FILENAME,
-    };
   }
 
   #hooks(): InstanceHooks {
@@ -294,6 +236,11 @@ export class NodeInstance implements Instance {
         this.#dispose('exit');
       },
       done: this.#onDone,
+      // The isolate's death watch (spares.ts) was abandoned: disposed by isolated-vm itself means its memory
+      // limit; the call in flight (if any) then fails with 434, as a promise call would have.
+      died: () => {
+        if (this.#disposed === undefined) this.#dispose(this.#isolate?.isDisposed === true ? 'memory' : 'broken');
+      },
       memory: () => this.#memory,
       service: (name: string) => this.#service(name)?.callbacks ?? null,
       shimPart: (name: string) => (this.#isolate !== undefined && this.#context !== undefined ? loadOnDemandPart(this.#isolate, this.#context, name) : null),
@@ -354,21 +301,6 @@ export class NodeInstance implements Instance {
     const place = this.#place;
     this.#place = undefined;
     if (place !== undefined) ISOLATE_CALLS.leave(place);
-  }
-
-  /**
-   * One promise call per instance that the shim never settles: isolated-vm rejects it ("abandoned") when
-   * the isolate's heap is torn down. Disposed by isolated-vm itself means its memory limit; the call in
-   * flight (if any) then fails with 434, as a promise call would have.
-   */
-  #watchDeath(): void {
-    const watchRef = this.#watchRef;
-    this.#watchRef = undefined;
-    if (watchRef === undefined) return;
-    watchRef.apply(undefined, [], PROMISE_RESULT).then(undefined, () => {
-      if (this.#disposed === undefined) this.#dispose(this.#isolate?.isDisposed === true ? 'memory' : 'broken');
-    });
-    release(watchRef);
   }
 
   /** Turns a failed call into the isolate into the FnError that explains it. */
@@ -444,10 +376,8 @@ export class NodeInstance implements Instance {
     this.#tmpDir = undefined;
     release(this.#invokeRef);
     release(this.#dispatchRef);
-    release(this.#watchRef);
     this.#invokeRef = undefined;
     this.#dispatchRef = undefined;
-    this.#watchRef = undefined;
     try {
       this.#context?.release();
     } catch {
@@ -473,12 +403,6 @@ function release(reference: ivm.Reference | undefined): void {
   } catch {
     // Released with its isolate.
   }
-}
-
-/** `index.main_handler` → file `index`, export `main_handler` (the file part may contain dots and slashes). */
-function splitHandler(handler: string): { file: string; name: string } {
-  const at = handler.lastIndexOf('.');
-  return at <= 0 ? { file: handler, name: '' } : { file: handler.slice(0, at), name: handler.slice(at + 1) };
 }
 
 function abortError(request: InvokeRequest): FnError {

@@ -255,7 +255,20 @@ export function compileShim(isolate: ivm.Isolate): ivm.Script {
     const script = isolate.compileScriptSync(code, { filename: SHIM_FILENAME, cachedData }) as CompiledScript;
     if (script.cachedDataRejected !== true) return script;
   }
-  const script = isolate.compileScriptSync(code, { filename: SHIM_FILENAME, produceCachedData: true }) as CompiledScript;
+  return keepShimCache(isolate.compileScriptSync(code, { filename: SHIM_FILENAME, produceCachedData: true }) as CompiledScript);
+}
+
+/** compileShim on the isolate's own thread: the host's event loop only hands the work over. */
+export async function compileShimAsync(isolate: ivm.Isolate): Promise<ivm.Script> {
+  const code = shimSource();
+  if (cachedData !== undefined) {
+    const script = (await isolate.compileScript(code, { filename: SHIM_FILENAME, cachedData })) as CompiledScript;
+    if (script.cachedDataRejected !== true) return script;
+  }
+  return keepShimCache((await isolate.compileScript(code, { filename: SHIM_FILENAME, produceCachedData: true })) as CompiledScript);
+}
+
+function keepShimCache(script: CompiledScript): ivm.Script {
   cachedData = script.cachedData;
   return script;
 }

@@ -125,8 +125,9 @@ internal.uncaught = (error) => {
   }
 };
 
-const base = config.context;
-const env = config.env;
+// The function's context and env: set by load (configure), the shim being set up before the function is known.
+let base = null;
+let env = null;
 
 const logAt = (function logAt(level) {
   return (...args) => internal.write(`${level} ${internal.format(...args)}`);
@@ -233,8 +234,19 @@ const runInitializer = (function runInitializer(initializer) {
   });
 });
 
-// `entry` and `initializerEntry` are the handler's and the initializer's files as the host read them.
-const load = (async function load(entry, initializerEntry) {
+// The isolate was made and its shim set up ahead of need, with the platform's facts only (a spare,
+// ../spares.ts); the function's own configuration arrives with its load. Copied in: it is this isolate's.
+const configure = (function configure(functionConfig) {
+  Object.assign(config, functionConfig);
+  base = config.context;
+  env = config.env;
+  internal.configureProcess(config);
+});
+
+// `entry` and `initializerEntry` are the handler's and the initializer's files as the host read them;
+// `functionConfig` the function's configuration (../instance.ts).
+const load = (async function load(entry, initializerEntry, functionConfig) {
+  configure(functionConfig);
   const names = config.handler;
   let module;
   try {

@@ -1,7 +1,8 @@
 // Runs inside the isolate. A minimal `process`: env, version, timing, nextTick, stdout/stderr that write to
 // the log, and process events (uncaughtException listeners see errors thrown in timers).
 /* global internal, host, config */
-const startedAt = Date.now();
+// Set when the isolate is given its function (internal.configureProcess), not when the spare was made.
+let startedAt = Date.now();
 const NS_PER_SEC = 1000000000n;
 
 // The host's monotonic clock (process.hrtime.bigint), in nanoseconds: real resolution, which V8 alone
@@ -106,9 +107,10 @@ const process = {
   get argv0() {
     return 'node';
   },
-  argv: [`/var/lang/node${config.nodeVersion.slice(1).split('.')[0]}/bin/node`, `${config.codeDir}/${config.handler.file}.js`],
+  // The entry file and env are the function's: filled in by internal.configureProcess.
+  argv: [`/var/lang/node${config.nodeVersion.slice(1).split('.')[0]}/bin/node`],
   execArgv: [],
-  env: config.env,
+  env: {},
   exitCode: undefined,
   stdout: stream(1),
   stderr: stream(2),
@@ -204,8 +206,16 @@ process.memoryUsage.rss = () => process.memoryUsage().rss;
 Object.defineProperty(process, Symbol.toStringTag, { value: 'process', configurable: true });
 internal.process = process;
 
-// performance (perf_hooks.js, on first use) counts from here.
+// performance (perf_hooks.js, on first use) counts from the function's start (set again below).
 internal.timeOrigin = Date.now();
+
+// The function's part of `process`, once it is known (shim/invoke.js's load; the shim is set up before).
+internal.configureProcess = (function configureProcess(functionConfig) {
+  process.argv[1] = `${config.codeDir}/${functionConfig.handler.file}.js`;
+  process.env = functionConfig.env;
+  startedAt = Date.now();
+  internal.timeOrigin = startedAt;
+});
 
 Object.defineProperties(globalThis, {
   process: { value: process, writable: true, configurable: true },
