@@ -22,6 +22,7 @@
  */
 import type { QueueStore } from '../../store/queue-store.ts';
 import type { AsyncEventState, AsyncEventStatus, AttemptEntry, PendingAsyncEvent } from '../../store/queue-statements.ts';
+import { Cancellation } from '../../runtimes/cancellation.ts';
 import { FnError, toFnError } from '../errors.ts';
 import { DEFAULT_RETRY_BACKOFF, DEFAULT_THROTTLE_BACKOFF } from './backoff.ts';
 import { DueTimer, systemClock, type Clock, type ClockTimer } from './clock.ts';
@@ -377,7 +378,7 @@ export class AsyncDispatcher {
     state.leaseUntil = now + target.leaseMs;
     state.lastStartedAt = now;
     this.#claims.later(ref);
-    const controller = new AbortController();
+    const controller = new Cancellation();
     ref.controller = controller;
     // One promise per attempt: its outcome (or a rejection, read as the failure it carries) is handled once.
     ref.settled = this.#executor.run(target, state.requestId, payload, controller.signal).then(

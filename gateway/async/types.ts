@@ -2,6 +2,7 @@
  * The async dispatcher's contract: what it needs from the gateway (targets, an executor), its options
  * and defaults, and what it takes and reports.
  */
+import type { CancelSignal } from '../../runtimes/cancellation.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import type { AsyncEventInput } from '../../store/queue-statements.ts';
@@ -35,7 +36,7 @@ export interface AsyncExecutor {
   /** Invocations the gateway as a whole can still start without waiting. */
   globalAvailable(): number;
   /** Run one attempt; a failure resolves with its status code. */
-  run(target: AsyncTarget, requestId: string, payload: string, signal: AbortSignal): Promise<AttemptResult>;
+  run(target: AsyncTarget, requestId: string, payload: string, signal: CancelSignal): Promise<AttemptResult>;
 }
 
 export interface DispatcherLogger {
