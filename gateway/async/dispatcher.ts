@@ -367,7 +367,7 @@ export class AsyncDispatcher {
       this.#expire(ref, target.maxEventAgeMs, now);
       return false;
     }
-    const payload = ref.payload ?? this.#store.payload(state.requestId);
+    const payload = ref.payload ?? this.#table.fetchPayload(ref, (requestIds) => this.#store.payloads(requestIds));
     if (payload === undefined) {
       this.#logger.error({ requestId: state.requestId }, 'async: the event row is gone from the store; dropping it');
       this.#table.detach(ref);

@@ -91,6 +91,8 @@ export const CAPACITY_POLL_MS = 50;
  */
 export const PAYLOAD_CACHE_BYTES = 32 * 1024 * 1024;
 export const MAX_CACHED_PAYLOAD_BYTES = 8 * 1024;
+/** Payloads read from SQLite in one statement when an event without a cached one starts: it and those queued behind it. */
+export const PAYLOAD_PREFETCH = 64;
 
 /** One event to accept. */
 export type EnqueueItem = AsyncEventInput;
