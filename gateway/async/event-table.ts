@@ -8,6 +8,7 @@ import { FnError } from '../errors.ts';
 import { FunctionQueue, newState, type EventRef } from './function-queue.ts';
 import { MinHeap } from './heap.ts';
 import {
+  DEFAULT_MAX_EVENT_AGE_MS,
   MAX_CACHED_PAYLOAD_BYTES,
   PAYLOAD_CACHE_BYTES,
   PAYLOAD_PREFETCH,
@@ -112,6 +113,17 @@ export class EventTable {
       room -= payload.length;
     }
     return ref.payload ?? payloads.get(ref.state.requestId);
+  }
+
+  /** Ready events waiting past their function's maxEventAge (it may never have had a free slot), with that age. */
+  expiredReady(now: number): Array<[EventRef, number]> {
+    const expired: Array<[EventRef, number]> = [];
+    for (const queue of this.queues.values()) {
+      if (queue.ready === 0) continue;
+      const maxAgeMs = queue.target?.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS;
+      for (const ref of queue.readyRefs()) if (now - ref.state.queuedAt >= maxAgeMs) expired.push([ref, maxAgeMs]);
+    }
+    return expired;
   }
 
   makeReady(ref: EventRef): void {
