@@ -200,9 +200,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // attempt instead of four). A retry shares its event's request ID and replaces the record
     // (INSERT OR REPLACE), so just before that the replaced attempt's frame becomes log lines, in the
     // text store/framed-log.ts renders (printf's %.2f is toFixed(2)); the log keeps every attempt's frame.
-    // Rows without a frame (older async attempts, whose frame lines are stored) add nothing.
+    // Rows without a frame (older async attempts, whose frame lines are stored) add nothing; a first
+    // attempt costs the one lookup of the WHEN clause.
     sql: `
-      CREATE TRIGGER invocations_keep_replaced_frame BEFORE INSERT ON invocations WHEN NEW.mode = 'async'
+      CREATE TRIGGER invocations_keep_replaced_frame BEFORE INSERT ON invocations
+        WHEN NEW.mode = 'async' AND EXISTS (SELECT 1 FROM invocations WHERE request_id = NEW.request_id AND frame_end IS NOT NULL)
       BEGIN
         INSERT INTO logs (request_id, namespace, function_name, time, line)
           SELECT request_id, namespace, function_name, frame_start, 'START RequestId: ' || request_id
