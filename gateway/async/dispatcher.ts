@@ -17,8 +17,8 @@
  *   events, not their size.
  *
  * Files: types.ts (the contract and defaults), event-table.ts and function-queue.ts (where each live
- * event is), outcome.ts (what an attempt's result does to its event), claims.ts (claim writes); this
- * file moves events between them, runs attempts and owns the timers.
+ * event is), outcome.ts (what an attempt's result does to its event), claims.ts (claim writes),
+ * dead-letters.ts (redrive, purge); this file moves events between them, runs attempts and owns the timers.
  */
 import type { QueueStore } from '../../store/queue-store.ts';
 import type { AsyncEventState, AsyncEventStatus, AttemptEntry, PendingAsyncEvent } from '../../store/queue-statements.ts';
