@@ -63,7 +63,12 @@ export function mergeFramedLog(stored: StoredLogLine[], records: InvocationRecor
     if (frame !== undefined) groups.set(requestId, [frame.startedAt, frame.endedAt, recorded]);
   }
   // A stored START (an async attempt replaced by a retry, or an older row) goes before the lines of its millisecond.
-  const placed: Placed[] = stored.map((line, seq) => ({ line, group: groups.get(line.requestId), rank: line.line === startLine(line.requestId) ? Rank.Start : Rank.User, seq }));
+  const placed: Placed[] = stored.map((line, seq) => ({
+    line,
+    group: groups.get(line.requestId),
+    rank: line.line === startLine(line.requestId) ? Rank.Start : Rank.User,
+    seq,
+  }));
   let seq = placed.length;
   for (const record of records) {
     const frame = record.frame;
