@@ -62,7 +62,13 @@ export function mergeFramedLog(stored: StoredLogLine[], records: InvocationRecor
   for (const [recorded, { requestId, frame }] of records.entries()) {
     if (frame !== undefined) groups.set(requestId, [frame.startedAt, frame.endedAt, recorded]);
   }
-  const placed: Placed[] = stored.map((line, seq) => ({ line, group: groups.get(line.requestId), rank: Rank.User, seq }));
+  // A stored START (an async attempt replaced by a retry, or an older row) goes before the lines of its millisecond.
+  const placed: Placed[] = stored.map((line, seq) => ({
+    line,
+    group: groups.get(line.requestId),
+    rank: line.line === startLine(line.requestId) ? Rank.Start : Rank.User,
+    seq,
+  }));
   let seq = placed.length;
   for (const record of records) {
     const frame = record.frame;

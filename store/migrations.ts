@@ -194,6 +194,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'frames of replaced async attempts',
+    // Async attempts render START/END/Report from their record, as sync invocations do (one row per
+    // attempt instead of four). A retry shares its event's request ID and replaces the record
+    // (INSERT OR REPLACE), so just before that the replaced attempt's frame becomes log lines, in the
+    // text store/framed-log.ts renders (printf's %.2f is toFixed(2)); the log keeps every attempt's frame.
+    // Rows without a frame (older async attempts, whose frame lines are stored) add nothing; a first
+    // attempt costs the one lookup of the WHEN clause.
+    sql: `
+      CREATE TRIGGER invocations_keep_replaced_frame BEFORE INSERT ON invocations
+        WHEN NEW.mode = 'async' AND EXISTS (SELECT 1 FROM invocations WHERE request_id = NEW.request_id AND frame_end IS NOT NULL)
+      BEGIN
+        INSERT INTO logs (request_id, namespace, function_name, time, line)
+          SELECT request_id, namespace, function_name, frame_start, 'START RequestId: ' || request_id
+            FROM invocations WHERE request_id = NEW.request_id AND frame_end IS NOT NULL
+          UNION ALL
+          SELECT request_id, namespace, function_name, frame_end, 'END RequestId: ' || request_id
+            FROM invocations WHERE request_id = NEW.request_id AND frame_end IS NOT NULL
+          UNION ALL
+          SELECT request_id, namespace, function_name, frame_end,
+              printf('Report RequestId: %s Duration:%.2fms Memory:%sMB MemUsage:%.2fMB',
+                request_id, duration_ms, memory_mb, mem_usage_bytes / 1048576.0)
+            FROM invocations WHERE request_id = NEW.request_id AND frame_end IS NOT NULL
+          UNION ALL
+          SELECT request_id, namespace, function_name, frame_end,
+              printf('Init Report RequestId: %s Coldstart:%.2fms PullCode:%.2fms InitRuntime:%.2fms InitFunction:%.2fms',
+                request_id, cold_start_ms, coalesce(pull_code_ms, 0), coalesce(init_runtime_ms, 0), coalesce(init_function_ms, 0))
+            FROM invocations WHERE request_id = NEW.request_id AND frame_end IS NOT NULL AND cold_start_ms IS NOT NULL;
+      END;
+    `,
+  },
 ];
 
 /**

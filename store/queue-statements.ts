@@ -127,6 +127,8 @@ export const QUEUE_READ_STATEMENTS = {
       last_error, finished_at, dead_reason
     FROM async_events WHERE status IN ('queued', 'retrying', 'running') ORDER BY enqueued_at, rowid`,
   payload: `SELECT payload FROM async_events WHERE request_id = ?`,
+  // Many at once: one statement call for the next events to run (the IDs as one JSON array).
+  payloads: `SELECT request_id, payload FROM async_events WHERE request_id IN (SELECT value FROM json_each(?))`,
   getEvent: `SELECT * FROM async_events WHERE request_id = ?`,
   listAll: `SELECT ${LIST_COLUMNS} FROM async_events ORDER BY enqueued_at DESC LIMIT ?`,
   listByStatus: `SELECT ${LIST_COLUMNS} FROM async_events WHERE status = ? ORDER BY enqueued_at DESC LIMIT ?`,

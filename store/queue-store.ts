@@ -49,6 +49,7 @@ export interface DeadLetterQuery {
 interface Reads {
   pendingEvents: Statement<[], AsyncEventColumns>;
   payload: Statement<[string], { payload: string }>;
+  payloads: Statement<[string], { request_id: string; payload: string }>;
   getEvent: Statement<[string], AsyncEventColumns>;
   listAll: Statement<[number], AsyncEventColumns>;
   listByStatus: Statement<[string, number], AsyncEventColumns>;
@@ -120,8 +121,11 @@ export class QueueStore {
     return this.#reads.payload.get(requestId) !== undefined;
   }
 
-  payload(requestId: string): string | undefined {
-    return this.#reads.payload.get(requestId)?.payload;
+  /** The payloads of several events in one read; an event whose row is gone is left out. */
+  payloads(requestIds: readonly string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const row of this.#reads.payloads.all(JSON.stringify(requestIds))) found.set(row.request_id, row.payload);
+    return found;
   }
 
   get(requestId: string): AsyncEventRecord | undefined {

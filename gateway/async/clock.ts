@@ -13,6 +13,19 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): ClockTimer;
 }
 
+/** Whether `work` settled within `ms` of wall time (a real timer: shutdown's grace is not a test clock's). */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), grace]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Longest a Node timer can wait (2^31 - 1 ms); longer waits are re-armed in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
 

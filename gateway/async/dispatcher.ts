@@ -17,23 +17,24 @@
  *   events, not their size.
  *
  * Files: types.ts (the contract and defaults), event-table.ts and function-queue.ts (where each live
- * event is), outcome.ts (what an attempt's result does to its event), claims.ts (claim writes); this
- * file moves events between them, runs attempts and owns the timers.
+ * event is), outcome.ts (what an attempt's result does to its event), claims.ts (claim writes),
+ * dead-letters.ts (redrive, purge); this file moves events between them, runs attempts and owns the timers.
  */
 import type { QueueStore } from '../../store/queue-store.ts';
 import type { AsyncEventState, AsyncEventStatus, AttemptEntry, PendingAsyncEvent } from '../../store/queue-statements.ts';
+import { Cancellation } from '../../runtimes/cancellation.ts';
 import { FnError, toFnError } from '../errors.ts';
 import { DEFAULT_RETRY_BACKOFF, DEFAULT_THROTTLE_BACKOFF } from './backoff.ts';
-import { DueTimer, systemClock, type Clock, type ClockTimer } from './clock.ts';
+import { DueTimer, settledWithin, systemClock, type Clock, type ClockTimer } from './clock.ts';
 import { ClaimWriter } from './claims.ts';
 import { EventTable } from './event-table.ts';
-import { stateOf, type EventRef, type FunctionQueue } from './function-queue.ts';
-import { expire, finish, interrupted, redriven, settleAttempt, type RetryPolicy } from './outcome.ts';
+import { stateOf, type EventRef } from './function-queue.ts';
+import { DeadLetters } from './dead-letters.ts';
+import { expire, finish, interrupted, settleAttempt, type RetryPolicy } from './outcome.ts';
 import {
   CAPACITY_POLL_MS,
   DEFAULT_CLAIM_DELAY_MS,
   DEFAULT_EXPIRY_SWEEP_MS,
-  DEFAULT_MAX_EVENT_AGE_MS,
   DEFAULT_MAX_WRITE_BACKLOG,
   DEFAULT_SHUTDOWN_GRACE_MS,
   type AsyncDispatcherOptions,
@@ -66,6 +67,7 @@ export class AsyncDispatcher {
   #sweepTimer: ClockTimer | undefined;
   #pollTimer: ClockTimer | undefined;
   #claims: ClaimWriter;
+  #deadLetters: DeadLetters;
   #pumpScheduled = false;
   #started = false;
   #closed = false;
@@ -87,6 +89,7 @@ export class AsyncDispatcher {
     this.#claims = new ClaimWriter(this.#store, this.#clock, options.claimDelayMs ?? DEFAULT_CLAIM_DELAY_MS);
     this.#delayTimer = new DueTimer(this.#clock, () => this.#onDelayDue());
     this.#table = new EventTable((namespace, functionName, qualifier) => this.#executor.resolve(namespace, functionName, qualifier));
+    this.#deadLetters = new DeadLetters(this.#store, this.#table, this.#clock, () => this.#schedulePump());
   }
 
   /**
@@ -200,42 +203,18 @@ export class AsyncDispatcher {
   }
 
   /** Put one dead letter back in its queue with a fresh set of retries and a fresh maxEventAge. */
-  async redrive(requestId: string): Promise<void> {
-    await this.#store.flush();
-    const record = this.#store.get(requestId);
-    if (record === undefined) throw new FnError('ASYNC_EVENT_NOT_FOUND', `no dead letter with request ID ${requestId}`);
-    if ((record.status !== 'dead' && record.status !== 'expired') || this.#table.refs.has(requestId)) {
-      throw new FnError('INVALID_PARAMETER', `the async event ${requestId} is ${this.#table.refs.get(requestId)?.state.status ?? record.status}, not a dead letter`);
-    }
-    const queue = this.#table.queueFor(record.namespace, record.functionName, record.qualifier);
-    const refusal = this.#table.refusal(queue, 1);
-    if (refusal !== undefined) throw refusal;
-    this.#revive(record, queue);
-    this.#schedulePump();
+  redrive(requestId: string): Promise<void> {
+    return this.#deadLetters.redrive(requestId);
   }
 
   /** Redrive the dead letters of a function, oldest first, as many as its queue has room for. */
-  async redriveAll(namespace: string, functionName: string, qualifier: string): Promise<RedriveSummary> {
-    await this.#store.flush();
-    const queue = this.#table.queueFor(namespace, functionName, qualifier);
-    const target = queue.target;
-    if (target === undefined) throw new FnError('FUNCTION_NOT_FOUND', `function ${functionName} is not deployed in namespace ${namespace}`);
-    const room = Math.max(0, target.maxPendingEvents - queue.pending - queue.reserved);
-    const total = this.#store.countDeadLetters(namespace, functionName);
-    const redriven: string[] = [];
-    for (const record of this.#store.deadLetters({ namespace, functionName, limit: room })) {
-      if (this.#table.refs.has(record.requestId)) continue;
-      this.#revive(record, this.#table.queueFor(namespace, functionName, record.qualifier));
-      redriven.push(record.requestId);
-    }
-    this.#schedulePump();
-    return { redriven, left: total - redriven.length };
+  redriveAll(namespace: string, functionName: string, qualifier: string): Promise<RedriveSummary> {
+    return this.#deadLetters.redriveAll(namespace, functionName, qualifier);
   }
 
   /** Drop the dead letters of a function (they become `failed`); resolves with how many. */
-  async purge(namespace: string, functionName: string): Promise<number> {
-    await this.#store.flush();
-    return this.#store.purgeDeadLetters(namespace, functionName);
+  purge(namespace: string, functionName: string): Promise<number> {
+    return this.#deadLetters.purge(namespace, functionName);
   }
 
   /** The live state of a pending event, if this dispatcher holds it. */
@@ -263,21 +242,14 @@ export class AsyncDispatcher {
     this.#claims.cancel();
     this.#delayTimer.cancel();
     const running = [...this.#table.refs.values()].filter((ref) => ref.where === 'running');
-    if (running.length > 0) {
-      const settled = Promise.all(running.map((ref) => ref.settled));
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), this.#shutdownGraceMs);
-      });
-      if ((await Promise.race([settled, grace])) === 'timeout') {
-        for (const ref of running) {
-          if (ref.where !== 'running') continue;
-          ref.shuttingDown = true;
-          ref.controller?.abort(new FnError('CANCELLED', 'the gateway is shutting down; the event will run again'));
-        }
-        await settled;
+    const settled = Promise.all(running.map((ref) => ref.settled));
+    if (!(await settledWithin(settled, this.#shutdownGraceMs))) {
+      for (const ref of running) {
+        if (ref.where !== 'running') continue;
+        ref.shuttingDown = true;
+        ref.controller?.abort(new FnError('CANCELLED', 'the gateway is shutting down; the event will run again'));
       }
-      clearTimeout(timer);
+      await settled;
     }
     try {
       await this.#store.flush();
@@ -297,13 +269,6 @@ export class AsyncDispatcher {
     if (state.status === 'running') this.#store.update(state, interrupted(state, now));
     if (state.availableAt <= now) this.#table.makeReady(ref);
     else this.#delay(ref);
-  }
-
-  #revive(record: PendingAsyncEvent, queue: FunctionQueue): void {
-    const now = this.#clock.now();
-    const state = stateOf(record);
-    this.#store.update(state, redriven(state, now));
-    this.#table.makeReady(this.#table.newRef(state, queue));
   }
 
   #delay(ref: EventRef): void {
@@ -366,7 +331,7 @@ export class AsyncDispatcher {
       this.#expire(ref, target.maxEventAgeMs, now);
       return false;
     }
-    const payload = ref.payload ?? this.#store.payload(state.requestId);
+    const payload = ref.payload ?? this.#table.fetchPayload(ref, (requestIds) => this.#store.payloads(requestIds));
     if (payload === undefined) {
       this.#logger.error({ requestId: state.requestId }, 'async: the event row is gone from the store; dropping it');
       this.#table.detach(ref);
@@ -377,7 +342,7 @@ export class AsyncDispatcher {
     state.leaseUntil = now + target.leaseMs;
     state.lastStartedAt = now;
     this.#claims.later(ref);
-    const controller = new AbortController();
+    const controller = new Cancellation();
     ref.controller = controller;
     // One promise per attempt: its outcome (or a rejection, read as the failure it carries) is handled once.
     ref.settled = this.#executor.run(target, state.requestId, payload, controller.signal).then(
@@ -427,12 +392,6 @@ export class AsyncDispatcher {
   /** Expire waiting events past their maxEventAge (their function may never have had a free slot). */
   #sweepExpired(): void {
     const now = this.#clock.now();
-    for (const queue of this.#table.queues.values()) {
-      if (queue.ready === 0) continue;
-      const maxAge = queue.target?.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS;
-      for (const ref of queue.readyRefs()) {
-        if (now - ref.state.queuedAt >= maxAge) this.#expire(ref, maxAge, now);
-      }
-    }
+    for (const [ref, maxAgeMs] of this.#table.expiredReady(now)) this.#expire(ref, maxAgeMs, now);
   }
 }

@@ -8,8 +8,10 @@ import { FnError } from '../errors.ts';
 import { FunctionQueue, newState, type EventRef } from './function-queue.ts';
 import { MinHeap } from './heap.ts';
 import {
+  DEFAULT_MAX_EVENT_AGE_MS,
   MAX_CACHED_PAYLOAD_BYTES,
   PAYLOAD_CACHE_BYTES,
+  PAYLOAD_PREFETCH,
   type AsyncTarget,
   type EnqueueItem,
   type QueueStats,
@@ -88,6 +90,40 @@ export class EventTable {
       this.#cachedPayloadChars += size;
     }
     this.makeReady(ref);
+  }
+
+  /**
+   * The payload of `ref`, about to run, read from the store together with those of the events queued
+   * right behind it (up to PAYLOAD_PREFETCH, as far as the cache has room): a drain of events this
+   * process did not accept reads the store once per batch, not once per event.
+   */
+  fetchPayload(ref: EventRef, read: (requestIds: readonly string[]) => Map<string, string>): string | undefined {
+    const batch = [ref];
+    let room = PAYLOAD_CACHE_BYTES - this.#cachedPayloadChars;
+    for (const next of ref.queue.readyRefs()) {
+      if (batch.length >= PAYLOAD_PREFETCH || room <= 0) break;
+      if (next.payload === undefined && next !== ref) batch.push(next);
+    }
+    const payloads = read(batch.map((each) => each.state.requestId));
+    for (const each of batch) {
+      const payload = payloads.get(each.state.requestId);
+      if (payload === undefined || payload.length > MAX_CACHED_PAYLOAD_BYTES || payload.length > room) continue;
+      each.payload = payload;
+      this.#cachedPayloadChars += payload.length;
+      room -= payload.length;
+    }
+    return ref.payload ?? payloads.get(ref.state.requestId);
+  }
+
+  /** Ready events waiting past their function's maxEventAge (it may never have had a free slot), with that age. */
+  expiredReady(now: number): Array<[EventRef, number]> {
+    const expired: Array<[EventRef, number]> = [];
+    for (const queue of this.queues.values()) {
+      if (queue.ready === 0) continue;
+      const maxAgeMs = queue.target?.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS;
+      for (const ref of queue.readyRefs()) if (now - ref.state.queuedAt >= maxAgeMs) expired.push([ref, maxAgeMs]);
+    }
+    return expired;
   }
 
   makeReady(ref: EventRef): void {

@@ -3,6 +3,7 @@
  * (FunctionQueue). Counts per queue are kept exact as events move between ready, delayed and running.
  */
 import type { AsyncEventState, PendingAsyncEvent } from '../../store/queue-statements.ts';
+import type { Cancellation } from '../../runtimes/cancellation.ts';
 import type { AsyncTarget } from './types.ts';
 
 export type Where = 'ready' | 'delayed' | 'running' | 'gone';
@@ -11,7 +12,7 @@ export interface EventRef {
   state: AsyncEventState;
   queue: FunctionQueue;
   where: Where;
-  controller: AbortController | undefined;
+  controller: Cancellation | undefined;
   /** terminate() asked for the running attempt to end the event. */
   terminating: boolean;
   /** close() aborted the running attempt: the event goes back to the queue, for the next start. */

@@ -2,6 +2,7 @@
  * The async dispatcher's contract: what it needs from the gateway (targets, an executor), its options
  * and defaults, and what it takes and reports.
  */
+import type { CancelSignal } from '../../runtimes/cancellation.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import type { AsyncEventInput } from '../../store/queue-statements.ts';
@@ -35,7 +36,7 @@ export interface AsyncExecutor {
   /** Invocations the gateway as a whole can still start without waiting. */
   globalAvailable(): number;
   /** Run one attempt; a failure resolves with its status code. */
-  run(target: AsyncTarget, requestId: string, payload: string, signal: AbortSignal): Promise<AttemptResult>;
+  run(target: AsyncTarget, requestId: string, payload: string, signal: CancelSignal): Promise<AttemptResult>;
 }
 
 export interface DispatcherLogger {
@@ -90,6 +91,8 @@ export const CAPACITY_POLL_MS = 50;
  */
 export const PAYLOAD_CACHE_BYTES = 32 * 1024 * 1024;
 export const MAX_CACHED_PAYLOAD_BYTES = 8 * 1024;
+/** Payloads read from SQLite in one statement when an event without a cached one starts: it and those queued behind it. */
+export const PAYLOAD_PREFETCH = 64;
 
 /** One event to accept. */
 export type EnqueueItem = AsyncEventInput;

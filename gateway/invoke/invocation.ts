@@ -40,7 +40,7 @@ export function newInvocation(fields: {
     payload: fields.payload,
     mode: fields.mode,
     signal: fields.signal,
-    log: new InvocationLogFrame(fields.requestId, { linesForFrame: fields.mode === 'async' }),
+    log: new InvocationLogFrame(fields.requestId),
     startedAt: Date.now(),
     durationMs: 0,
     memUsageBytes: 0,

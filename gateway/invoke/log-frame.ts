@@ -3,12 +3,14 @@
  * Report, and `Init Report` on cold starts. User output is capped as it streams in: the head is kept,
  * the rest only counted, and a marker before END says how much was dropped.
  *
- * A sync invocation keeps only its user lines and the frame's times: the store renders START/END/Report
- * from its record when the log is read (store/framed-log.ts), so the warm path writes one row. Async
- * attempts keep every line: retries share a request ID and each attempt's frame stays in the log.
+ * An invocation keeps only its user lines and the frame's times: the store renders START/END/Report
+ * from its record when the log is read (store/framed-log.ts), so a call that prints nothing writes one
+ * row. Async retries share a request ID and replace the record: the store then writes the replaced
+ * attempt's frame as lines (migration `frames of replaced async attempts`), so every attempt's frame
+ * stays in the log.
  */
 import { MAX_LOG_BYTES_PER_INVOCATION, type LogLine } from '../../runtimes/instance-log.ts';
-import { endLine, initReportLine, reportLine, startLine } from '../../store/framed-log.ts';
+import { initReportLine } from '../../store/framed-log.ts';
 import type { ColdStartPhases, InvocationFrame, StoredLogLine } from '../../store/types.ts';
 
 export { initReportLine };
@@ -21,8 +23,6 @@ export const MAX_LOG_LINE_CHARS = 16_384;
 export class InvocationLogFrame {
   readonly lines: StoredLogLine[] = [];
   readonly #requestId: string;
-  /** Render START/END/Report as lines now (async attempts) instead of from the record at read time. */
-  readonly #linesForFrame: boolean;
   #startedAt: number | undefined;
   #endedAt: number | undefined;
   #userLines = 0;
@@ -30,20 +30,17 @@ export class InvocationLogFrame {
   #droppedLines = 0;
   #droppedBytes = 0;
 
-  constructor(requestId: string, options: { linesForFrame: boolean }) {
+  constructor(requestId: string) {
     this.#requestId = requestId;
-    this.#linesForFrame = options.linesForFrame;
   }
 
   start(): void {
-    const now = Date.now();
-    this.#startedAt = now;
-    if (this.#linesForFrame) this.#push(now, startLine(this.#requestId));
+    this.#startedAt = Date.now();
   }
 
-  /** When START and END were framed, for the store to render them; undefined when they are lines. */
+  /** When START and END were framed, for the store to render them; undefined when the frame never ended. */
   get frame(): InvocationFrame | undefined {
-    if (this.#linesForFrame || this.#startedAt === undefined || this.#endedAt === undefined) return undefined;
+    if (this.#startedAt === undefined || this.#endedAt === undefined) return undefined;
     return { startedAt: this.#startedAt, endedAt: this.#endedAt };
   }
 
@@ -72,7 +69,8 @@ export class InvocationLogFrame {
     return this.#droppedBytes;
   }
 
-  end(report: { durationMs: number; memoryMb: number; memUsageBytes: number; coldStart?: ColdStartPhases }): void {
+  /** Ends the frame. END and Report are rendered from the record, which carries these same figures. */
+  end(_report?: { durationMs: number; memoryMb: number; memUsageBytes: number; coldStart?: ColdStartPhases }): void {
     const now = Date.now();
     if (this.#droppedLines > 0) {
       this.#push(
@@ -81,10 +79,6 @@ export class InvocationLogFrame {
       );
     }
     this.#endedAt = now;
-    if (!this.#linesForFrame) return;
-    this.#push(now, endLine(this.#requestId));
-    this.#push(now, reportLine(this.#requestId, report));
-    if (report.coldStart) this.#push(now, initReportLine('Init Report', this.#requestId, report.coldStart));
   }
 
   #push(time: number, line: string): void {

@@ -350,3 +350,23 @@ t.test('backpressure: no attempt starts while the writer is behind, and starts o
   await waitFor(() => executor.calls.length === 1, 'the attempt starts once the writer caught up');
   t.equal(executor.calls[0]!.requestId, event.requestId);
 });
+
+t.test('events left by an earlier run get their own payloads, read from the store in batches', async (t) => {
+  const { store } = await tempStore(t);
+  const clock = new ManualClock();
+  // 150 events another process accepted (none in this dispatcher's cache), one too big to cache.
+  const events = Array.from({ length: 150 }, (_, i) => item('fn', { n: i, pad: i === 70 ? 'x'.repeat(10_000) : '' }));
+  await store.queue.insert(events.map((event) => ({ ...event, enqueuedAt: clock.now() })));
+  const reads: number[] = [];
+  const read = store.queue.payloads.bind(store.queue);
+  store.queue.payloads = (requestIds) => {
+    reads.push(requestIds.length);
+    return read(requestIds);
+  };
+  const { executor, dispatcher } = await setup(t, [fakeTarget('fn', { limit: 5 })], {}, { store, clock });
+  await waitFor(() => events.every((event) => dispatcher.peekState(event.requestId) === undefined), 'all ran');
+  t.equal(executor.calls.length, 150, 'each ran once');
+  for (const call of executor.calls) t.equal(call.payload, events.find((event) => event.requestId === call.requestId)!.payload);
+  t.ok(reads.length <= 10, `a few reads for 150 events (${reads.length}: ${reads.join(', ')})`);
+  t.ok(reads.every((count) => count <= 64), 'at most 64 per read');
+});

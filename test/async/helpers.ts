@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CancelSignal } from '../../runtimes/cancellation.ts';
 import type { Clock, ClockTimer } from '../../gateway/async/clock.ts';
 import type { AsyncExecutor, AsyncTarget, AttemptResult } from '../../gateway/async/dispatcher.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';
@@ -94,7 +95,7 @@ export interface Call {
   requestId: string;
   fn: string;
   payload: string;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export type Handler = (call: Call, attempt: number) => AttemptResult | Promise<AttemptResult>;
@@ -121,7 +122,7 @@ export class FakeExecutor implements AsyncExecutor {
     return this.globalLimit - this.inFlight;
   }
 
-  async run(target: AsyncTarget, requestId: string, payload: string, signal: AbortSignal): Promise<AttemptResult> {
+  async run(target: AsyncTarget, requestId: string, payload: string, signal: CancelSignal): Promise<AttemptResult> {
     const fake = target as FakeTarget;
     const attempt = (this.#attempts.get(requestId) ?? 0) + 1;
     this.#attempts.set(requestId, attempt);

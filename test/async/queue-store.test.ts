@@ -39,7 +39,7 @@ t.test('insert is committed when it resolves; pending rows load back oldest firs
   const { store } = await tempStore(t);
   const events = [newEvent(), newEvent(), newEvent()];
   await store.queue.insert(events, [['orders', 42]]);
-  t.equal(store.queue.payload(events[1]!.requestId), events[1]!.payload, 'readable at once, no flush needed');
+  t.same(store.queue.payloads([events[1]!.requestId, 'no-such-event']), new Map([[events[1]!.requestId, events[1]!.payload]]), 'readable at once, no flush needed');
   t.same(store.queue.topicOffsets(), new Map([['orders', 42]]));
   await store.queue.insert([], [['orders', 7]]);
   t.same(store.queue.topicOffsets(), new Map([['orders', 42]]), 'an offset never moves back');

@@ -3,6 +3,8 @@
  * `runStoreCases(t, makeStore)`; `makeStore` opens a fresh, empty store in the given directory.
  */
 import type { Store } from '../../store/index.ts';
+import type { StoredLogLine } from '../../store/types.ts';
+import { endLine, initReportLine, reportLine, startLine } from '../../store/framed-log.ts';
 import { framedLines, makeRecord, type Tap } from './helpers.ts';
 import { testDir } from '../helpers/testdir.ts';
 
@@ -139,19 +141,24 @@ export function runFramedLogCases(tap: Tap, makeStore: (dataDir: string) => Prom
     for (const [i, coldStart] of [undefined, cold, undefined].entries()) {
       const record = makeRecord({ startedAt: base + i * 10, coldStart, durationMs: 1.5 + i });
       const report = { durationMs: record.durationMs, memoryMb: record.memoryMb, memUsageBytes: record.memUsageBytes, coldStart };
-      const rendered = new InvocationLogFrame(record.requestId, { linesForFrame: false });
-      const stored = new InvocationLogFrame(record.requestId, { linesForFrame: true });
-      // The user lines print their time, so both frames get the same ones (a loaded machine crosses a
-      // millisecond between the two).
+      const rendered = new InvocationLogFrame(record.requestId);
       rendered.start();
-      stored.start();
       const said = Date.now();
-      for (const frame of [rendered, stored]) {
-        frame.user({ time: said, text: `hello ${i}` });
-        frame.user({ time: said, text: `bye ${i}` });
-      }
+      rendered.user({ time: said, text: `hello ${i}` });
+      rendered.user({ time: said, text: `bye ${i}` });
       rendered.end(report);
-      stored.end(report);
+      // What the frame prints (SPEC §6), from framed-log.ts's line makers.
+      const { startedAt, endedAt } = rendered.frame!;
+      const line = (time: number, text: string): StoredLogLine => ({ requestId: record.requestId, time, line: text });
+      const stored = {
+        lines: [
+          line(startedAt, startLine(record.requestId)),
+          ...rendered.lines,
+          line(endedAt, endLine(record.requestId)),
+          line(endedAt, reportLine(record.requestId, report)),
+          ...(coldStart ? [line(endedAt, initReportLine('Init Report', record.requestId, coldStart))] : []),
+        ],
+      };
       t.ok(rendered.frame, 'a sync frame has its times');
       t.equal(rendered.lines.length, 2, 'only the user lines are rows');
       store.recordInvocation({ ...record, frame: rendered.frame }, rendered.lines);
@@ -170,5 +177,38 @@ export function runFramedLogCases(tap: Tap, makeStore: (dataDir: string) => Prom
     const second = asLines[1]!;
     t.same(texts(store.getLogs({ namespace: 'default', functionName: 'hello', requestId: second[0]!.requestId, limit: 100 })), texts(second), 'one request, Init Report included');
     t.match(second.at(-1)!.line, /^Init Report RequestId: /);
+  });
+
+  tap.test('store: an async retry replaces the record and keeps the replaced attempt\'s frame as its lines', async (t) => {
+    const store = await makeStore(testDir(t));
+    t.teardown(() => store.close());
+    const requestId = makeRecord().requestId;
+    const base = Date.now();
+    // Durations and sizes whose two decimals sit on a rounding edge: the trigger's printf must print what toFixed does.
+    const attempts = [
+      { durationMs: 1.005, memUsageBytes: 1_053_818, coldStart: { coldStartMs: 2.675, pullCodeMs: 0.125, initRuntimeMs: 1.115, initFunctionMs: 8.345 } },
+      { durationMs: 12.345, memUsageBytes: 123_456_789, coldStart: undefined },
+      { durationMs: 0.5, memUsageBytes: 7_340_032, coldStart: undefined },
+    ];
+    const expected: StoredLogLine[] = [];
+    for (const [i, attempt] of attempts.entries()) {
+      // Each attempt's lines share one millisecond (a warm call), as START and the user's first line do.
+      const at = base + i * 1000;
+      const record = makeRecord({ requestId, mode: 'async', startedAt: at, statusCode: i < 2 ? 500 : 200, ...attempt, frame: { startedAt: at, endedAt: at } });
+      const user: StoredLogLine = { requestId, time: at, line: `${new Date(at).toISOString()} ${requestId} attempt ${i + 1}` };
+      store.recordInvocation(record, [user]);
+      await store.flush();
+      const line = (text: string): StoredLogLine => ({ requestId, time: at, line: text });
+      expected.push(line(startLine(requestId)), user, line(endLine(requestId)), line(reportLine(requestId, record)));
+      if (record.coldStart) expected.push(line(initReportLine('Init Report', requestId, record.coldStart)));
+    }
+    t.same(store.getLogs({ namespace: 'default', functionName: 'hello', requestId, limit: 100 }), expected, 'every attempt framed, in order');
+    t.same(store.getLogs({ namespace: 'default', functionName: 'hello', limit: 100 }), expected, 'the function\'s log too');
+    t.match(store.getRecord(requestId), { statusCode: 200, durationMs: 0.5 }, 'the record is the last attempt');
+    // A sync record is never replaced and stores no frame lines.
+    const sync = makeRecord({ frame: { startedAt: base, endedAt: base } });
+    store.recordInvocation(sync, []);
+    await store.flush();
+    t.equal(store.getLogs({ namespace: 'default', functionName: 'hello', requestId: sync.requestId, limit: 100 }).length, 3, 'START, END, Report rendered');
   });
 }
