@@ -6,16 +6,16 @@
 import type { Store } from '../../store/types.ts';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
 import type { InvokeStep, Wrapper } from './invocation.ts';
-import { concurrency, execution, framing, instanceLease, recording } from './wrappers.ts';
+import { execution, instanceLease, invocationPhases } from './wrappers.ts';
 
 export interface PipelineDeps {
   store: Store;
   globalLimiter: ConcurrencyLimiter;
 }
 
-/** Recording (records and logs), concurrency (432) and framing (START/END/Report, Init Report). */
+/** Recording (records and logs), concurrency (432) and framing (START/END/Report, Init Report), as one wrapper. */
 export function sharedPhases(deps: PipelineDeps): Wrapper[] {
-  return [recording(deps.store), concurrency(deps.globalLimiter), framing];
+  return [invocationPhases(deps.store, deps.globalLimiter)];
 }
 
 export function compose(phases: Wrapper[], step: InvokeStep): InvokeStep {
