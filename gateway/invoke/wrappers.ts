@@ -127,12 +127,16 @@ export function logStartFailure(log: InvocationLogFrame, error: unknown): void {
  * log, and give it back. A dead instance is dropped by the pool on release.
  */
 export const instanceLease: Wrapper = (next) => async (invocation) => {
-  let lease;
-  try {
-    lease = await invocation.fn.pool.acquire(invocation.signal, invocation.log.user);
-  } catch (error) {
-    logStartFailure(invocation.log, error);
-    throw error;
+  const { pool } = invocation.fn;
+  // A warm instance is leased without an await (the warm path); the rest waits in `acquire`.
+  let lease = pool.leaseWarm();
+  if (lease === undefined) {
+    try {
+      lease = await pool.acquire(invocation.signal, invocation.log.user);
+    } catch (error) {
+      logStartFailure(invocation.log, error);
+      throw error;
+    }
   }
   invocation.coldStart = lease.coldStart;
   invocation.instance = lease.instance;
