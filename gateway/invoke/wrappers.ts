@@ -162,13 +162,14 @@ export const execution: InvokeStep = (invocation) => {
   const timeoutMs = fn.config.timeoutMs;
   const cancellation = new Cancellation();
   const callerSignal = invocation.signal;
-  const onCallerAbort = (): void => cancellation.abort(new FnError('CANCELLED', 'the invocation was cancelled'));
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  // Only async attempts and web exchanges have a caller's signal: sync invokes make no listener.
+  const onCallerAbort = callerSignal && ((): void => cancellation.abort(new FnError('CANCELLED', 'the invocation was cancelled')));
+  if (onCallerAbort) callerSignal.addEventListener('abort', onCallerAbort, { once: true });
   const started = performance.now();
   return new Promise<string>((resolve, reject) => {
     const finish = (): void => {
       clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
+      if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
       invocation.durationMs = performance.now() - started;
     };
     // The instance is told through the signal; the call fails at the deadline even if it does not listen.
