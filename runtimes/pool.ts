@@ -138,6 +138,20 @@ export class InstancePool {
    * starts the instance, the start-up output goes to `startLog`, also when the start fails.
    */
   async acquire(signal?: CancelSignal, startLog?: LogTarget): Promise<Lease> {
+    return this.leaseWarm() ?? this.#acquire(signal, startLog);
+  }
+
+  /**
+   * A warm instance with room, leased now; undefined when `acquire` has to wait, start one, or refuse.
+   * The warm invoke path asks this first: no promise and no await for the common case.
+   */
+  leaseWarm(): Lease | undefined {
+    if (this.#closed || this.#retirement) return undefined;
+    const warm = this.#pickWarm();
+    return warm ? this.#lease(warm, undefined) : undefined;
+  }
+
+  async #acquire(signal: CancelSignal | undefined, startLog: LogTarget | undefined): Promise<Lease> {
     for (;;) {
       if (this.#closed) throw new FnError('CANCELLED', 'the function is being unloaded');
       // Requests that resolved this pool before it was replaced (or waited for room in it) run on the new one.

@@ -6,7 +6,7 @@
 import type { Store } from '../../store/types.ts';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
 import type { InvokeStep, Wrapper } from './invocation.ts';
-import { concurrency, execution, framing, instanceLease, recording } from './wrappers.ts';
+import { execution, instanceLease, invocationPhases } from './wrappers.ts';
 
 export interface PipelineDeps {
   store: Store;
@@ -15,10 +15,9 @@ export interface PipelineDeps {
   recordInvocations: boolean;
 }
 
-/** Recording (records and logs), concurrency (432) and framing (START/END/Report, Init Report). */
+/** Recording (records and logs), concurrency (432) and framing (START/END/Report, Init Report), as one wrapper. */
 export function sharedPhases(deps: PipelineDeps): Wrapper[] {
-  const phases = [concurrency(deps.globalLimiter), framing];
-  return deps.recordInvocations ? [recording(deps.store), ...phases] : phases;
+  return [invocationPhases(deps.recordInvocations ? deps.store : undefined, deps.globalLimiter)];
 }
 
 export function compose(phases: Wrapper[], step: InvokeStep): InvokeStep {

@@ -5,91 +5,102 @@ import type { Store } from '../../store/types.ts';
 import type { ConcurrencyLimiter } from '../concurrency.ts';
 import { Cancellation } from '../../runtimes/cancellation.ts';
 import { ErrorCodes, FnError, toFnError, type ErrorCode } from '../errors.ts';
-import type { InvokeStep, Wrapper } from './invocation.ts';
+import type { Invocation, InvokeStep, Wrapper } from './invocation.ts';
 import type { InvocationLogFrame } from './log-frame.ts';
 
 /** SPEC §5: a response over 6 MB is refused (407). */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 
-/** Hand the finished invocation (status, timings, framed log) to the store; never blocks. */
-export const recording = (store: Store): Wrapper => (next) => async (invocation) => {
+/**
+ * The phases every invocation goes through, outermost first, in one async frame (one promise and one
+ * await per invocation instead of three of each, on the warm path):
+ *   recording   — hand the finished invocation (status, timings, framed log) to the store; never blocks
+ *                 (no store: `gateway.recordInvocations` is off, nothing is kept);
+ *   concurrency — sync calls take a slot of the function and of the gateway or fail at once (432), async
+ *                 calls wait for theirs;
+ *   framing     — START … END / Report / Init Report around the invocation (SPEC §6).
+ */
+export const invocationPhases = (store: Store | undefined, global: ConcurrencyLimiter): Wrapper => (next) => async (invocation) => {
   let statusCode = 200;
   let errorMessage: string | undefined;
   try {
-    return await next(invocation);
+    // Sync calls take their slots without an await (the warm path); async ones wait for them.
+    if (invocation.mode === 'sync') takeSlotsNow(invocation, global);
+    else await waitForSlots(invocation, global);
+    try {
+      invocation.log.start();
+      try {
+        return await next(invocation);
+      } finally {
+        endFrame(invocation);
+      }
+    } finally {
+      global.release();
+      invocation.fn.limiter.release();
+    }
   } catch (error) {
     const fnError = toFnError(error);
     statusCode = fnError.status;
     errorMessage = fnError.message;
     throw fnError;
   } finally {
-    const { fn, coldStart } = invocation;
-    store.recordInvocation(
-      {
-        requestId: invocation.requestId,
-        namespace: fn.config.namespace,
-        functionName: fn.config.name,
-        version: fn.version,
-        mode: invocation.mode,
-        startedAt: invocation.startedAt,
-        durationMs: invocation.durationMs,
-        billedDurationMs: Math.ceil(invocation.durationMs),
-        memoryMb: fn.config.memoryMb,
-        memUsageBytes: invocation.memUsageBytes,
-        statusCode,
-        errorMessage,
-        coldStart,
-        frame: invocation.log.frame,
-      },
-      invocation.log.lines,
-    );
+    if (store) record(store, invocation, statusCode, errorMessage);
   }
 };
 
-/**
- * Sync calls take a slot of the function and of the gateway or fail at once (432); async calls wait.
- */
-export const concurrency = (global: ConcurrencyLimiter): Wrapper => (next) => async (invocation) => {
+function takeSlotsNow(invocation: Invocation, global: ConcurrencyLimiter): void {
   const own = invocation.fn.limiter;
-  if (invocation.mode === 'sync') {
-    if (!own.tryAcquire()) {
-      throw new FnError('CONCURRENCY_LIMIT', `function ${invocation.fn.config.name} reached its concurrency limit of ${invocation.fn.config.reservedConcurrency}`);
-    }
-    if (!global.tryAcquire()) {
-      own.release();
-      throw new FnError('CONCURRENCY_LIMIT', `the gateway reached its concurrency limit of ${global.limit}`);
-    }
-  } else {
-    await own.acquire(invocation.signal);
-    try {
-      await global.acquire(invocation.signal);
-    } catch (error) {
-      own.release();
-      throw error;
-    }
+  if (!own.tryAcquire()) {
+    throw new FnError('CONCURRENCY_LIMIT', `function ${invocation.fn.config.name} reached its concurrency limit of ${invocation.fn.config.reservedConcurrency}`);
   }
-  try {
-    return await next(invocation);
-  } finally {
-    global.release();
+  if (!global.tryAcquire()) {
     own.release();
+    throw new FnError('CONCURRENCY_LIMIT', `the gateway reached its concurrency limit of ${global.limit}`);
   }
-};
+}
 
-/** START … END / Report / Init Report around the invocation (SPEC §6). */
-export const framing: Wrapper = (next) => async (invocation) => {
-  invocation.log.start();
+async function waitForSlots(invocation: Invocation, global: ConcurrencyLimiter): Promise<void> {
+  const own = invocation.fn.limiter;
+  await own.acquire(invocation.signal);
   try {
-    return await next(invocation);
-  } finally {
-    invocation.log.end({
-      durationMs: invocation.durationMs,
-      memoryMb: invocation.fn.config.memoryMb,
-      memUsageBytes: invocation.memUsageBytes,
-      coldStart: invocation.coldStart,
-    });
+    await global.acquire(invocation.signal);
+  } catch (error) {
+    own.release();
+    throw error;
   }
-};
+}
+
+function endFrame(invocation: Invocation): void {
+  invocation.log.end({
+    durationMs: invocation.durationMs,
+    memoryMb: invocation.fn.config.memoryMb,
+    memUsageBytes: invocation.memUsageBytes,
+    coldStart: invocation.coldStart,
+  });
+}
+
+function record(store: Store, invocation: Invocation, statusCode: number, errorMessage: string | undefined): void {
+  const { fn } = invocation;
+  store.recordInvocation(
+    {
+      requestId: invocation.requestId,
+      namespace: fn.config.namespace,
+      functionName: fn.config.name,
+      version: fn.version,
+      mode: invocation.mode,
+      startedAt: invocation.startedAt,
+      durationMs: invocation.durationMs,
+      billedDurationMs: Math.ceil(invocation.durationMs),
+      memoryMb: fn.config.memoryMb,
+      memUsageBytes: invocation.memUsageBytes,
+      statusCode,
+      errorMessage,
+      coldStart: invocation.coldStart,
+      frame: invocation.log.frame,
+    },
+    invocation.log.lines,
+  );
+}
 
 /** Start failures the function's own code causes: the user needs them in the function log, not only in the answer. */
 const START_FAILURES: ReadonlySet<ErrorCode> = new Set(['USER_CODE_LOAD_ERROR', 'HANDLER_NOT_FOUND', 'NOT_LISTENING', 'INIT_TIMEOUT']);
@@ -117,12 +128,16 @@ export function logStartFailure(log: InvocationLogFrame, error: unknown): void {
  * log, and give it back. A dead instance is dropped by the pool on release.
  */
 export const instanceLease: Wrapper = (next) => async (invocation) => {
-  let lease;
-  try {
-    lease = await invocation.fn.pool.acquire(invocation.signal, invocation.log.user);
-  } catch (error) {
-    logStartFailure(invocation.log, error);
-    throw error;
+  const { pool } = invocation.fn;
+  // A warm instance is leased without an await (the warm path); the rest waits in `acquire`.
+  let lease = pool.leaseWarm();
+  if (lease === undefined) {
+    try {
+      lease = await pool.acquire(invocation.signal, invocation.log.user);
+    } catch (error) {
+      logStartFailure(invocation.log, error);
+      throw error;
+    }
   }
   invocation.coldStart = lease.coldStart;
   invocation.instance = lease.instance;
@@ -148,13 +163,14 @@ export const execution: InvokeStep = (invocation) => {
   const timeoutMs = fn.config.timeoutMs;
   const cancellation = new Cancellation();
   const callerSignal = invocation.signal;
-  const onCallerAbort = (): void => cancellation.abort(new FnError('CANCELLED', 'the invocation was cancelled'));
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  // Only async attempts and web exchanges have a caller's signal: sync invokes make no listener.
+  const onCallerAbort = callerSignal && ((): void => cancellation.abort(new FnError('CANCELLED', 'the invocation was cancelled')));
+  if (onCallerAbort) callerSignal.addEventListener('abort', onCallerAbort, { once: true });
   const started = performance.now();
   return new Promise<string>((resolve, reject) => {
     const finish = (): void => {
       clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
+      if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
       invocation.durationMs = performance.now() - started;
     };
     // The instance is told through the signal; the call fails at the deadline even if it does not listen.

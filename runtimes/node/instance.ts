@@ -158,10 +158,9 @@ export class NodeInstance implements Instance {
     this.#request = request;
     this.#deadline = request.deadline;
     // Not removed when the call ends: the signal belongs to this one call (a removal costs more than the
-    // listener), and the listener ignores a signal whose invocation is over.
-    request.signal.addEventListener('abort', () => {
-      if (this.#request === request) this.#dispose('aborted');
-    });
+    // listener), and the listener (one per instance, not a closure per call) ignores a signal whose
+    // invocation is over.
+    request.signal.addEventListener('abort', this.#onAbort);
     // The warm path: one call into the isolate and one back, strings both ways, handlers bound once per instance.
     return new Promise<string>((resolve, reject) => {
       this.#resolve = resolve;
@@ -169,6 +168,11 @@ export class NodeInstance implements Instance {
       ISOLATE_CALLS.enter(this.#startCall);
     });
   }
+
+  /** An invocation's signal aborted: only the one in flight ends the isolate (a late abort of an old call does not). */
+  readonly #onAbort = (): void => {
+    if (this.#request?.signal.aborted === true) this.#dispose('aborted');
+  };
 
   /** Runs when ISOLATE_CALLS has room for the invocation in flight. */
   readonly #startCall = (place: Place): void => {

@@ -67,6 +67,24 @@ t.test('the first acquire is a cold start; a released instance is reused warm', 
   t.equal(p.size, 1);
 });
 
+t.test('leaseWarm: a warm idle instance at once, nothing when acquire would have to start, wait or refuse', async (t) => {
+  const p = pool(t, { maxInstances: 1 });
+  await p.start();
+  t.equal(p.leaseWarm(), undefined, 'no instance yet: only acquire starts one');
+  t.equal(p.size, 0, 'and leaseWarm started none');
+  const first = await p.acquire();
+  t.equal(p.leaseWarm(), undefined, 'the only instance is busy');
+  first.release();
+  const warm = p.leaseWarm();
+  t.equal(warm?.instance, first.instance, 'the released instance, leased without waiting');
+  t.equal(warm?.coldStart, undefined, 'warm: no cold start');
+  t.equal(p.info()[0]?.state, 'busy', 'the lease holds the instance');
+  warm!.release();
+  void p.retire();
+  t.equal(p.leaseWarm(), undefined, 'a retired pool leases nothing warm (acquire says why)');
+  await t.rejects(p.acquire(), { code: 'CANCELLED' });
+});
+
 t.test('one request per event instance; beyond maxInstances acquire waits for a release', async (t) => {
   const p = pool(t, { maxInstances: 2 });
   await p.start();
