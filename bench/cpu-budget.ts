@@ -32,6 +32,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installCleanup, processes } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -80,7 +81,10 @@ const chosen = subjects[subject]?.();
 if (!chosen) throw new Error(`unknown subject ${subject}: python, pipe, node or ivm`);
 const pinned = wrkSeconds > 0 ? ['taskset', '-c', '0'] : [];
 const launch = [...pinned, ...chosen.command];
-const server: ChildProcess = spawn(launch[0]!, launch.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
+// Owned like the harness's servers: an error thrown below, or a signal, still ends it and its group (a
+// server left running once held the caller's stdout open after this script had failed).
+installCleanup();
+const server: ChildProcess = processes.spawn(launch[0]!, launch.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
   // The sources, not dist/, unless --dist: what is measured is what the checkout holds.
   env: fromDist ? process.env : { ...process.env, FNGATE_FROM_SOURCE: '1' },
 });
