@@ -134,6 +134,7 @@ const COLUMNS: Column[] = [
   { key: 'latencyP50S', label: 'event latency p50 s', digits: 2 },
   { key: 'latencyP99S', label: 'event latency p99 s', digits: 2 },
   { key: 'non2xx', label: 'non-2xx', digits: 0 },
+  { key: 'probeMs', label: 'speed probe ms', digits: 0 },
 ];
 
 /** Events of `noop` that succeeded so far, read from the server's database (WAL: a reader never blocks it). */

@@ -46,3 +46,9 @@ export const QUIET_LOAD_AVG = 1.5;
 export const QUIET_SERVER_IDLE = 0.9;
 /** How long a trial waits for a quiet machine before it runs anyway, marked busy. */
 export const QUIET_WAIT_MS = 60_000;
+
+/** The speed probe: sha256 of this many bytes on one CPU, the best of PROBE_RUNS (tens of ms here). */
+export const PROBE_BYTES = 16 * 2 ** 20;
+export const PROBE_RUNS = 3;
+/** A trial whose probe took this much longer than the run's fastest probe ran on a slowed machine. */
+export const PROBE_SLOW_RATIO = 1.15;

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLE_CHARS } from './constants.ts';
 import { serverCpuSeconds } from './cpu.ts';
-import { quietCheck } from './machine.ts';
+import { cpuSpeedProbe, flagSlowTrials, quietCheck } from './machine.ts';
 import { freePort, startServer, type RunningServer, type ServerSpec } from './servers.ts';
 import type { BenchContext, Column, RowResult } from './types.ts';
 import { runWrk } from './wrk.ts';
@@ -34,6 +34,7 @@ export const HTTP_COLUMNS: Column[] = [
   { key: 'reqPerCpuS', label: 'req per server CPU-s', digits: 0 },
   { key: 'non2xx', label: 'non-2xx', digits: 0 },
   { key: 'socketErrors', label: 'socket errors', digits: 0 },
+  { key: 'probeMs', label: 'speed probe ms', digits: 0 },
 ];
 
 function firstLine(text: string): string {
@@ -42,6 +43,7 @@ function firstLine(text: string): string {
 
 export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promise<RowResult[]> {
   const { options } = ctx;
+  const serverCpu = options.serverCpus.split(/[,-]/)[0] ?? '0';
   const results = new Map<string, RowResult>();
   for (const row of rows) {
     const reason = row.unavailable ? await row.unavailable() : undefined;
@@ -88,7 +90,8 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
         }
         const quiet = await quietCheck(ctx);
         if (!quiet.quiet) result.warnings.push(`round ${round}: measured on a busy machine (load ${quiet.loadAvg.toFixed(2)}, server CPU idle ${(quiet.serverIdle * 100).toFixed(0)}%): not a valid figure`);
-        ctx.log(`${tag}: measuring ${options.durationS}s (load ${quiet.loadAvg.toFixed(2)}, server CPU idle ${(quiet.serverIdle * 100).toFixed(0)}%)`);
+        const probeBeforeMs = cpuSpeedProbe(ctx, serverCpu);
+        ctx.log(`${tag}: measuring ${options.durationS}s (load ${quiet.loadAvg.toFixed(2)}, server CPU idle ${(quiet.serverIdle * 100).toFixed(0)}%, speed probe ${probeBeforeMs.toFixed(0)} ms)`);
         const cpuBefore = serverCpuSeconds(server.pid);
         const started = performance.now();
         const measured = await runWrk(ctx, { url: server.url + row.path, body: row.body, durationS: options.durationS, headers: row.headers });
@@ -103,6 +106,7 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
             reqPerCpuS: cpuS > 0 ? measured.requests / cpuS : 0,
             loadAvg: quiet.loadAvg,
             quiet: quiet.quiet ? 1 : 0,
+            probeMs: probeBeforeMs,
             ...extra,
           },
         });
@@ -115,8 +119,14 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
       } finally {
         await server.close();
       }
+      // Probed again once the server is gone (an async row may still be draining before that): the slower of
+      // the two stands for the trial.
+      const trial = result.trials.find((t) => t.round === round);
+      if (trial) trial.metrics.probeMs = Math.max(trial.metrics.probeMs ?? Number.NaN, cpuSpeedProbe(ctx, serverCpu));
     }
   }
+  const probes = flagSlowTrials([...results.values()]);
+  if (probes) ctx.log(`speed probe on the server CPU: fastest ${probes.fastest.toFixed(0)} ms, slowest ${probes.slowest.toFixed(0)} ms`);
   for (const result of results.values()) {
     if (result.status !== 'ok') continue;
     const sorted = [...result.trials].sort((x, y) => x.metrics.rps! - y.metrics.rps!);

@@ -1,8 +1,10 @@
 // The machine: what it is (for the results header), and whether it is quiet enough to start a trial on.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { QUIET_LOAD_AVG, QUIET_SERVER_IDLE, QUIET_WAIT_MS } from './constants.ts';
-import type { BenchContext, MachineInfo } from './types.ts';
+import { PROBE_BYTES, PROBE_RUNS, PROBE_SLOW_RATIO, QUIET_LOAD_AVG, QUIET_SERVER_IDLE, QUIET_WAIT_MS } from './constants.ts';
+import type { BenchContext, MachineInfo, Trial } from './types.ts';
 
 export function machineInfo(): Omit<MachineInfo, 'loadAvgStart' | 'loadAvgEnd'> {
   return {
@@ -50,4 +52,44 @@ export async function quietCheck(ctx: BenchContext): Promise<{ quiet: boolean; l
     ctx.log(`waiting for a quiet machine (load ${loadAvg.toFixed(2)}, server CPU idle ${(serverIdle * 100).toFixed(0)}%)`);
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
+}
+
+/**
+ * Wall ms of a fixed CPU-bound task on one CPU: `sha256sum` of PROBE_BYTES, pinned with taskset, the best of
+ * PROBE_RUNS. The load average and the idle share cannot see the host taking this VM's cycles (steal reads 0
+ * here): a run once saw node:http alone fall from 32k to 18–27k req/s with both quiet. A slower probe can.
+ * NaN when the probe cannot run.
+ */
+export function cpuSpeedProbe(ctx: BenchContext, cpu: string): number {
+  const file = join(ctx.tmpDir, 'speed-probe.bin');
+  if (!existsSync(file)) writeFileSync(file, Buffer.alloc(PROBE_BYTES, 0x5a));
+  let best = Number.NaN;
+  for (let run = 0; run < PROBE_RUNS; run++) {
+    const started = performance.now();
+    const done = spawnSync('taskset', ['-c', cpu, 'sha256sum', file], { stdio: 'ignore' });
+    const ms = performance.now() - started;
+    if (done.status !== 0) return Number.NaN;
+    if (!(ms >= best)) best = ms;
+  }
+  return best;
+}
+
+/**
+ * After the last round: a warning on every trial whose speed probe (metric `probeMs`) was PROBE_SLOW_RATIO or
+ * more slower than the run's fastest, so a row measured while the host slowed the machine is not taken as
+ * fngate's figure. Returns the fastest and slowest probe for the results' notes.
+ */
+export function flagSlowTrials(results: { trials: Trial[]; warnings: string[] }[]): { fastest: number; slowest: number } | undefined {
+  const probes = results.flatMap((result) => result.trials.map((trial) => trial.metrics.probeMs)).filter((ms): ms is number => Number.isFinite(ms));
+  if (probes.length === 0) return undefined;
+  const fastest = Math.min(...probes);
+  for (const result of results) {
+    for (const trial of result.trials) {
+      const ms = trial.metrics.probeMs;
+      if (ms !== undefined && ms >= fastest * PROBE_SLOW_RATIO) {
+        result.warnings.push(`round ${trial.round}: the machine ran slower (speed probe ${ms.toFixed(0)} ms, the run's fastest ${fastest.toFixed(0)} ms): not a valid figure`);
+      }
+    }
+  }
+  return { fastest, slowest: Math.max(...probes) };
 }
