@@ -1,13 +1,18 @@
 /**
- * `python-http`: the HTTP path to a warm Python function against the least a gateway could do. Rows:
-  *   a  node:http + ONE python3 child over pipes (bench/servers/node-python-pipe.ts), NDJSON line in, line out
+ * `python-http`: the HTTP path to a warm Python function against the least a gateway could do, and a warm row
+ * for each other subprocess runtime. Rows:
+ *   a  node:http + ONE python3 child over pipes (bench/servers/node-python-pipe.ts), NDJSON line in, line out
  *   b  fngate serve bench/fixtures/python-hello, POST /functions/python-hello/invoke (warm instances)
  *   c, d  a and b again with ONE connection: one request at a time, so each side uses one Python process
+ *   php, go, java, custom  fngate → the same hello on PHP, Go, Java and a CustomRuntime (SCF's bash+curl
+ *      bootstrap), one connection each: the per-request path of each runtime against the same baseline c
  * At 50 connections fngate gives each in-flight request its own instance (event functions take one
  * request at a time), so b runs up to 50 Python processes on the server CPU where a runs one; c and d
  * compare the per-request path with one process each.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildGo, buildJava, type Built } from './runtime-builds.ts';
 import {
   BENCH_AUTH,
   BENCH_DIR,
@@ -17,6 +22,7 @@ import {
   measureHttpRowsAt,
   ratio,
   REPO_ROOT,
+  type BenchContext,
   type HttpRow,
   type Ratio,
   type ReadyProbe,
@@ -39,14 +45,14 @@ const probe: ReadyProbe = jsonAnswerProbe(INVOKE_PATH, EVENT_BODY, EXPECTED_ANSW
  */
 const PRESTART_BUDGET_MS = 120_000;
 
-async function instances(server: RunningServer): Promise<Array<{ ageMs: number; state: string }>> {
-  const response = await fetch(`${server.url}/functions/${FUNCTION_NAME}/instances`, { headers: BENCH_AUTH });
+async function instances(server: RunningServer, functionName = FUNCTION_NAME): Promise<Array<{ ageMs: number; state: string }>> {
+  const response = await fetch(`${server.url}/functions/${functionName}/instances`, { headers: BENCH_AUTH });
   const body = (await response.json()) as { instances: Array<{ ageMs: number; state: string }> };
   return body.instances;
 }
 
-async function instanceAges(server: RunningServer): Promise<number[]> {
-  return (await instances(server)).map((instance) => instance.ageMs);
+async function instanceAges(server: RunningServer, functionName: string): Promise<number[]> {
+  return (await instances(server, functionName)).map((instance) => instance.ageMs);
 }
 
 /**
@@ -69,10 +75,10 @@ async function prestart(server: RunningServer, connections: number): Promise<voi
 }
 
 /** Instances after the measurement, and how many of them started inside the measured window (cold starts in it). */
-function instanceFigures(durationS: number): (server: RunningServer) => Promise<Record<string, number>> {
+function instanceFigures(durationS: number, functionName = FUNCTION_NAME): (server: RunningServer) => Promise<Record<string, number>> {
   return async (server): Promise<Record<string, number>> => {
     try {
-      const ages = await instanceAges(server);
+      const ages = await instanceAges(server, functionName);
       return { instances: ages.length, startedDuring: ages.filter((age) => age < durationS * 1000).length };
     } catch {
       return {};
@@ -110,14 +116,81 @@ function fngateRow(id: string, label: string, durationS: number): HttpRow {
   };
 }
 
+const RUNTIME_COLD_FIXTURES = join(BENCH_DIR, 'fixtures', 'runtime-cold');
+
+/** The other subprocess runtimes' hellos (the `runtime-cold` fixtures): one row each, one connection. */
+interface OtherRuntime {
+  id: string;
+  label: string;
+  functionName: string;
+  runtime: string;
+  handler: string;
+  /** The code folder, or why the row cannot run here (a toolchain missing). */
+  src: Built;
+}
+
+async function otherRuntimes(ctx: BenchContext): Promise<OtherRuntime[]> {
+  const [go, java] = await Promise.all([buildGo(ctx, join(RUNTIME_COLD_FIXTURES, 'go')), buildJava(ctx, join(RUNTIME_COLD_FIXTURES, 'java'))]);
+  return [
+    { id: 'php', label: 'fngate → warm PHP function (1 conn)', functionName: 'php-hello', runtime: 'Php8.0', handler: 'index.main_handler', src: { dir: join(RUNTIME_COLD_FIXTURES, 'php') } },
+    { id: 'go', label: 'fngate → warm Go function (1 conn)', functionName: 'go-hello', runtime: 'Go1', handler: 'hello', src: go },
+    { id: 'java', label: 'fngate → warm Java function (1 conn)', functionName: 'java-hello', runtime: 'Java17', handler: 'example.Hello::mainHandler', src: java },
+    { id: 'custom', label: 'fngate → warm CustomRuntime function, bash+curl (1 conn)', functionName: 'custom-hello', runtime: 'CustomRuntime', handler: 'index.main_handler', src: { dir: join(RUNTIME_COLD_FIXTURES, 'custom') } },
+  ];
+}
+
+/** A project of one function written into the run's temp dir (its code stays where it was built). */
+function writeProject(ctx: BenchContext, other: OtherRuntime & { src: { dir: string } }): string {
+  const dir = join(ctx.tmpDir, `project-${other.id}`);
+  mkdirSync(dir, { recursive: true });
+  const yaml = [
+    'functions:',
+    `  ${other.functionName}:`,
+    `    src: ${JSON.stringify(other.src.dir)}`,
+    `    handler: ${JSON.stringify(other.handler)}`,
+    `    runtime: ${other.runtime}`,
+    '    memorySize: 256',
+    '    timeout: 10',
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'fngate.yml'), yaml);
+  return dir;
+}
+
+function otherRuntimeRow(ctx: BenchContext, other: OtherRuntime): HttpRow {
+  const path = `/functions/${other.functionName}/invoke`;
+  const project = 'dir' in other.src ? writeProject(ctx, other as OtherRuntime & { src: { dir: string } }) : undefined;
+  return {
+    id: other.id,
+    label: other.label,
+    description: `fngate serve a project of one function: ${other.runtime}, handler ${other.handler}, the runtime-cold benchmark's hello (bench/fixtures/runtime-cold); POST ${path}.`,
+    unavailable: async () => ('unavailable' in other.src ? other.src.unavailable : undefined),
+    server: (port, dataDir) => ({
+      command: process.execPath,
+      args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', project!, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+      ready: jsonAnswerProbe(path, EVENT_BODY, EXPECTED_ANSWER),
+    }),
+    path,
+    body: EVENT_BODY,
+    afterMeasure: instanceFigures(ctx.options.durationS, other.functionName),
+  };
+}
+
 export const pythonHttpSubject = defineSubject({
   name: 'python-http',
   title: 'HTTP to a warm Python function vs node:http + one python3 over pipes',
   async run(ctx) {
     const many = ctx.options.connections;
+    ctx.log('building the Go and Java hellos for the other runtimes\' rows');
+    const others = await otherRuntimes(ctx);
     const rows = [
       ...(await measureHttpRowsAt(ctx, [pipeRow('a', `node:http + one python3 over pipes (${many} conns)`), fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS)], many)),
-      ...(await measureHttpRowsAt(ctx, [pipeRow('c', 'node:http + one python3 over pipes (1 conn)'), fngateRow('d', 'fngate → warm Python function (1 conn)', ctx.options.durationS)], 1)),
+      // The other runtimes alternate with c and d, so their ratios to the baseline come from the same rounds.
+      ...(await measureHttpRowsAt(
+        ctx,
+        [pipeRow('c', 'node:http + one python3 over pipes (1 conn)'), fngateRow('d', 'fngate → warm Python function (1 conn)', ctx.options.durationS), ...others.map((other) => otherRuntimeRow(ctx, other))],
+        1,
+      )),
     ];
     const main = ratio(rows, 'b', 'a', 'rps', `b/a req/s (fngate vs raw pipe, ${many} connections)`);
     const ratios: Ratio[] = [
@@ -127,13 +200,15 @@ export const pythonHttpSubject = defineSubject({
       ratio(rows, 'b', 'a', 'p99Ms', 'b/a p99 latency'),
       ratio(rows, 'd', 'c', 'rps', 'd/c req/s (one connection, one Python process each)'),
       ratio(rows, 'd', 'c', 'p50Ms', 'd/c p50 latency (one connection)'),
+      ...others.map((other) => ratio(rows, other.id, 'c', 'rps', `${other.id}/c req/s (${other.runtime} vs the Python pipe, one connection)`)),
+      ...others.map((other) => ratio(rows, other.id, 'd', 'rps', `${other.id}/d req/s (${other.runtime} vs fngate's Python, one connection)`)),
     ];
     for (const r of ratios) ctx.log(`${r.label}: ${r.value === null ? `— (${r.note})` : `${r.value.toFixed(2)}×${r.note ? ` (${r.note})` : ''}`}`);
     return {
       columns: [
         ...HTTP_COLUMNS.slice(0, 5),
         { key: 'connections', label: 'conns', digits: 0 },
-        { key: 'instances', label: 'Python processes', digits: 0 },
+        { key: 'instances', label: 'processes', digits: 0 },
         { key: 'startedDuring', label: 'started while measured', digits: 0 },
         ...HTTP_COLUMNS.slice(5),
       ],
@@ -142,6 +217,7 @@ export const pythonHttpSubject = defineSubject({
       notes: [
         `Rows c and d run with 1 connection (wrk -c 1); a and b with the run's ${many}. "Python processes" for fngate rows is the instance count right after the measurement (GET /functions/${FUNCTION_NAME}/instances), "started while measured" those younger than the measured window (cold starts inside it); before the warm-up, bursts of concurrent requests bring up one instance per connection.`,
         'Server CPU counts the server\'s process group and all its descendants (fngate starts each Python process in its own group).',
+        'Rows php, go, java and custom: the hello of the runtime-cold benchmark (the Go and Java programs compiled at set-up) in a project of its own, one connection, after the same warm-up; "processes" is the instance count. The custom runtime is SCF\'s bash sample bootstrap: three curl processes per invocation.',
       ],
     };
   },

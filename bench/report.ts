@@ -47,7 +47,10 @@ export function renderMarkdown(result: SubjectResult): string {
     `### ${result.subject}: ${result.title}`,
     '',
     `Produced by \`${result.command}\` on ${date}: ${machine.nproc} CPUs (${machine.cpuModel}), Node ${machine.node}, ` +
-      `${how}; load average ${machine.loadAvgStart.map((n) => n.toFixed(2)).join(' / ')} at start.`,
+      `${how}; load average ${machine.loadAvgStart.map((n) => n.toFixed(2)).join(' / ')} at start` +
+      (Number.isFinite(machine.speedProbeStartMs) && Number.isFinite(machine.speedProbeEndMs)
+        ? `; speed probe (sha256sum of 16 MiB on the server CPU) ${machine.speedProbeStartMs!.toFixed(0)} ms at start, ${machine.speedProbeEndMs!.toFixed(0)} ms at end.`
+        : '.'),
     '',
     `| | ${['row', ...result.columns.map((c) => c.label)].join(' | ')} |`,
     `|---|---|${result.columns.map(() => '---:').join('|')}|`,

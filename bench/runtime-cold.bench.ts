@@ -9,13 +9,8 @@
  * The Go and Java programs are compiled at set-up; the measuring runs in bench/servers/runtime-cold-worker.ts,
  * a child pinned to the server CPU with everything it spawns.
  */
-import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { findOnPath, javaShimJar } from '../runtimes/java/shim-build.ts';
+import { join } from 'node:path';
+import { buildGo, buildJava } from './runtime-builds.ts';
 import type { RowOutput, RuntimeColdConfig, RuntimeColdOutput } from './servers/runtime-cold-worker.ts';
 import {
   BENCH_DIR,
@@ -23,7 +18,6 @@ import {
   ratio,
   runMeasurement,
   summarize,
-  type BenchContext,
   type Column,
   type Ratio,
   type RowResult,
@@ -33,8 +27,6 @@ const SAMPLES = 30;
 const SAMPLE_GAP_MS = 20;
 const SAMPLE_TIMEOUT_MS = 30_000;
 const WORKER_TIMEOUT_MS = 900_000;
-/** A cold Go build cache compiles net/rpc, encoding/json …: tens of seconds on two loaded cores. */
-const BUILD_TIMEOUT_MS = 300_000;
 const FIXTURES = join(BENCH_DIR, 'fixtures', 'runtime-cold');
 const WORKER = join(BENCH_DIR, 'servers', 'runtime-cold-worker.ts');
 const PAYLOAD = JSON.stringify({ name: 'bench' });
@@ -42,8 +34,6 @@ const EXPECTED = JSON.stringify({ hello: 'bench' });
 /** Targets from the issues, shown next to the figures (issue 12: Python from the pre-warmed pool ≤ 5 ms). */
 const PY_POOL_P50_TARGET_MS = 5;
 const PY_FRESH_RATIO_TARGET = 1.5;
-
-const run = promisify(execFile);
 
 const ROWS: Array<{ id: string; label: string; description: string }> = [
   { id: 'py-pool', label: 'fngate Python, pre-warmed pool', description: 'pythonRuntime({ prewarm: 1 }): the instance adopts a booted spare (pool refilled off the clock before and after each sample); bench/fixtures/python-hello.' },
@@ -71,51 +61,6 @@ const COLUMNS: Column[] = [
 ];
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-function isWritable(dir: string | undefined): boolean {
-  if (!dir) return false;
-  try {
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Builds the Go hello function and its one-shot baseline: offline, no cgo, a writable build cache. */
-async function buildGo(ctx: BenchContext): Promise<RuntimeColdConfig['go']> {
-  const outDir = join(ctx.tmpDir, 'go');
-  mkdirSync(outDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOTOOLCHAIN: 'local', GOWORK: 'off' };
-  if (!isWritable(process.env.HOME)) {
-    env.GOCACHE ??= join(tmpdir(), 'fngate-go-cache');
-    env.GOPATH ??= join(tmpdir(), 'fngate-gopath');
-  }
-  try {
-    await run('go', ['build', '-trimpath', '-o', `${outDir}/`, './hello', './bare'], { cwd: join(FIXTURES, 'go'), env, timeout: BUILD_TIMEOUT_MS });
-    return { dir: outDir };
-  } catch (error) {
-    const { code, stderr } = error as { code?: string; stderr?: string };
-    return { unavailable: code === 'ENOENT' ? 'go is not installed (Debian: golang-go)' : `go build failed: ${stderr?.trim() || message(error)}` };
-  }
-}
-
-/** Compiles example.Hello (against the shim's Context) and bare.Main with the javac next to the JVM fngate runs. */
-async function buildJava(ctx: BenchContext): Promise<RuntimeColdConfig['java']> {
-  try {
-    const found = await findOnPath('java');
-    if (!found) return { unavailable: 'java is not on PATH (Debian: openjdk-17-jdk-headless)' };
-    const java = await realpath(found);
-    const shimJar = await javaShimJar(java);
-    const outDir = join(ctx.tmpDir, 'java');
-    const sources = [join(FIXTURES, 'java', 'example', 'Hello.java'), join(FIXTURES, 'java', 'bare', 'Main.java')];
-    await run(join(dirname(java), 'javac'), ['-encoding', 'UTF-8', '-nowarn', '-d', outDir, '-cp', shimJar, ...sources], { timeout: BUILD_TIMEOUT_MS });
-    return { dir: outDir };
-  } catch (error) {
-    const { stderr } = error as { stderr?: string };
-    return { unavailable: `the Java runtime or its compile failed: ${stderr?.trim() || message(error)}` };
-  }
-}
 
 function rowResult(row: (typeof ROWS)[number], out: RowOutput | undefined, samples: number): RowResult {
   const base = { id: row.id, label: row.label, description: out?.command ? `${row.description} Command: ${out.command}` : row.description };
@@ -150,7 +95,7 @@ export const runtimeColdSubject = defineSubject({
   title: 'Subprocess runtime cold start vs a bare interpreter spawn',
   async run(ctx) {
     ctx.log('building the Go and Java programs');
-    const [go, java] = await Promise.all([buildGo(ctx), buildJava(ctx)]);
+    const [go, java] = await Promise.all([buildGo(ctx, join(FIXTURES, 'go')), buildJava(ctx, join(FIXTURES, 'java'))]);
     if ('unavailable' in go) ctx.log(`go rows unavailable: ${go.unavailable.split('\n', 1)[0]}`);
     if ('unavailable' in java) ctx.log(`java rows unavailable: ${java.unavailable.split('\n', 1)[0]}`);
     const config: RuntimeColdConfig = {

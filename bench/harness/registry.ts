@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WRK_TIMEOUT } from './constants.ts';
-import { machineInfo } from './machine.ts';
+import { cpuSpeedProbe, machineInfo } from './machine.ts';
 import { writeResults } from './results.ts';
 import type { BenchOptions, LoadParams, Subject, SubjectResult } from './types.ts';
 import { wrkVersion } from './wrk.ts';
@@ -29,14 +29,18 @@ export async function runSubject(name: string, options: BenchOptions, tmpDir: st
   const subjectTmp = join(tmpDir, name);
   mkdirSync(subjectTmp, { recursive: true });
   const loadAvgStart = loadavg();
+  const context = { options, tmpDir: subjectTmp, log };
+  const serverCpu = options.serverCpus.split(/[,-]/)[0] ?? '0';
+  const speedProbeStartMs = cpuSpeedProbe(context, serverCpu);
   const date = new Date().toISOString();
-  const outcome = await subject.run({ options, tmpDir: subjectTmp, log });
+  const outcome = await subject.run(context);
+  const speedProbeEndMs = cpuSpeedProbe(context, serverCpu);
   const result: SubjectResult = {
     subject: name,
     title: subject.title,
     command: options.command,
     date,
-    machine: { ...machineInfo(), loadAvgStart, loadAvgEnd: loadavg() },
+    machine: { ...machineInfo(), loadAvgStart, loadAvgEnd: loadavg(), speedProbeStartMs, speedProbeEndMs },
     ...(outcome.method === undefined ? { load: await loadParams(options) } : { method: outcome.method }),
     columns: outcome.columns,
     rows: outcome.rows,

@@ -66,6 +66,9 @@ export interface MachineInfo {
   /** 1/5/15-minute load averages when the subject started and ended: a loaded box shows here. */
   loadAvgStart: number[];
   loadAvgEnd: number[];
+  /** The speed probe (machine.ts cpuSpeedProbe) on the server CPU before and after the subject, ms: a host that slowed the VM shows here. */
+  speedProbeStartMs?: number;
+  speedProbeEndMs?: number;
 }
 
 export interface LoadParams {
