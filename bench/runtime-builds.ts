@@ -4,12 +4,13 @@
  * gives `{ unavailable }` with the Debian package to install, not an error.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { findOnPath, javaShimJar } from '../runtimes/java/shim-build.ts';
+// The tests build their Go fixtures the same way: one build environment for both.
+import { goBuildEnv } from '../test/helpers/go.ts';
 import type { BenchContext } from './harness.ts';
 
 /** A cold Go build cache compiles net/rpc, encoding/json …: tens of seconds on two loaded cores. */
@@ -20,25 +21,11 @@ export type Built = { dir: string } | { unavailable: string };
 const run = promisify(execFile);
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-function isWritable(dir: string | undefined): boolean {
-  if (!dir) return false;
-  try {
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `go build` of `<goDir>/hello` and `<goDir>/bare` into `<tmp>/go/`: offline, no cgo, a writable build cache. */
 export async function buildGo(ctx: BenchContext, goDir: string): Promise<Built> {
   const outDir = join(ctx.tmpDir, 'go');
   mkdirSync(outDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOTOOLCHAIN: 'local', GOWORK: 'off' };
-  if (!isWritable(process.env.HOME)) {
-    env.GOCACHE ??= join(tmpdir(), 'fngate-go-cache');
-    env.GOPATH ??= join(tmpdir(), 'fngate-gopath');
-  }
+  const env = goBuildEnv();
   try {
     await run('go', ['build', '-trimpath', '-o', `${outDir}/`, './hello', './bare'], { cwd: goDir, env, timeout: BUILD_TIMEOUT_MS });
     return { dir: outDir };

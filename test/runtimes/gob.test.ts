@@ -3,7 +3,6 @@
  * bytes and against real Go programs built from test/fixtures/go at set-up (standard library only).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +22,7 @@ import {
   type GoInvokeResponse,
 } from '../../runtimes/go/messages.ts';
 import { GoRpcClient, type GoRpcError } from '../../runtimes/go/rpc-client.ts';
+import { goBuildEnv } from '../helpers/go.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'go');
 /** A cold Go build cache compiles net/rpc, encoding/json … first: tens of seconds on two cores. */
@@ -254,32 +254,6 @@ const goFound = !spawnSync('go', ['version']).error;
 const NO_GO = 'the go command is missing: install golang-go (apt-get install golang-go) to run the Go tests';
 if (!goFound && process.env.CI) t.fail(NO_GO);
 
-/** Go's build environment: offline, no cgo (no C compiler needed), a writable cache even without HOME. */
-function goEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CGO_ENABLED: '0',
-    GOPROXY: 'off',
-    GOTOOLCHAIN: 'local',
-    GOWORK: 'off',
-  };
-  if (!isWritable(process.env.HOME)) {
-    env.GOCACHE ??= join(tmpdir(), 'fngate-go-cache');
-    env.GOPATH ??= join(tmpdir(), 'fngate-gopath');
-  }
-  return env;
-}
-
-function isWritable(dir: string | undefined): boolean {
-  if (!dir) return false;
-  try {
-    accessSync(dir, fsConstants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -308,7 +282,7 @@ t.test('against Go', { skip: goFound ? false : NO_GO }, async (t) => {
     // One build for both programs, reused by every test below.
     await execFileAsync('go', ['build', '-o', bin + '/', './scfecho', './gobdump'], {
       cwd: FIXTURES,
-      env: goEnv(),
+      env: goBuildEnv(),
       timeout: BUILD_TIMEOUT_MS,
     });
   } catch (error) {
