@@ -16,7 +16,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { PACKED_GROUP, RowPacker, packable, type PackedRows } from './row-packing.mjs';
+import { PACKED_GROUP, RowPacker, packable, sharedColumnsMask, type PackedRows } from './row-packing.mjs';
 import type { Row } from './statements.ts';
 import type { StoreLogger } from './types.ts';
 
@@ -126,7 +126,8 @@ export class BatchWriter {
   #openGroups = new Map<string, Row[]>();
   /** The open batch's packed rows. */
   #packer = new RowPacker();
-  #packed: ReadonlyMap<string, readonly number[]>;
+  /** The packed statements, by name, with their shared columns (row-packing.mjs sharedColumnsMask). */
+  #packed: ReadonlyMap<string, number>;
   #pendingRows = 0;
   /** Cut, waiting for the worker. */
   #queued: Batch[] = [];
@@ -145,7 +146,7 @@ export class BatchWriter {
     this.#logger = options.logger;
     this.#batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
     this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
-    this.#packed = new Map(Object.entries(options.packed ?? {}));
+    this.#packed = new Map(Object.entries(options.packed ?? {}).map(([statement, shared]) => [statement, sharedColumnsMask(shared)]));
   }
 
   /**

@@ -11,9 +11,11 @@ export interface PackedRows {
 
 export declare function packable(row: readonly unknown[]): boolean;
 
+export declare function sharedColumnsMask(indexes: readonly number[]): number;
+
 export declare class RowPacker {
   get rows(): number;
-  push(statement: string, row: readonly unknown[], shared: readonly number[] | undefined): void;
+  push(statement: string, row: readonly unknown[], sharedColumns: number): void;
   take(): PackedRows | undefined;
 }
 

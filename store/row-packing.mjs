@@ -32,6 +32,13 @@ const INITIAL_BYTES = 64 * 1024;
 /** Most values in one row (a u16). */
 const MAX_VALUES = 0xffff;
 
+/** The `sharedColumns` of `RowPacker.push` for these column indexes (only the first 32 columns can be shared). */
+export function sharedColumnsMask(indexes) {
+  let mask = 0;
+  for (const index of indexes) if (index < 32) mask |= 1 << index;
+  return mask;
+}
+
 /** Whether `row` packs: an array of null, numbers and strings (what records and log lines hold). */
 export function packable(row) {
   if (row.length > MAX_VALUES) return false;
@@ -56,38 +63,38 @@ export class RowPacker {
   }
 
   /**
-   * Pack `row` (see `packable`) for `statement`. The values at the indexes in `shared` are strings that
-   * repeat from row to row: sent once per batch.
+   * Pack `row` (see `packable`) for `statement`. The values whose index is set in `sharedColumns` (bit i:
+   * column i; see `sharedColumnsMask`) are strings that repeat from row to row: sent once per batch.
    */
-  push(statement, row, shared) {
-    this.#reserve(6);
-    this.#buffer.writeUInt32LE(this.#id(statement), this.#used);
-    this.#buffer.writeUInt16LE(row.length, this.#used + 4);
-    this.#used += 6;
+  push(statement, row, sharedColumns) {
+    // The most bytes the row takes, reserved once: 9 per value, and UTF-8 takes at most 3 bytes per UTF-16 unit.
+    let most = 6 + row.length * 9;
+    for (const value of row) if (typeof value === 'string') most += value.length * 3;
+    this.#reserve(most);
+    const buffer = this.#buffer;
+    let at = this.#used;
+    buffer.writeUInt32LE(this.#id(statement), at);
+    buffer.writeUInt16LE(row.length, at + 4);
+    at += 6;
     for (let index = 0; index < row.length; index++) {
       const value = row[index];
-      if (value === null) {
-        this.#reserve(1);
-        this.#buffer[this.#used++] = NULL;
-      } else if (typeof value === 'number') {
-        this.#reserve(9);
-        this.#buffer[this.#used] = NUMBER;
-        this.#buffer.writeDoubleLE(value, this.#used + 1);
-        this.#used += 9;
-      } else if (shared !== undefined && shared.includes(index)) {
-        this.#reserve(5);
-        this.#buffer[this.#used] = SHARED;
-        this.#buffer.writeUInt32LE(this.#id(value), this.#used + 1);
-        this.#used += 5;
+      if (value === null) buffer[at++] = NULL;
+      else if (typeof value === 'number') {
+        buffer[at] = NUMBER;
+        buffer.writeDoubleLE(value, at + 1);
+        at += 9;
+      } else if (index < 32 && (sharedColumns >>> index) & 1) {
+        buffer[at] = SHARED;
+        buffer.writeUInt32LE(this.#id(value), at + 1);
+        at += 5;
       } else {
-        // UTF-8 takes at most 3 bytes per UTF-16 unit.
-        this.#reserve(5 + value.length * 3);
-        const bytes = this.#buffer.utf8Write(value, this.#used + 5);
-        this.#buffer[this.#used] = STRING;
-        this.#buffer.writeUInt32LE(bytes, this.#used + 1);
-        this.#used += 5 + bytes;
+        const bytes = buffer.utf8Write(value, at + 5);
+        buffer[at] = STRING;
+        buffer.writeUInt32LE(bytes, at + 1);
+        at += 5 + bytes;
       }
     }
+    this.#used = at;
     this.#rows++;
   }
 

@@ -1,6 +1,6 @@
 /** store/row-packing.mjs: rows packed as they are pushed read back as the values pushed, in order. */
 import t from 'tap';
-import { RowPacker, packable, unpackRows } from '../../store/row-packing.mjs';
+import { RowPacker, packable, sharedColumnsMask, unpackRows } from '../../store/row-packing.mjs';
 
 /** What a string is once stored as UTF-8 (lone surrogates become U+FFFD), computed by Node itself. */
 const asUtf8 = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
@@ -25,8 +25,8 @@ t.test('numbers, nulls and strings come back as pushed, each row under its state
     ['insertLog', strings],
     ['insertInvocation', ['id-3', 'ns 2', 'fn 2', '2', 'async', null, ...strings]],
   ];
-  const shared: Record<string, number[]> = { insertInvocation: [1, 2, 3, 4], insertLog: [1, 2], keepReplacedFrame: [] };
-  for (const [statement, row] of rows) packer.push(statement, row, shared[statement]);
+  const shared: Record<string, number> = { insertInvocation: sharedColumnsMask([1, 2, 3, 4]), insertLog: sharedColumnsMask([1, 2]), keepReplacedFrame: 0 };
+  for (const [statement, row] of rows) packer.push(statement, row, shared[statement]!);
   t.equal(packer.rows, rows.length);
   const back = unpacked(packer);
   t.equal(back.length, rows.length);
@@ -43,9 +43,9 @@ t.test('numbers, nulls and strings come back as pushed, each row under its state
 
 t.test('each batch carries its own strings: a batch decodes alone, whatever came before', async (t) => {
   const packer = new RowPacker();
-  packer.push('insertLog', ['a', 'ns', 'fn', 1, 'one'], [1, 2]);
+  packer.push('insertLog', ['a', 'ns', 'fn', 1, 'one'], sharedColumnsMask([1, 2]));
   const first = packer.take()!;
-  packer.push('insertLog', ['b', 'other', 'fn', 2, 'two'], [1, 2]);
+  packer.push('insertLog', ['b', 'other', 'fn', 2, 'two'], sharedColumnsMask([1, 2]));
   const second = packer.take()!;
   const rows: unknown[][] = [];
   for (const batch of [second, first, second]) unpackRows(structuredClone(batch), (_, row) => rows.push([...row]));
@@ -56,7 +56,7 @@ t.test('each batch carries its own strings: a batch decodes alone, whatever came
 t.test('the buffer grows past its first size and keeps every row', async (t) => {
   const packer = new RowPacker();
   const rows = Array.from({ length: 5000 }, (_, i) => [`request ${i}`, 'default', 'hello', i, `line ${'z'.repeat(i % 300)}`]);
-  for (const row of rows) packer.push('insertLog', row, [1, 2]);
+  for (const row of rows) packer.push('insertLog', row, sharedColumnsMask([1, 2]));
   const back = unpacked(packer).map(([, row]) => row);
   t.same(back, rows);
 });
@@ -65,4 +65,18 @@ t.test('only rows of null, numbers and strings pack', async (t) => {
   t.ok(packable(['a', 1, null]));
   t.ok(packable([]));
   for (const value of [undefined, true, 1n, Buffer.from('x'), {}, [1]]) t.notOk(packable(['a', value]), `${typeof value} ${String(value)}`);
+});
+
+t.test('shared columns: a string sent once per batch, whatever its column; other columns inline', async (t) => {
+  const packer = new RowPacker();
+  const rows = [['x', 'same', 'x', 'same'], ['y', 'same', 'y', 'same']];
+  for (const row of rows) packer.push('s', row, sharedColumnsMask([1, 3]));
+  t.same(packer.take()!.strings, ['s', 'same'], 'the statement name and the shared value, once');
+  for (const row of rows) packer.push('s', row, 0);
+  const packed = packer.take()!;
+  t.same(packed.strings, ['s']);
+  const back: unknown[][] = [];
+  unpackRows(packed, (_, row) => back.push([...row]));
+  t.same(back, rows);
+  t.equal(sharedColumnsMask([0, 31, 32, 40]), (1 | (1 << 31)), 'columns past 31 are never shared');
 });
