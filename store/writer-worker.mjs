@@ -25,7 +25,7 @@ db.pragma(`busy_timeout = ${Number(busyTimeoutMs)}`);
 // WAL is persistent in the file (the main thread set it at open); NORMAL is per connection. In WAL mode
 // NORMAL fsyncs at checkpoints only: a commit survives a crash of fngate, not necessarily a power cut.
 db.pragma('synchronous = NORMAL');
-// Request IDs key the invocations table and logs_by_request; IDs that are not time-ordered (older UUID v4 rows, async events):
+// Request IDs key the invocations table and logs_by_request; IDs that are not time-ordered (UUID v4, from before v7):
 // their inserts touch random pages, which SQLite's default 2 MB cache misses once the tables grow (a read
 // of the page per insert). 32 MB keeps the hot part of those indexes in memory.
 db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
