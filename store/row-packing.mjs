@@ -29,6 +29,11 @@ const STRING = 2;
 const SHARED = 3;
 /** First size of the packing buffer; it doubles as needed and is reused from batch to batch. */
 const INITIAL_BYTES = 64 * 1024;
+/**
+ * A buffer grown past this (a batch of large log lines) is dropped once its batch is taken, so one burst
+ * does not hold its size for the life of the gateway.
+ */
+const MAX_KEPT_BYTES = 4 * 1024 * 1024;
 /** Most values in one row (a u16). */
 const MAX_VALUES = 0xffff;
 
@@ -102,6 +107,7 @@ export class RowPacker {
   take() {
     if (this.#rows === 0) return undefined;
     const packed = { bytes: new Uint8Array(this.#buffer.subarray(0, this.#used)), strings: this.#strings, rows: this.#rows };
+    if (this.#buffer.length > MAX_KEPT_BYTES) this.#buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
     this.#used = 0;
     this.#rows = 0;
     this.#strings = [];

@@ -80,3 +80,13 @@ t.test('shared columns: a string sent once per batch, whatever its column; other
   t.same(back, rows);
   t.equal(sharedColumnsMask([0, 31, 32, 40]), (1 | (1 << 31)), 'columns past 31 are never shared');
 });
+
+t.test('after a batch of large rows the packer starts small again and packs the next batch whole', async (t) => {
+  const packer = new RowPacker();
+  const large = ['id', 'ñ'.repeat(2_000_000)];
+  packer.push('insertLog', large, 0);
+  t.same(unpacked(packer).map(([, row]) => row), [large]);
+  const small = Array.from({ length: 100 }, (_, i) => [`id ${i}`, `line ${i}`]);
+  for (const row of small) packer.push('insertLog', row, 0);
+  t.same(unpacked(packer).map(([, row]) => row), small);
+});
