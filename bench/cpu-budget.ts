@@ -4,11 +4,13 @@
  * server's tree used over them is read from /proc (utime + stime), so a busy machine disturbs the figure
  * far less than it disturbs req/s.
  *
- *   node --import tsx bench/cpu-budget.ts python|pipe|node|ivm [requests] [--connections=N] [--dist] [--cpu-prof] [--strace]
+ *   node --import tsx bench/cpu-budget.ts python|pipe|node|node-unrecorded|ivm [requests] [--connections=N] [--dist] [--cpu-prof] [--strace]
  *
  *   python  fngate serve bench/fixtures/python-hello (sandbox on, records and logs on), from the sources
  *   pipe    the python-http baseline: node:http + one python3 over NDJSON pipes (servers/node-python-pipe.ts)
  *   node    fngate serve bench/fixtures, POST /functions/hello/invoke (the http benchmark's Node.js row)
+ *   node-unrecorded  the same function with gateway.recordInvocations off (bench/fixtures/hello-unrecorded,
+ *           the http benchmark's row r): next to `node`, what recording costs
  *   ivm     the pooled-isolate baseline: node:http + isolated-vm, one isolate per request in flight (servers/node-ivm.ts pool)
  *
  * --cpu-prof writes a V8 profile of the gateway to $PROFILE_DIR (default /tmp/cpu-budget-prof); read it with
@@ -75,10 +77,11 @@ const subjects: Record<string, () => { command: string[]; path: string }> = {
   python: () => fngate('bench/fixtures/python-hello', '/functions/python-hello/invoke'),
   pipe: () => baseline([], 'node-python-pipe.ts'),
   node: () => fngate('bench/fixtures', '/functions/hello/invoke'),
+  'node-unrecorded': () => fngate('bench/fixtures/hello-unrecorded', '/functions/hello/invoke'),
   ivm: () => baseline(['--no-node-snapshot'], 'node-ivm.ts', ['pool']),
 };
 const chosen = subjects[subject]?.();
-if (!chosen) throw new Error(`unknown subject ${subject}: python, pipe, node or ivm`);
+if (!chosen) throw new Error(`unknown subject ${subject}: python, pipe, node, node-unrecorded or ivm`);
 const pinned = wrkSeconds > 0 ? ['taskset', '-c', '0'] : [];
 const launch = [...pinned, ...chosen.command];
 // Owned like the harness's servers: an error thrown below, or a signal, still ends it and its group (a

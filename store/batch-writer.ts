@@ -16,11 +16,16 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
+import { PACKED_GROUP, RowPacker, packable, sharedColumnsMask, type PackedRows } from './row-packing.mjs';
 import type { Row } from './statements.ts';
 import type { StoreLogger } from './types.ts';
 
-/** Rows grouped by the name of the statement they are parameters of, in execution order. */
-export type StatementGroups = Array<[statement: string, rows: Row[]]>;
+/**
+ * Rows grouped by the name of the statement they are parameters of, in execution order. A group named
+ * `PACKED_GROUP` holds rows of the packed statements (`BatchWriterOptions.packed`) as bytes, each naming
+ * its statement, in the order they were pushed (store/row-packing.mjs).
+ */
+export type StatementGroups = Array<[statement: string, rows: Row[] | PackedRows]>;
 
 /** What one `writeBatch` call of the worker receives. */
 export interface WriterTask {
@@ -53,6 +58,12 @@ export interface BatchWriterOptions {
   flushIntervalMs?: number;
   /** How long the writer's connection waits for a lock held by another connection. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * Statements whose rows are packed into bytes as they are pushed (the hot path's records and log
+   * lines: store/row-packing.mjs says why), by name, with the indexes of their columns whose strings
+   * repeat from row to row. Rows of other statements are held as they are. @default none
+   */
+  packed?: Readonly<Record<string, readonly number[]>>;
 }
 
 export const DEFAULT_BATCH_ROWS = 2000;
@@ -78,6 +89,8 @@ interface Batch {
    * written in few, large transactions instead of one per transaction that ends.
    */
   due: boolean;
+  /** Where its packed rows go in `groups` (filled in when it is cut), or -1 while it has none. */
+  packedAt: number;
   done: Promise<WriterResult>;
   resolve: (result: WriterResult) => void;
   reject: (error: unknown) => void;
@@ -92,7 +105,7 @@ function newBatch(seq: number, groups: StatementGroups, rows: number, alone: boo
   });
   // A failure is logged by the writer; nobody has to be waiting on a batch.
   done.catch(() => {});
-  return { seq, groups, rows, alone, durable, due: alone, done, resolve, reject };
+  return { seq, groups, rows, alone, durable, due: alone, packedAt: -1, done, resolve, reject };
 }
 
 export class BatchWriter {
@@ -111,6 +124,10 @@ export class BatchWriter {
    */
   #open: Batch | undefined;
   #openGroups = new Map<string, Row[]>();
+  /** The open batch's packed rows. */
+  #packer = new RowPacker();
+  /** The packed statements, by name, with their shared columns (row-packing.mjs sharedColumnsMask). */
+  #packed: ReadonlyMap<string, number>;
   #pendingRows = 0;
   /** Cut, waiting for the worker. */
   #queued: Batch[] = [];
@@ -129,6 +146,7 @@ export class BatchWriter {
     this.#logger = options.logger;
     this.#batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
     this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.#packed = new Map(Object.entries(options.packed ?? {}).map(([statement, shared]) => [statement, sharedColumnsMask(shared)]));
   }
 
   /**
@@ -178,13 +196,19 @@ export class BatchWriter {
       batch = this.#open = newBatch(this.#nextSeq++, [], 0, false, false);
       this.#timer = setTimeout(this.#onTimer, this.#flushIntervalMs).unref();
     }
-    let rows = this.#openGroups.get(statement);
-    if (rows === undefined) {
-      rows = [];
-      this.#openGroups.set(statement, rows);
-      batch.groups.push([statement, rows]);
+    const shared = this.#packed.get(statement);
+    if (shared !== undefined && packable(row)) {
+      if (batch.packedAt < 0) batch.packedAt = batch.groups.push([PACKED_GROUP, []]) - 1;
+      this.#packer.push(statement, row, shared);
+    } else {
+      let rows = this.#openGroups.get(statement);
+      if (rows === undefined) {
+        rows = [];
+        this.#openGroups.set(statement, rows);
+        batch.groups.push([statement, rows]);
+      }
+      rows.push(row);
     }
-    rows.push(row);
     if (durable) batch.durable = true;
     batch.rows++;
     this.#pendingRows++;
@@ -226,7 +250,7 @@ export class BatchWriter {
   run(groups: StatementGroups, options: { durable?: boolean } = {}): Promise<WriterResult> {
     if (this.#closing) return Promise.reject(new Error('store: writer is closed'));
     this.#cut();
-    const rows = groups.reduce((sum, [, groupRows]) => sum + groupRows.length, 0);
+    const rows = groups.reduce((sum, [, groupRows]) => sum + (Array.isArray(groupRows) ? groupRows.length : groupRows.rows), 0);
     const batch = newBatch(this.#nextSeq++, groups, rows, true, options.durable ?? false);
     this.#pendingRows += rows;
     this.#queued.push(batch);
@@ -269,6 +293,8 @@ export class BatchWriter {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#open === undefined) return;
+    const packed = this.#packer.take();
+    if (packed !== undefined) this.#open.groups[this.#open.packedAt] = [PACKED_GROUP, packed];
     this.#queued.push(this.#open);
     this.#open = undefined;
     this.#openGroups.clear();

@@ -3,7 +3,7 @@
  * sees it. A sync invocation's frame is not stored as lines: its record holds everything they say (the
  * frame's times, duration, memory, cold-start phases), so the lines are rendered from it when the log is
  * read. That makes recording a warm call one row instead of four or more (each row is a table insert plus
- * three index inserts on the writer thread, which shares the server's CPU with the invocations).
+ * two or three index inserts on the writer thread, which shares the server's CPU with the invocations).
  */
 import type { ColdStartPhases, InvocationRecord, StoredLogLine } from './types.ts';
 

@@ -225,6 +225,19 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    name: 'records without per-insert extras',
+    // What every invocation's insert updated and no reader needed (each index is a B-tree insert on the
+    // writer thread, which shares the server's CPU): retention by age goes through the by-function
+    // indexes (store/statements.ts pruneByFunction), and the replaced async attempt's frame is kept by a
+    // statement pushed before async records only (store/statements.ts keepReplacedFrame) instead of a
+    // trigger that every sync insert ran too.
+    sql: `
+      DROP INDEX invocations_by_time;
+      DROP INDEX logs_by_time;
+      DROP TRIGGER invocations_keep_replaced_frame;
+    `,
+  },
 ];
 
 /**

@@ -15,6 +15,7 @@ import { describeOpenError, MOVE_ASIDE, StoreOpenError } from './open-error.ts';
 import { QUEUE_WRITE_STATEMENTS } from './queue-statements.ts';
 import { QueueStore } from './queue-store.ts';
 import {
+  PACKED_STATEMENTS,
   READ_STATEMENTS,
   WRITE_STATEMENTS,
   invocationRow,
@@ -196,6 +197,7 @@ export class SqliteStore implements Store {
       const writer = await BatchWriter.start({
         dbPath,
         statements: { ...WRITE_STATEMENTS, ...QUEUE_WRITE_STATEMENTS },
+        packed: PACKED_STATEMENTS,
         logger,
         batchRows: options.batchRows,
         flushIntervalMs: options.flushIntervalMs,
@@ -217,7 +219,10 @@ export class SqliteStore implements Store {
   }
 
   recordInvocation(record: InvocationRecord, logLines: StoredLogLine[]): void {
-    if (!this.#admit(1 + logLines.length, record.requestId)) return;
+    const replaces = record.mode === 'async';
+    if (!this.#admit((replaces ? 2 : 1) + logLines.length, record.requestId)) return;
+    // An async retry replaces its event's earlier attempt: that attempt's rendered frame is kept as lines.
+    if (replaces) this.#writer.push('keepReplacedFrame', [record.requestId]);
     this.#writer.push('insertInvocation', invocationRow(record));
     for (const line of logLines) this.#writer.push('insertLog', logRow(record, line));
   }

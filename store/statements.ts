@@ -8,6 +8,26 @@ import type { InvocationRecord, StoredLogLine } from './types.ts';
 /** A row of bound parameters, in the order of the statement's placeholders. */
 export type Row = readonly unknown[];
 
+/**
+ * Retention by age, per function: the (namespace, function_name, <time>) index each table has for its
+ * readers serves it, so no index on the time alone is kept up to date on every insert for an hourly
+ * delete. The functions are found by skipping through that index (a few seeks per function, not a scan).
+ */
+function pruneByFunction(table: string, time: string): string {
+  const first = (where: string, column: string): string => `(SELECT ${column} FROM ${table} WHERE ${where} ORDER BY ${column} LIMIT 1)`;
+  return `WITH RECURSIVE fns(ns, fn) AS (
+      SELECT * FROM (SELECT namespace, function_name FROM ${table} ORDER BY namespace, function_name LIMIT 1)
+      UNION ALL
+      SELECT
+        CASE WHEN ${first('namespace = ns AND function_name > fn', 'function_name')} IS NOT NULL THEN ns
+          ELSE ${first('namespace > ns', 'namespace')} END,
+        coalesce(${first('namespace = ns AND function_name > fn', 'function_name')},
+          ${first(`namespace = ${first('namespace > ns', 'namespace')}`, 'function_name')})
+      FROM fns WHERE ns IS NOT NULL
+    )
+    DELETE FROM ${table} WHERE (namespace, function_name) IN (SELECT ns, fn FROM fns WHERE ns IS NOT NULL) AND ${time} < ?`;
+}
+
 /** Statements the writer thread prepares; the keys are the names batches refer to. */
 export const WRITE_STATEMENTS = {
   // REPLACE: an async event retried under the same request ID keeps its latest attempt.
@@ -15,9 +35,31 @@ export const WRITE_STATEMENTS = {
       started_at, duration_ms, billed_ms, memory_mb, mem_usage_bytes, status_code, error_message,
       cold_start_ms, pull_code_ms, init_runtime_ms, init_function_ms, frame_start, frame_end)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  /**
+   * Pushed before an async attempt's record, whose INSERT OR REPLACE replaces the earlier attempt of its
+   * event (same request ID): that attempt's frame, rendered from its record until now, becomes log lines
+   * in the text store/framed-log.ts renders (printf's %.2f is toFixed(2)), so the log keeps every attempt's
+   * frame. No row (a first attempt, an older row whose frame lines are stored): nothing is inserted.
+   * (Migrations 6–7: this was a trigger on every insert; sync records never need it.)
+   */
+  keepReplacedFrame: `WITH replaced AS (SELECT * FROM invocations WHERE request_id = ? AND frame_end IS NOT NULL)
+    INSERT INTO logs (request_id, namespace, function_name, time, line)
+      SELECT request_id, namespace, function_name, frame_start, 'START RequestId: ' || request_id FROM replaced
+      UNION ALL
+      SELECT request_id, namespace, function_name, frame_end, 'END RequestId: ' || request_id FROM replaced
+      UNION ALL
+      SELECT request_id, namespace, function_name, frame_end,
+          printf('Report RequestId: %s Duration:%.2fms Memory:%sMB MemUsage:%.2fMB',
+            request_id, duration_ms, memory_mb, mem_usage_bytes / 1048576.0)
+        FROM replaced
+      UNION ALL
+      SELECT request_id, namespace, function_name, frame_end,
+          printf('Init Report RequestId: %s Coldstart:%.2fms PullCode:%.2fms InitRuntime:%.2fms InitFunction:%.2fms',
+            request_id, cold_start_ms, coalesce(pull_code_ms, 0), coalesce(init_runtime_ms, 0), coalesce(init_function_ms, 0))
+        FROM replaced WHERE cold_start_ms IS NOT NULL`,
   insertLog: `INSERT INTO logs (request_id, namespace, function_name, time, line) VALUES (?, ?, ?, ?, ?)`,
-  pruneInvocations: `DELETE FROM invocations WHERE started_at < ?`,
-  pruneLogs: `DELETE FROM logs WHERE time < ?`,
+  pruneInvocations: pruneByFunction('invocations', 'started_at'),
+  pruneLogs: pruneByFunction('logs', 'time'),
   /** checkWritable: a row large enough to need a fresh page, deleted in the same transaction. */
   insertProbe: `INSERT INTO logs (request_id, namespace, function_name, time, line) VALUES (?, '', '', ?, ?)`,
   deleteProbe: `DELETE FROM logs WHERE request_id = ? AND namespace = ''`,
@@ -26,6 +68,16 @@ export const WRITE_STATEMENTS = {
 } as const;
 
 export type WriteStatementName = keyof typeof WRITE_STATEMENTS;
+
+/**
+ * The statements of the hot path, packed into bytes as they are pushed (store/row-packing.mjs), with the
+ * indexes of their parameters whose strings repeat from row to row (namespace, function name, version, mode).
+ */
+export const PACKED_STATEMENTS: Readonly<Partial<Record<WriteStatementName, readonly number[]>>> = {
+  insertInvocation: [1, 2, 3, 4],
+  keepReplacedFrame: [],
+  insertLog: [1, 2],
+};
 
 export const READ_STATEMENTS = {
   getRecord: `SELECT * FROM invocations WHERE request_id = ?`,

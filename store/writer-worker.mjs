@@ -11,9 +11,11 @@
  * Protocol (see WriterTask/WriterResult in batch-writer.ts):
  *   workerData: { dbPath, statements: { name: sql }, busyTimeoutMs }
  *   writeBatch({ groups: [[statementName, rows[]], ...], durable }) -> { changes, rejected, firstError }
+ *   (a group named PACKED_GROUP holds packed rows of several statements: store/row-packing.mjs)
  */
 import Database from 'better-sqlite3';
 import { workerData } from 'piscina';
+import { PACKED_GROUP, unpackRows } from './row-packing.mjs';
 
 const { dbPath, statements, busyTimeoutMs } = workerData;
 const WRITER_CACHE_KIB = 32 * 1024;
@@ -23,7 +25,7 @@ db.pragma(`busy_timeout = ${Number(busyTimeoutMs)}`);
 // WAL is persistent in the file (the main thread set it at open); NORMAL is per connection. In WAL mode
 // NORMAL fsyncs at checkpoints only: a commit survives a crash of fngate, not necessarily a power cut.
 db.pragma('synchronous = NORMAL');
-// Request IDs of sync invocations are random (UUID v4) and key the invocations table and logs_by_request:
+// Request IDs key the invocations table and logs_by_request; IDs that are not time-ordered (UUID v4, from before v7):
 // their inserts touch random pages, which SQLite's default 2 MB cache misses once the tables grow (a read
 // of the page per insert). 32 MB keeps the hot part of those indexes in memory.
 db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
@@ -33,27 +35,41 @@ const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
 
 const prepared = new Map(Object.entries(statements).map(([name, sql]) => [name, db.prepare(sql)]));
 
-const runGroups = db.transaction((groups) => {
-  let changes = 0;
-  let rejected = 0;
-  let firstError;
-  for (const [name, rows] of groups) {
-    const statement = prepared.get(name);
-    if (statement === undefined) throw new Error(`writer: unknown statement "${name}"`);
-    for (const row of rows) {
-      try {
-        changes += statement.run(row).changes;
-      } catch (error) {
-        // A row the schema refuses (constraint, bad binding) fails alone: SQLite rolls back that
-        // statement and the transaction goes on, so one bad row cannot sink a batch. If SQLite ended the
-        // transaction itself (I/O error, disk full), the whole batch fails and the caller retries it.
-        if (!db.inTransaction || isStoreFault(error)) throw error;
-        rejected++;
-        firstError ??= error instanceof Error ? error.message : String(error);
-      }
-    }
+/** What the transaction in progress did so far. */
+let outcome = { changes: 0, rejected: 0, firstError: undefined };
+
+function statementNamed(name) {
+  const statement = prepared.get(name);
+  if (statement === undefined) throw new Error(`writer: unknown statement "${name}"`);
+  return statement;
+}
+
+function runRow(statement, row) {
+  try {
+    outcome.changes += statement.run(row).changes;
+  } catch (error) {
+    // A row the schema refuses (constraint, bad binding) fails alone: SQLite rolls back that
+    // statement and the transaction goes on, so one bad row cannot sink a batch. If SQLite ended the
+    // transaction itself (I/O error, disk full), the whole batch fails and the caller retries it.
+    if (!db.inTransaction || isStoreFault(error)) throw error;
+    outcome.rejected++;
+    outcome.firstError ??= error instanceof Error ? error.message : String(error);
   }
-  return { changes, rejected, firstError };
+}
+
+const runPackedRow = (name, row) => runRow(statementNamed(name), row);
+
+const runGroups = db.transaction((groups) => {
+  outcome = { changes: 0, rejected: 0, firstError: undefined };
+  for (const [name, rows] of groups) {
+    if (name === PACKED_GROUP) {
+      unpackRows(rows, runPackedRow);
+      continue;
+    }
+    const statement = statementNamed(name);
+    for (const row of rows) runRow(statement, row);
+  }
+  return outcome;
 });
 
 /** Errors of the database or its disk, not of one row: the batch fails and the caller hears why. */

@@ -8,11 +8,11 @@
  *       V8's sampling heap profiler over 3 s of wrk -c50 (objects collected by GC included): bytes per
  *       request, in all and under the request path's roots (HTTP parser, microtasks, isolated-vm
  *       callbacks, timers), then the allocation sites with the most bytes per request.
- *   node bench/profile/alloc-per-request.mjs <checkout> gc [port]
+ *   node bench/profile/alloc-per-request.mjs <checkout> gc [port] [--fixture=hello-unrecorded]
  *       --trace-gc-nvp over the same window: scavenges, their average and longest pause, and bytes that
  *       survived a scavenge and that were promoted to the old generation, per request.
  *
- * fngate serve <checkout>/bench/fixtures (its dist/: run `node bin/build.mjs` there first) pinned to CPU 0,
+ * fngate serve <checkout>/bench/fixtures (or --fixture=<folder> of it; its dist/: run `node bin/build.mjs` there first) pinned to CPU 0,
  * wrk on CPU 1 after a 2 s warm-up, as bench/cpu-budget.ts --wrk does.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -20,7 +20,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [checkout, mode = 'alloc', portText = '18990', rowsText = '30'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const [checkout, mode = 'alloc', portText = '18990', rowsText = '30'] = args.filter((arg) => !arg.startsWith('--'));
+/** --fixture=<folder of bench/fixtures>: hello-unrecorded is the same function with recording off. */
+const fixture = args.find((arg) => arg.startsWith('--fixture='))?.slice('--fixture='.length) ?? '';
 if (!checkout || (mode !== 'alloc' && mode !== 'gc')) throw new Error('usage: alloc-per-request.mjs <checkout> alloc|gc [port] [rows]');
 const port = Number(portText);
 const inspectPort = port + 1000;
@@ -30,7 +33,7 @@ const flags = mode === 'alloc' ? [`--inspect=127.0.0.1:${inspectPort}`] : ['--tr
 const server = spawn(
   'sh',
   ['-c', `exec taskset -c 0 "$0" --no-node-snapshot "$@" > ${gcLog} 2>&1`, process.execPath, ...flags, join(checkout, 'bin/fngate.js'), 'serve',
-    join(checkout, 'bench/fixtures'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'alloc-per-request-data-'))],
+    join(checkout, 'bench/fixtures', fixture), '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'alloc-per-request-data-'))],
   { stdio: 'ignore' },
 );
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

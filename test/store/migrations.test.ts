@@ -40,3 +40,19 @@ t.test('a database newer than the code is refused', async (t) => {
   db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
   t.throws(() => migrate(db), { message: /newer than this fngate/ });
 });
+
+t.test('migration 7 drops the time-only indexes and the replaced-frame trigger; the rows stay', async (t) => {
+  const db = new Database(':memory:');
+  t.teardown(() => db.close());
+  migrate(db, MIGRATIONS.slice(0, 6));
+  db.prepare(`INSERT INTO invocations (request_id, namespace, function_name, version, mode, started_at, duration_ms, billed_ms, memory_mb, mem_usage_bytes, status_code)
+    VALUES ('r', 'default', 'hello', '$LATEST', 'sync', 1, 1, 1, 128, 1, 200)`).run();
+  db.prepare(`INSERT INTO logs (request_id, namespace, function_name, time, line) VALUES ('r', 'default', 'hello', 1, 'line')`).run();
+  const objects = (): string[] => db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[];
+  const before = objects();
+  t.ok(before.includes('invocations_by_time') && before.includes('logs_by_time') && before.includes('invocations_keep_replaced_frame'));
+  t.equal(migrate(db), MIGRATIONS.length);
+  t.same(before.filter((name) => !objects().includes(name)).sort(), ['invocations_by_time', 'invocations_keep_replaced_frame', 'logs_by_time']);
+  t.equal(db.prepare('SELECT count(*) FROM invocations').pluck().get(), 1);
+  t.equal(db.prepare('SELECT count(*) FROM logs').pluck().get(), 1);
+});

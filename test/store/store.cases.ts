@@ -110,6 +110,31 @@ export function runStoreCases(tap: Tap, makeStore: (dataDir: string) => Promise<
     t.equal(store.prune(cutoff), 0, 'nothing left to prune');
   });
 
+  tap.test('store: prune removes the old records and lines of every function of every namespace', async (t) => {
+    const store = await makeStore(testDir(t));
+    t.teardown(() => store.close());
+    const cutoff = Date.now();
+    const functions = [['default', 'hello'], ['default', ''], ['', 'a'], ['ns', 'a'], ['ns', 'b'], ['ns2', 'hello']] as const;
+    const kept: ReturnType<typeof makeRecord>[] = [];
+    let oldRows = 0;
+    for (const [namespace, functionName] of functions) {
+      for (const age of [120_000, 60_000, 10, 0, -5]) {
+        const record = makeRecord({ namespace, functionName, startedAt: cutoff - age });
+        store.recordInvocation(record, framedLines(record));
+        if (age > 0) oldRows += 1 + framedLines(record).length;
+        else kept.push(record);
+      }
+    }
+    await store.flush();
+    t.equal(store.prune(cutoff), oldRows);
+    for (const [namespace, functionName] of functions) {
+      const records = store.listRecords({ namespace, functionName, limit: 100 });
+      t.same(records.map((record) => record.startedAt).sort(), [cutoff, cutoff + 5], `${namespace}/${functionName}: the records from the cutoff on`);
+      t.equal(store.getLogs({ namespace, functionName, limit: 100 }).length, 2 * framedLines(kept[0]!).length, `${namespace}/${functionName}: their lines`);
+    }
+    t.equal(store.prune(cutoff), 0, 'nothing left to prune');
+  });
+
   tap.test('store: flush with nothing queued resolves; close is idempotent and keeps what was queued', async (t) => {
     const dataDir = testDir(t);
     const store = await makeStore(dataDir);
@@ -205,6 +230,16 @@ export function runFramedLogCases(tap: Tap, makeStore: (dataDir: string) => Prom
     t.same(store.getLogs({ namespace: 'default', functionName: 'hello', requestId, limit: 100 }), expected, 'every attempt framed, in order');
     t.same(store.getLogs({ namespace: 'default', functionName: 'hello', limit: 100 }), expected, 'the function\'s log too');
     t.match(store.getRecord(requestId), { statusCode: 200, durationMs: 0.5 }, 'the record is the last attempt');
+    // The same attempts queued together (one batch): each attempt's frame is kept before the next replaces it.
+    const together = makeRecord().requestId;
+    for (const [i, attempt] of attempts.entries()) {
+      const at = base + i * 1000;
+      const record = makeRecord({ requestId: together, mode: 'async', startedAt: at, statusCode: i < 2 ? 500 : 200, ...attempt, frame: { startedAt: at, endedAt: at } });
+      store.recordInvocation(record, [{ requestId: together, time: at, line: `${new Date(at).toISOString()} ${together} attempt ${i + 1}` }]);
+    }
+    await store.flush();
+    const rename = (lines: StoredLogLine[]): StoredLogLine[] => lines.map((line) => ({ ...line, requestId: together, line: line.line.replaceAll(requestId, together) }));
+    t.same(store.getLogs({ namespace: 'default', functionName: 'hello', requestId: together, limit: 100 }), rename(expected), 'queued together: the same log');
     // A sync record is never replaced and stores no frame lines.
     const sync = makeRecord({ frame: { startedAt: base, endedAt: base } });
     store.recordInvocation(sync, []);
