@@ -37,6 +37,8 @@ import {
   DEFAULT_EXPIRY_SWEEP_MS,
   DEFAULT_MAX_WRITE_BACKLOG,
   DEFAULT_SHUTDOWN_GRACE_MS,
+  MAX_CACHED_PAYLOAD_BYTES,
+  PAYLOAD_CACHE_BYTES,
   type AsyncDispatcherOptions,
   type AsyncExecutor,
   type AsyncTarget,
@@ -101,7 +103,9 @@ export class AsyncDispatcher {
     this.#started = true;
     const now = this.#clock.now();
     let interrupted = 0;
-    const pending = this.#store.loadPending();
+    // The oldest events come with their payloads, as far as the cache holds them: a drain after a
+    // restart then reads no payload while it runs.
+    const pending = this.#store.loadPending(PAYLOAD_CACHE_BYTES, MAX_CACHED_PAYLOAD_BYTES);
     for (const row of pending) {
       if (row.status === 'running') interrupted++;
       this.#adopt(row, now);
@@ -266,6 +270,7 @@ export class AsyncDispatcher {
     const queue = this.#table.queueFor(row.namespace, row.functionName, row.qualifier);
     const state = stateOf(row);
     const ref = this.#table.newRef(state, queue);
+    if (row.payload !== undefined) this.#table.cachePayload(ref, row.payload);
     if (state.status === 'running') this.#store.update(state, interrupted(state, now));
     if (state.availableAt <= now) this.#table.makeReady(ref);
     else this.#delay(ref);

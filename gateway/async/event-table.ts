@@ -84,12 +84,17 @@ export class EventTable {
   /** An event just accepted (committed): runnable at once, its payload cached if small and there is room. */
   addNew(item: EnqueueItem, queue: FunctionQueue, now: number): void {
     const ref = this.newRef(newState(item.requestId, now), queue);
-    const size = item.payload.length;
+    this.cachePayload(ref, item.payload);
+    this.makeReady(ref);
+  }
+
+  /** Keep `payload` with `ref` if it is small and the cache has room (an accept, or a start's load). */
+  cachePayload(ref: EventRef, payload: string): void {
+    const size = payload.length;
     if (size <= MAX_CACHED_PAYLOAD_BYTES && this.#cachedPayloadChars + size <= PAYLOAD_CACHE_BYTES) {
-      ref.payload = item.payload;
+      ref.payload = payload;
       this.#cachedPayloadChars += size;
     }
-    this.makeReady(ref);
   }
 
   /**

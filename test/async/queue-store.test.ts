@@ -50,6 +50,30 @@ t.test('insert is committed when it resolves; pending rows load back oldest firs
   t.notOk('payload' in pending[0]!, 'payloads stay in the database');
 });
 
+t.test('loadPending brings the oldest payloads within its budget, and no payload past it', async (t) => {
+  const { store } = await tempStore(t);
+  const big = JSON.stringify({ text: 'é'.repeat(60) }); // 60 characters of 2 bytes each: over a 100-byte cap
+  const events = [newEvent(), newEvent({ payload: big }), newEvent(), newEvent(), newEvent()];
+  // Same enqueue time for the last three: they keep their insert order (rowid) within it.
+  for (const event of events.slice(2)) event.enqueuedAt = events[2]!.enqueuedAt;
+  await store.queue.insert(events);
+  const ids = events.map((event) => event.requestId);
+
+  const all = store.queue.loadPending(1_000_000, 100);
+  t.same(all.map((row) => row.requestId), ids, 'every pending event, oldest first');
+  t.same(all.map((row) => row.payload), [events[0]!.payload, undefined, events[2]!.payload, events[3]!.payload, events[4]!.payload],
+    'payloads up to the size cap (counted in UTF-8 bytes), none above it');
+
+  // A budget of two small payloads: the rest comes without any, in the same order.
+  const budget = events[0]!.payload.length + events[2]!.payload.length;
+  const some = store.queue.loadPending(budget, 100);
+  t.same(some.map((row) => row.requestId), ids, 'the rows after the budget follow in order, none twice');
+  t.same(some.map((row) => row.payload), [events[0]!.payload, undefined, events[2]!.payload, undefined, undefined]);
+
+  t.same(store.queue.loadPending().map((row) => row.requestId), ids, 'no budget: all rows');
+  t.ok(store.queue.loadPending().every((row) => row.payload === undefined), 'no budget: no payload read');
+});
+
 t.test('updates carry the whole state and append to the history; final events leave the pending set', async (t) => {
   const { store } = await tempStore(t);
   const [a, b] = [newEvent(), newEvent()];
