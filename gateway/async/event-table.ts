@@ -126,7 +126,7 @@ export class EventTable {
     for (const queue of this.queues.values()) {
       if (queue.ready === 0) continue;
       const maxAgeMs = queue.target?.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS;
-      for (const ref of queue.readyRefs()) if (now - ref.state.queuedAt >= maxAgeMs) expired.push([ref, maxAgeMs]);
+      for (const ref of queue.readyQueuedBy(now - maxAgeMs)) expired.push([ref, maxAgeMs]);
     }
     return expired;
   }
