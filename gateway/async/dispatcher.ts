@@ -37,8 +37,6 @@ import {
   DEFAULT_EXPIRY_SWEEP_MS,
   DEFAULT_MAX_WRITE_BACKLOG,
   DEFAULT_SHUTDOWN_GRACE_MS,
-  MAX_CACHED_PAYLOAD_BYTES,
-  PAYLOAD_CACHE_BYTES,
   type AsyncDispatcherOptions,
   type AsyncExecutor,
   type AsyncTarget,
@@ -103,9 +101,8 @@ export class AsyncDispatcher {
     this.#started = true;
     const now = this.#clock.now();
     let interrupted = 0;
-    // The oldest events come with their payloads, as far as the cache holds them: a drain after a
-    // restart then reads no payload while it runs.
-    const pending = this.#store.loadPending(PAYLOAD_CACHE_BYTES, MAX_CACHED_PAYLOAD_BYTES);
+    // The oldest come with their payloads (as far as the cache holds them): a drain reads none while it runs.
+    const pending = this.#store.loadPending(...this.#table.payloadRoom);
     for (const row of pending) {
       if (row.status === 'running') interrupted++;
       this.#adopt(row, now);

@@ -88,6 +88,11 @@ export class EventTable {
     this.makeReady(ref);
   }
 
+  /** Characters of payloads the cache has room for, and the most one of them may have. */
+  get payloadRoom(): [chars: number, maxEach: number] {
+    return [PAYLOAD_CACHE_BYTES - this.#cachedPayloadChars, MAX_CACHED_PAYLOAD_BYTES];
+  }
+
   /** Keep `payload` with `ref` if it is small and the cache has room (an accept, or a start's load). */
   cachePayload(ref: EventRef, payload: string): void {
     const size = payload.length;
