@@ -91,8 +91,11 @@ export interface AsyncEventRecord extends NewAsyncEvent, AsyncEventState {
   history: AttemptEntry[];
 }
 
-/** What a restart loads back: everything but the payload (read when the event runs) and the history. */
-export type PendingAsyncEvent = Omit<AsyncEventRecord, 'payload' | 'history'>;
+/**
+ * What a restart loads back: everything but the history, and the payload only where it was loaded with
+ * it (QueueStore.loadPending's budget; the others are read when the event runs).
+ */
+export type PendingAsyncEvent = Omit<AsyncEventRecord, 'payload' | 'history'> & { payload?: string };
 
 /** Longest result kept on the event record; a longer one is replaced by a note (the log has the run). */
 export const MAX_STORED_RESULT_CHARS = 64 * 1024;
@@ -121,11 +124,19 @@ const LIST_COLUMNS = `request_id, namespace, function_name, qualifier, source, s
   available_at, lease_until, attempts, failures, throttles, redrives, last_started_at, last_status_code, last_error,
   finished_at, dead_reason, history`;
 
+const PENDING_COLUMNS = `rowid AS seq, request_id, namespace, function_name, qualifier, source, status, enqueued_at,
+  queued_at, available_at, lease_until, attempts, failures, throttles, redrives, last_started_at, last_status_code,
+  last_error, finished_at, dead_reason`;
+
 export const QUEUE_READ_STATEMENTS = {
-  pendingEvents: `SELECT request_id, namespace, function_name, qualifier, source, status, enqueued_at, queued_at,
-      available_at, lease_until, attempts, failures, throttles, redrives, last_started_at, last_status_code,
-      last_error, finished_at, dead_reason
+  // What a start takes over, oldest first, with the payloads of at most the given bytes each
+  // (octet_length reads the size from the record header, not the text), until the caller has enough:
+  // then it goes on after the last row it took with pendingEventsAfter, which reads no payload.
+  pendingEvents: `SELECT ${PENDING_COLUMNS}, CASE WHEN octet_length(payload) <= ? THEN payload END AS payload
     FROM async_events WHERE status IN ('queued', 'retrying', 'running') ORDER BY enqueued_at, rowid`,
+  pendingEventsAfter: `SELECT ${PENDING_COLUMNS}
+    FROM async_events WHERE status IN ('queued', 'retrying', 'running') AND (enqueued_at, rowid) > (?, ?)
+    ORDER BY enqueued_at, rowid`,
   payload: `SELECT payload FROM async_events WHERE request_id = ?`,
   // Many at once: one statement call for the next events to run (the IDs as one JSON array).
   payloads: `SELECT request_id, payload FROM async_events WHERE request_id IN (SELECT value FROM json_each(?))`,
@@ -162,7 +173,7 @@ export function insertEventRow(event: AsyncEventInput, enqueuedAt: number): Row 
 
 /** The parameters of `updateAsyncEvent`. */
 export function updateEventRow(state: AsyncEventState, entry: AttemptEntry | undefined): Row {
-  const entryJson = entry === undefined ? null : JSON.stringify(entry);
+  const entryJson = entry === undefined ? null : attemptJson(entry);
   return [
     state.status,
     state.availableAt,
@@ -184,8 +195,25 @@ export function updateEventRow(state: AsyncEventState, entry: AttemptEntry | und
   ];
 }
 
+/** A JSON number (JSON.stringify writes a non-finite one as null). */
+const jsonNumber = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
+
+/**
+ * `JSON.stringify(entry)`, the same text (keys in AttemptEntry's order), written out: every executed
+ * event appends one, and the generic serialiser cost more than the rest of the row.
+ */
+export function attemptJson(entry: AttemptEntry): string {
+  let json = `{"attempt":${jsonNumber(entry.attempt)},"outcome":${JSON.stringify(entry.outcome)},"startedAt":${jsonNumber(entry.startedAt)},"endedAt":${entry.endedAt === null ? 'null' : jsonNumber(entry.endedAt)}`;
+  if (entry.durationMs !== undefined) json += `,"durationMs":${jsonNumber(entry.durationMs)}`;
+  if (entry.statusCode !== undefined) json += `,"statusCode":${jsonNumber(entry.statusCode)}`;
+  if (entry.errorMessage !== undefined) json += `,"errorMessage":${JSON.stringify(entry.errorMessage)}`;
+  return `${json}}`;
+}
+
 /** A row of `async_events` as better-sqlite3 returns it (list queries leave out payload and result). */
 export interface AsyncEventColumns {
+  /** The rowid (pendingEvents only). */
+  seq?: number;
   request_id: string;
   namespace: string;
   function_name: string;

@@ -47,7 +47,8 @@ export interface DeadLetterQuery {
 }
 
 interface Reads {
-  pendingEvents: Statement<[], AsyncEventColumns>;
+  pendingEvents: Statement<[number], AsyncEventColumns>;
+  pendingEventsAfter: Statement<[number, number], AsyncEventColumns>;
   payload: Statement<[string], { payload: string }>;
   payloads: Statement<[string], { request_id: string; payload: string }>;
   getEvent: Statement<[string], AsyncEventColumns>;
@@ -167,9 +168,32 @@ export class QueueStore {
     return counts;
   }
 
-  /** Every event not yet final, oldest first: what a dispatcher takes over when it starts. */
-  loadPending(): PendingAsyncEvent[] {
-    return this.#reads.pendingEvents.all().map(toPendingEvent);
+  /**
+   * Every event not yet final, oldest first: what a dispatcher takes over when it starts. The oldest
+   * come with their payload (each of at most `maxPayloadBytes`, `payloadChars` of them in all), so a
+   * drain after a restart reads none of those again; past that budget no payload is read at all.
+   */
+  loadPending(payloadChars = 0, maxPayloadBytes = 0): PendingAsyncEvent[] {
+    const pending: PendingAsyncEvent[] = [];
+    let room = payloadChars;
+    let last: AsyncEventColumns | undefined;
+    if (room > 0) {
+      for (const row of this.#reads.pendingEvents.iterate(maxPayloadBytes)) {
+        const event = toPendingEvent(row);
+        if (row.payload != null) {
+          room -= row.payload.length;
+          event.payload = row.payload;
+        }
+        pending.push(event);
+        last = row;
+        // Leaving the loop ends the statement: the rest is read without payloads.
+        if (room <= 0) break;
+      }
+      if (room > 0) return pending;
+    }
+    const rest = last === undefined ? this.#reads.pendingEventsAfter.all(Number.MIN_SAFE_INTEGER, 0) : this.#reads.pendingEventsAfter.all(last.enqueued_at, last.seq!);
+    for (const row of rest) pending.push(toPendingEvent(row));
+    return pending;
   }
 
   topicOffsets(): Map<string, number> {

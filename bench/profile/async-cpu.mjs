@@ -75,6 +75,11 @@ function diff(a, b, count) {
   let total = 0;
   for (const [k, v] of Object.entries(groups)) { if (v > 0) res[k] = +(v * 1e4 / count).toFixed(1); total += v; }
   res.total = +(total * 1e4 / count).toFixed(1);
+  if (process.env.THREADS) {
+    // Every thread by creation order (tid): V8's helpers first, then the writer and isolated-vm's pool.
+    res.threads = [...b].sort((x, y) => Number(x[0]) - Number(y[0]))
+      .map(([tid, t]) => +((t.ticks - (a.get(tid)?.ticks ?? 0)) * 1e4 / count).toFixed(1));
+  }
   return res;
 }
 let result;

@@ -11,8 +11,9 @@ export class ClaimWriter {
   #store: QueueStore;
   #clock: Clock;
   #delayMs: number;
-  /** Attempts started since the last flush, with the attempt number each was started as. */
-  #unclaimed: Array<[EventRef, number]> = [];
+  /** Attempts started since the last flush, and the attempt number each was started as (two arrays: no pair per attempt). */
+  #unclaimed: EventRef[] = [];
+  #attempts: number[] = [];
   #timer: ClockTimer | undefined;
 
   /** `delayMs` 0 writes each claim at once. */
@@ -28,7 +29,8 @@ export class ClaimWriter {
       this.#store.update(ref.state);
       return;
     }
-    this.#unclaimed.push([ref, ref.state.attempts]);
+    this.#unclaimed.push(ref);
+    this.#attempts.push(ref.state.attempts);
     this.#timer ??= this.#clock.setTimer(() => this.#flush(), this.#delayMs);
   }
 
@@ -40,9 +42,12 @@ export class ClaimWriter {
   #flush(): void {
     this.#timer = undefined;
     const unclaimed = this.#unclaimed;
+    const attempts = this.#attempts;
     this.#unclaimed = [];
-    for (const [ref, attempt] of unclaimed) {
-      if (ref.where === 'running' && ref.state.attempts === attempt) this.#store.update(ref.state);
+    this.#attempts = [];
+    for (let i = 0; i < unclaimed.length; i++) {
+      const ref = unclaimed[i]!;
+      if (ref.where === 'running' && ref.state.attempts === attempts[i]) this.#store.update(ref.state);
     }
   }
 }

@@ -101,7 +101,8 @@ export class AsyncDispatcher {
     this.#started = true;
     const now = this.#clock.now();
     let interrupted = 0;
-    const pending = this.#store.loadPending();
+    // The oldest come with their payloads (as far as the cache holds them): a drain reads none while it runs.
+    const pending = this.#store.loadPending(...this.#table.payloadRoom);
     for (const row of pending) {
       if (row.status === 'running') interrupted++;
       this.#adopt(row, now);
@@ -266,6 +267,7 @@ export class AsyncDispatcher {
     const queue = this.#table.queueFor(row.namespace, row.functionName, row.qualifier);
     const state = stateOf(row);
     const ref = this.#table.newRef(state, queue);
+    if (row.payload !== undefined) this.#table.cachePayload(ref, row.payload);
     if (state.status === 'running') this.#store.update(state, interrupted(state, now));
     if (state.availableAt <= now) this.#table.makeReady(ref);
     else this.#delay(ref);

@@ -84,12 +84,22 @@ export class EventTable {
   /** An event just accepted (committed): runnable at once, its payload cached if small and there is room. */
   addNew(item: EnqueueItem, queue: FunctionQueue, now: number): void {
     const ref = this.newRef(newState(item.requestId, now), queue);
-    const size = item.payload.length;
+    this.cachePayload(ref, item.payload);
+    this.makeReady(ref);
+  }
+
+  /** Characters of payloads the cache has room for, and the most one of them may have. */
+  get payloadRoom(): [chars: number, maxEach: number] {
+    return [PAYLOAD_CACHE_BYTES - this.#cachedPayloadChars, MAX_CACHED_PAYLOAD_BYTES];
+  }
+
+  /** Keep `payload` with `ref` if it is small and the cache has room (an accept, or a start's load). */
+  cachePayload(ref: EventRef, payload: string): void {
+    const size = payload.length;
     if (size <= MAX_CACHED_PAYLOAD_BYTES && this.#cachedPayloadChars + size <= PAYLOAD_CACHE_BYTES) {
-      ref.payload = item.payload;
+      ref.payload = payload;
       this.#cachedPayloadChars += size;
     }
-    this.makeReady(ref);
   }
 
   /**
@@ -121,7 +131,7 @@ export class EventTable {
     for (const queue of this.queues.values()) {
       if (queue.ready === 0) continue;
       const maxAgeMs = queue.target?.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS;
-      for (const ref of queue.readyRefs()) if (now - ref.state.queuedAt >= maxAgeMs) expired.push([ref, maxAgeMs]);
+      for (const ref of queue.readyQueuedBy(now - maxAgeMs)) expired.push([ref, maxAgeMs]);
     }
     return expired;
   }

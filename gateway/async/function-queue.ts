@@ -39,6 +39,12 @@ export class FunctionQueue {
   /** Scratch count of one enqueue call's items for this queue (no per-call map). */
   incoming = 0;
   inRing = false;
+  /**
+   * No ready event was queued before this (epoch ms): a lower bound, lowered on each push and made exact
+   * by each walk of `readyQueuedBy`, so the once-a-second expiry sweep walks a deep queue only when one of
+   * its events may have reached maxEventAge, not every time.
+   */
+  #oldestQueuedAt = Number.POSITIVE_INFINITY;
 
   constructor(namespace: string, functionName: string, qualifier: string) {
     this.namespace = namespace;
@@ -54,6 +60,7 @@ export class FunctionQueue {
     ref.where = 'ready';
     this.ready++;
     this.#fifo.push(ref);
+    if (ref.state.queuedAt < this.#oldestQueuedAt) this.#oldestQueuedAt = ref.state.queuedAt;
   }
 
   /** The next runnable event, if any. */
@@ -74,7 +81,24 @@ export class FunctionQueue {
     if (this.#head >= 1024 && this.#head * 2 >= this.#fifo.length) this.#compact();
   }
 
-  /** Every runnable event, for the expiry sweep. */
+  /** The runnable events queued at or before `cutoff` (epoch ms), for the expiry sweep. */
+  readyQueuedBy(cutoff: number): EventRef[] {
+    if (this.#oldestQueuedAt > cutoff) return [];
+    const found: EventRef[] = [];
+    let oldest = Number.POSITIVE_INFINITY;
+    for (let i = this.#head; i < this.#fifo.length; i++) {
+      const ref = this.#fifo[i]!;
+      if (ref.where !== 'ready' || ref.queue !== this) continue;
+      const queuedAt = ref.state.queuedAt;
+      if (queuedAt <= cutoff) found.push(ref);
+      // The found ones count too: if the caller leaves one ready, the next sweep still finds it.
+      if (queuedAt < oldest) oldest = queuedAt;
+    }
+    this.#oldestQueuedAt = oldest;
+    return found;
+  }
+
+  /** Every runnable event, from the next to run on. */
   *readyRefs(): Iterable<EventRef> {
     for (let i = this.#head; i < this.#fifo.length; i++) {
       const ref = this.#fifo[i]!;

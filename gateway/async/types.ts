@@ -86,8 +86,9 @@ export const DEFAULT_MAX_EVENT_AGE_MS = 6 * 60 * 60 * 1000;
  */
 export const CAPACITY_POLL_MS = 50;
 /**
- * Payloads of events accepted by this process are kept in memory up to this many bytes in all (each
- * at most MAX_CACHED_PAYLOAD_BYTES), saving a read when they run; the rest are read from SQLite.
+ * Payloads of events accepted by this process (and of the oldest pending ones at start) are kept in memory
+ * up to this many bytes in all (each at most MAX_CACHED_PAYLOAD_BYTES), saving a read when they run; the
+ * rest are read from SQLite.
  */
 export const PAYLOAD_CACHE_BYTES = 32 * 1024 * 1024;
 export const MAX_CACHED_PAYLOAD_BYTES = 8 * 1024;

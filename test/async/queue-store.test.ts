@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import t from 'tap';
 import { DB_FILE_NAME, MIGRATIONS } from '../../store/index.ts';
-import type { AsyncEventState, NewAsyncEvent } from '../../store/queue-statements.ts';
+import { attemptJson, type AsyncEventState, type AttemptEntry, type NewAsyncEvent } from '../../store/queue-statements.ts';
 import { newState } from '../../gateway/async/function-queue.ts';
 import { tempStore } from './helpers.ts';
 
@@ -48,6 +48,42 @@ t.test('insert is committed when it resolves; pending rows load back oldest firs
   t.same(pending.map((row) => row.requestId), events.map((event) => event.requestId));
   t.match(pending[0], { status: 'queued', attempts: 0, qualifier: '$LATEST', source: 'invoke' });
   t.notOk('payload' in pending[0]!, 'payloads stay in the database');
+});
+
+t.test('attemptJson writes what JSON.stringify writes for every shape of history entry', async (t) => {
+  const entries: AttemptEntry[] = [
+    { attempt: 1, outcome: 'succeeded', startedAt: 1_764_490_000_000, endedAt: 1_764_490_000_005, durationMs: 0.52, statusCode: 200 },
+    { attempt: 2, outcome: 'failed', startedAt: 5, endedAt: 7, durationMs: 1234.57, statusCode: 430, errorMessage: 'line "one"\nline\ttwo \u2028 é 😀 \\ end' },
+    { attempt: 0, outcome: 'interrupted', startedAt: 3, endedAt: null, errorMessage: 'the gateway stopped' },
+    { attempt: 3, outcome: 'redriven', startedAt: 9, endedAt: 9 },
+    { attempt: 1, outcome: 'failed', startedAt: -0, endedAt: 1e21, durationMs: Number.NaN, statusCode: Number.POSITIVE_INFINITY },
+    { attempt: 1, outcome: 'terminated', startedAt: 1, endedAt: 2, durationMs: 0 },
+  ];
+  for (const entry of entries) t.equal(attemptJson(entry), JSON.stringify(entry), entry.outcome);
+});
+
+t.test('loadPending brings the oldest payloads within its budget, and no payload past it', async (t) => {
+  const { store } = await tempStore(t);
+  const big = JSON.stringify({ text: 'é'.repeat(60) }); // 60 characters of 2 bytes each: over a 100-byte cap
+  const events = [newEvent(), newEvent({ payload: big }), newEvent(), newEvent(), newEvent()];
+  // Same enqueue time for the last three: they keep their insert order (rowid) within it.
+  for (const event of events.slice(2)) event.enqueuedAt = events[2]!.enqueuedAt;
+  await store.queue.insert(events);
+  const ids = events.map((event) => event.requestId);
+
+  const all = store.queue.loadPending(1_000_000, 100);
+  t.same(all.map((row) => row.requestId), ids, 'every pending event, oldest first');
+  t.same(all.map((row) => row.payload), [events[0]!.payload, undefined, events[2]!.payload, events[3]!.payload, events[4]!.payload],
+    'payloads up to the size cap (counted in UTF-8 bytes), none above it');
+
+  // A budget of two small payloads: the rest comes without any, in the same order.
+  const budget = events[0]!.payload.length + events[2]!.payload.length;
+  const some = store.queue.loadPending(budget, 100);
+  t.same(some.map((row) => row.requestId), ids, 'the rows after the budget follow in order, none twice');
+  t.same(some.map((row) => row.payload), [events[0]!.payload, undefined, events[2]!.payload, undefined, undefined]);
+
+  t.same(store.queue.loadPending().map((row) => row.requestId), ids, 'no budget: all rows');
+  t.ok(store.queue.loadPending().every((row) => row.payload === undefined), 'no budget: no payload read');
 });
 
 t.test('updates carry the whole state and append to the history; final events leave the pending set', async (t) => {
