@@ -18,8 +18,9 @@ import type { WebServer } from '../runtimes/web/index.ts';
 import { FnError } from './errors.ts';
 import type { Invocation } from './invoke/invocation.ts';
 import type { Exchange } from './invoke/web-pipeline.ts';
+import type { DeployedFunction } from './registry.ts';
 import { REQUEST_ID_HEADER } from './respond.ts';
-import { receivedBody, UploadBody } from './web-upload.ts';
+import { isSmallBody, receivedBody, UploadBody } from './web-upload.ts';
 import { endToEndBytes, isRequestId, timeoutError, upstreamError, upstreamHeaders } from './web-proxy.ts';
 
 /** Timers get this module-level callback and the exchange as argument: no closure per request. */
@@ -50,6 +51,9 @@ export class HttpExchange extends Cancellation implements Exchange, Dispatcher.D
   /** undici's resume of a response paused for backpressure. */
   #resume: (() => void) | undefined;
   #upload: UploadBody | undefined;
+  /** A small body's chunks while it arrives. */
+  #parts: Buffer[] | undefined;
+  #fn: DeployedFunction | undefined;
   #started = false;
   /** The first body chunk, held to the end of the turn: if the response ends in it, head and body are one write. */
   #held: Buffer | undefined;
@@ -75,26 +79,54 @@ export class HttpExchange extends Cancellation implements Exchange, Dispatcher.D
     this.#server = server;
     this.#requestId = requestId;
     this.timeoutMs = fn.config.timeoutMs;
-    const incoming = this.#incoming;
-    let body: Buffer | UploadBody | null | undefined = receivedBody(incoming);
-    if (body === undefined) body = this.#upload = new UploadBody(incoming);
+    this.#fn = fn;
     const done = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
     this.#timer = setTimeout(onDeadline, this.timeoutMs, this);
     this.#started = true;
-    server.dispatch(
+    const incoming = this.#incoming;
+    const body = receivedBody(incoming);
+    if (body !== undefined) this.#dispatch(body);
+    else if (isSmallBody(incoming)) {
+      // Collected (at most SMALL_BODY_BYTES), then sent with the head in one write.
+      this.#parts = [];
+      incoming.on('data', this.#onPart);
+      incoming.on('end', this.#onParts);
+    } else this.#dispatch((this.#upload = new UploadBody(incoming)));
+    return done;
+  }
+
+  #dispatch(body: Buffer | UploadBody | null): void {
+    const incoming = this.#incoming;
+    this.#server!.dispatch(
       {
         method: incoming.method as Dispatcher.HttpMethod,
         path: this.#path,
-        headers: upstreamHeaders(incoming, fn, requestId, false, this.#extraHeaders, 'client'),
+        headers: upstreamHeaders(incoming, this.#fn!, this.#requestId, false, this.#extraHeaders, 'client'),
         // undici takes any async iterable as a body (its types list only streams).
         body: body as Buffer | null,
       },
       this,
     );
-    return done;
+  }
+
+  readonly #onPart = (chunk: Buffer): void => {
+    this.#parts!.push(chunk);
+  };
+
+  readonly #onParts = (): void => {
+    this.#stopCollecting();
+    if (this.#done) return;
+    const parts = this.#parts!;
+    this.#parts = undefined;
+    this.#dispatch(parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  };
+
+  #stopCollecting(): void {
+    this.#incoming.off('data', this.#onPart);
+    this.#incoming.off('end', this.#onParts);
   }
 
   /** End the exchange with `error` (timeout, server gone, client gone); a second end is ignored. */
@@ -102,6 +134,10 @@ export class HttpExchange extends Cancellation implements Exchange, Dispatcher.D
     if (this.#done) return;
     this.#finish();
     this.#upload?.stop(error);
+    if (this.#parts !== undefined) {
+      this.#stopCollecting();
+      this.#incoming.resume();
+    }
     // Before undici put the request on a connection, onConnect aborts it.
     this.#abort?.(error);
     if (this.#outgoing.headersSent) this.#outgoing.destroy();

@@ -101,13 +101,25 @@ export class UploadBody implements AsyncIterableIterator<Buffer> {
 }
 
 /**
- * A request body that has fully arrived (usual for small bodies: the exchange starts after the pipeline's
- * awaits, by when node:http has parsed the whole request) as one buffer, so the upstream request goes out
- * in one write with a Content-Length. Undefined when it is still arriving; null when it is empty.
+ * Bodies up to this size (by their Content-Length) are collected before the upstream request goes out, so
+ * it leaves in one write with its head; larger ones, and chunked ones, stream (UploadBody).
+ */
+export const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * A request body that has fully arrived as one buffer, so the upstream request goes out in one write
+ * with a Content-Length; null when it is empty, undefined when it is still arriving. node:http runs the
+ * request listener (and the microtasks the pipeline's awaits queue) as soon as it has parsed the head:
+ * a body, even one that came in the same packet, is usually parsed after the exchange has started.
  */
 export function receivedBody(incoming: IncomingMessage): Buffer | null | undefined {
   if (!incoming.complete || incoming.readableFlowing === true) return undefined;
   // Not flowing, so read() returns everything buffered at once.
-  const body = incoming.read() as Buffer | null;
-  return body;
+  return incoming.read() as Buffer | null;
+}
+
+/** Whether the body is small enough to collect before sending (a Content-Length within SMALL_BODY_BYTES). */
+export function isSmallBody(incoming: IncomingMessage): boolean {
+  const length = incoming.headers['content-length'];
+  return length !== undefined && incoming.headers['transfer-encoding'] === undefined && Number(length) <= SMALL_BODY_BYTES;
 }

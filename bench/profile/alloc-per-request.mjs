@@ -13,7 +13,9 @@
  *       survived a scavenge and that were promoted to the old generation, per request.
  *
  * fngate serve <checkout>/bench/fixtures (its dist/: run `node bin/build.mjs` there first) pinned to CPU 0,
- * wrk on CPU 1 after a 2 s warm-up, as bench/cpu-budget.ts --wrk does.
+ * wrk on CPU 1 after a 2 s warm-up, as bench/cpu-budget.ts --wrk does. Another path: ALLOC_FIXTURES (a
+ * folder under the checkout) and ALLOC_PATH, e.g. ALLOC_FIXTURES=bench/fixtures/web ALLOC_PATH=/web/web-node/
+ * for web passthrough (bench/results/web-budget.md).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -24,13 +26,13 @@ const [checkout, mode = 'alloc', portText = '18990', rowsText = '30'] = process.
 if (!checkout || (mode !== 'alloc' && mode !== 'gc')) throw new Error('usage: alloc-per-request.mjs <checkout> alloc|gc [port] [rows]');
 const port = Number(portText);
 const inspectPort = port + 1000;
-const url = `http://127.0.0.1:${port}/functions/hello/invoke`;
+const url = `http://127.0.0.1:${port}${process.env.ALLOC_PATH ?? '/functions/hello/invoke'}`;
 const gcLog = join(mkdtempSync(join(tmpdir(), 'alloc-per-request-')), 'gc.txt');
 const flags = mode === 'alloc' ? [`--inspect=127.0.0.1:${inspectPort}`] : ['--trace-gc-nvp'];
 const server = spawn(
   'sh',
   ['-c', `exec taskset -c 0 "$0" --no-node-snapshot "$@" > ${gcLog} 2>&1`, process.execPath, ...flags, join(checkout, 'bin/fngate.js'), 'serve',
-    join(checkout, 'bench/fixtures'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'alloc-per-request-data-'))],
+    join(checkout, process.env.ALLOC_FIXTURES ?? 'bench/fixtures'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'alloc-per-request-data-'))],
   { stdio: 'ignore' },
 );
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

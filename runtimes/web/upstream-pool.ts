@@ -23,7 +23,10 @@ type MakePool = (connect: Connect, keepAliveMs: number) => UpstreamPool;
 let loading: Promise<MakePool> | undefined;
 
 export function loadUpstreamPool(): Promise<MakePool> {
-  loading ??= import('undici').then(({ Pool }) => (connect: Connect, keepAliveMs: number) =>
+  loading ??= import('undici').then((undici) => {
+    // A CommonJS package: bundled (dist/bundle), its exports are the default export's members only.
+    const { Pool } = ((undici as unknown as { default?: typeof undici }).default ?? undici) as typeof undici;
+    return (connect: Connect, keepAliveMs: number) =>
     new Pool('http://localhost', {
       connect: (_options, callback) => connect((error, socket) => callback(error, (socket ?? null) as never)),
       // As many connections as requests in flight (an instance takes instanceConcurrency at once), one
@@ -37,7 +40,7 @@ export function loadUpstreamPool(): Promise<MakePool> {
       // The function's timeout is the exchange's (web-exchange.ts): no limit of undici's own.
       headersTimeout: 0,
       bodyTimeout: 0,
-    }),
-  );
+    });
+  });
   return loading;
 }
