@@ -3,7 +3,7 @@
  * WebSocket (and other) upgrades, and raw error answers. The plain HTTP exchange, the hot path, is
  * web-exchange.ts; the web pipeline (invoke/web-pipeline.ts) runs either on a leased instance.
  */
-import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SCF_HEADER_PREFIX, scfHeaders } from '../runtimes/web/headers.ts';
 import type { WebServer } from '../runtimes/web/server.ts';
@@ -31,9 +31,8 @@ const first = (value: string | string[] | undefined): string | undefined => (Arr
 
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
-function connectionTokens(headers: IncomingHttpHeaders): ReadonlySet<string> {
+function connectionTokens(value: string | undefined): ReadonlySet<string> {
   // Most requests name no header in Connection (or send none): no set to build.
-  const value = headers.connection;
   if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS;
   return new Set(
     String(value)
@@ -48,9 +47,12 @@ const dropNothing = (): boolean => false;
 const REQUEST_ID_LOWER = REQUEST_ID_HEADER.toLowerCase();
 export const isRequestId = (lower: string): boolean => lower === REQUEST_ID_LOWER;
 
-/** Raw header pairs without hop-by-hop headers (and those the Connection header names). */
-export function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, drop: (lower: string) => boolean = dropNothing): string[] {
-  const named = connectionTokens(headers);
+/**
+ * Raw header pairs without hop-by-hop headers (and those the Connection header names, `connection` being
+ * that header's value).
+ */
+export function endToEnd(rawHeaders: string[], connection: string | undefined, drop: (lower: string) => boolean = dropNothing): string[] {
+  const named = connectionTokens(connection);
   const kept: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const lower = rawHeaders[i]!.toLowerCase();
@@ -58,6 +60,23 @@ export function endToEnd(rawHeaders: string[], headers: IncomingHttpHeaders, dro
     kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
   return kept;
+}
+
+/**
+ * The same for a response head as undici's client gives it (names and values as bytes): decoded as latin1,
+ * byte for byte what node:http's parser would have made of them.
+ */
+export function endToEndBytes(rawHeaders: Buffer[], drop: (lower: string) => boolean = dropNothing): string[] {
+  const decoded: string[] = new Array(rawHeaders.length);
+  let connection: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toString('latin1');
+    const value = rawHeaders[i + 1]!.toString('latin1');
+    decoded[i] = name;
+    decoded[i + 1] = value;
+    if (name.length === 10 && name.toLowerCase() === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
+  }
+  return endToEnd(decoded, connection, drop);
 }
 
 /** The X-Scf-* pairs of a function without the request id: built once per deployed function, not per request. */
@@ -82,20 +101,26 @@ function platformOr(names: string[]): (lower: string) => boolean {
   return (lower) => isPlatformHeader(lower) || added.has(lower);
 }
 
-/** What the user's server receives: the client's headers, X-Forwarded-*, and the X-Scf-* platform headers. */
+/**
+ * What the user's server receives: the client's headers, X-Forwarded-*, and the X-Scf-* platform headers.
+ * `framing` 'client' leaves Transfer-Encoding to an HTTP client that frames the body itself (undici's).
+ */
 export function upstreamHeaders(
   incoming: IncomingMessage,
   fn: DeployedFunction,
   requestId: string,
   upgrade: boolean,
   extra?: Record<string, string>,
+  framing: 'client' | 'headers' = 'headers',
 ): string[] {
   // Clients cannot pose as the platform: their X-Scf-* and X-Forwarded-Proto/Host are replaced.
   const extraNames = extra === undefined ? NO_NAMES : Object.keys(extra);
-  const headers = endToEnd(incoming.rawHeaders, incoming.headers, extraNames.length === 0 ? isPlatformHeader : platformOr(extraNames));
+  const headers = endToEnd(incoming.rawHeaders, first(incoming.headers.connection), extraNames.length === 0 ? isPlatformHeader : platformOr(extraNames));
   if (upgrade) headers.push('Connection', 'Upgrade', 'Upgrade', first(incoming.headers.upgrade) ?? '');
-  const chunked = /chunked/i.test(first(incoming.headers['transfer-encoding']) ?? '');
-  if (chunked && incoming.headers['content-length'] === undefined) headers.push('Transfer-Encoding', 'chunked');
+  if (framing === 'headers') {
+    const chunked = /chunked/i.test(first(incoming.headers['transfer-encoding']) ?? '');
+    if (chunked && incoming.headers['content-length'] === undefined) headers.push('Transfer-Encoding', 'chunked');
+  }
   const client = incoming.socket.remoteAddress ?? '';
   const priorFor = first(incoming.headers['x-forwarded-for']);
   const tls = 'encrypted' in incoming.socket && incoming.socket.encrypted === true;
@@ -190,7 +215,7 @@ export function upgradeExchange(incoming: IncomingMessage, socket: Duplex, head:
         upstream.on('response', (response) => {
           // The server declined the upgrade: relay its answer, delimited by closing the connection.
           upgraded = true;
-          const headers = endToEnd(response.rawHeaders, response.headers, (lower) => lower === 'content-length');
+          const headers = endToEnd(response.rawHeaders, first(response.headers.connection), (lower) => lower === 'content-length');
           headers.push(REQUEST_ID_HEADER, requestId, 'Connection', 'close');
           socket.write(responseHead(response.statusCode ?? 502, response.statusMessage, headers));
           response.pipe(socket);

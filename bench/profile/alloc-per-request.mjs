@@ -13,7 +13,8 @@
  *       survived a scavenge and that were promoted to the old generation, per request.
  *
  * fngate serve <checkout>/bench/fixtures (or --fixture=<folder> of it; its dist/: run `node bin/build.mjs` there first) pinned to CPU 0,
- * wrk on CPU 1 after a 2 s warm-up, as bench/cpu-budget.ts --wrk does.
+ * wrk on CPU 1 after a 2 s warm-up, as bench/cpu-budget.ts --wrk does. Another path: --path=<url path>, e.g.
+ * --fixture=web --path=/web/web-node/ for web passthrough (bench/results/web-budget.md).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -27,7 +28,9 @@ const fixture = args.find((arg) => arg.startsWith('--fixture='))?.slice('--fixtu
 if (!checkout || (mode !== 'alloc' && mode !== 'gc')) throw new Error('usage: alloc-per-request.mjs <checkout> alloc|gc [port] [rows]');
 const port = Number(portText);
 const inspectPort = port + 1000;
-const url = `http://127.0.0.1:${port}/functions/hello/invoke`;
+/** --path=<url path>: what wrk posts to (default the hello's invoke). */
+const path = args.find((arg) => arg.startsWith('--path='))?.slice('--path='.length) ?? '/functions/hello/invoke';
+const url = `http://127.0.0.1:${port}${path}`;
 const gcLog = join(mkdtempSync(join(tmpdir(), 'alloc-per-request-')), 'gc.txt');
 const flags = mode === 'alloc' ? [`--inspect=127.0.0.1:${inspectPort}`] : ['--trace-gc-nvp'];
 const server = spawn(

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import http, { type ClientRequest, type RequestOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { join } from 'node:path';
 import { FnError } from '../../gateway/errors.ts';
 import { SANDBOX_CODE_ROOT } from '../env.ts';
@@ -22,6 +23,7 @@ import { invokeEvent } from './event-invoke.ts';
 import { SANDBOX_BRIDGE } from '../sandbox/bwrap.ts';
 import { SANDBOX_SETUP_MS } from '../sandbox/limits.ts';
 import { keepStartupLog, markWebServer, type WebServer } from './server.ts';
+import { loadUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
 
 export { BOOTSTRAP_FILE, type WebHostSetup } from './bridge-process.ts';
 export { EVENT_INVOKE_PATH } from './event-invoke.ts';
@@ -80,6 +82,7 @@ export class WebInstance implements WebServer {
   #bridge: BridgeProcess | undefined;
   #agent: http.Agent | undefined;
   #freshAgent: http.Agent | undefined;
+  #pool: UpstreamPool | undefined;
   #bootstrapPid: number | undefined;
   #bridgePid: number | undefined;
   #memory = { at: 0, bytes: 0 };
@@ -111,6 +114,8 @@ export class WebInstance implements WebServer {
     this.#started = true;
     const begin = performance.now();
     this.#armDeadline(this.#spec.initTimeoutMs + SANDBOX_SETUP_MS);
+    // Loaded while the server starts (the first instance only: then it is cached).
+    const makePool = loadUpstreamPool();
     try {
       const setup = await this.#setup();
       const bootstrap = join(this.#spec.codeDir, BOOTSTRAP_FILE);
@@ -123,6 +128,8 @@ export class WebInstance implements WebServer {
       const outcome = await Promise.race([this.#listening.promise.then(() => 'listening'), this.#failed.promise]);
       if (outcome === 'listening' && !this.#bridge!.hasExited) {
         const spawnedAt = await this.#spawnedAt.promise;
+        const bridge = this.#bridge!;
+        this.#pool = (await makePool)((callback) => bridge.connect(callback), FREE_SOCKET_TIMEOUT_MS);
         this.#ready = true;
         this.#alive = true;
         return { pullCodeMs: 0, initRuntimeMs: spawnedAt - begin, initFunctionMs: performance.now() - spawnedAt };
@@ -154,6 +161,12 @@ export class WebInstance implements WebServer {
     // The caller's object is its own: no copy per request.
     options.agent = fresh ? this.#freshAgent : this.#agent;
     return http.request(options);
+  }
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): void {
+    const pool = this.#pool;
+    if (pool === undefined || pool.destroyed) handler.onError!(new FnError('USER_PROCESS_EXITED', this.endReason));
+    else pool.dispatch(options, handler);
   }
 
   attachRequestLog(target: LogTarget): () => void {
@@ -196,6 +209,7 @@ export class WebInstance implements WebServer {
       this.#failed.resolve('closed');
       this.#agent?.destroy();
       this.#freshAgent?.destroy();
+      this.#pool?.destroy().catch(() => undefined);
       await this.#stop();
       if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
     })();

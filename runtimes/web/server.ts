@@ -3,6 +3,7 @@
  * gateway's start-up does not load the web runtime, which loads with the first web function.
  */
 import type { ClientRequest, RequestOptions } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { LogLine, LogTarget } from '../instance-log.ts';
 import type { Instance } from '../runtime.ts';
 
@@ -10,6 +11,11 @@ import type { Instance } from '../runtime.ts';
 export interface WebServer extends Instance {
   /** An HTTP request to the user's server; `fresh` takes a connection of its own (upgrades), not a pooled one. */
   request(options: RequestOptions, fresh?: boolean): ClientRequest;
+  /**
+   * The same through undici's client on this instance's own keep-alive connections (the web route's hot
+   * path): `handler` gets the low-level callbacks (onConnect, onHeaders, onData, onComplete, onError).
+   */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): void;
   /** Route output to `target` while it is the most recent request in flight; returns the detach. */
   attachRequestLog(target: LogTarget): () => void;
   /** After a failed exchange: waits up to `ms` for the server to be known gone; true if it is. */

@@ -113,6 +113,22 @@ t.test('a client that aborts an upload mid-stream frees the instance', NEEDS_SAN
   await servedAgain(t, pid);
 });
 
+t.test('a client that goes away in the middle of a small body (collected before sending) frees the instance', NEEDS_SANDBOX, async (t) => {
+  const pid = (await request(gateway.url, '/web/single/warm')).json.pid as number;
+  await new Promise<void>((resolve) => {
+    // 1,000 bytes announced (a body the gateway collects and sends in one write), 10 sent, then gone.
+    const req = http.request(`${gateway.url}/web/single/echo`, { method: 'POST', agent: false, headers: { 'content-length': '1000' } });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(10, 'x'), () =>
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200),
+    );
+  });
+  await servedAgain(t, pid);
+});
+
 /** Polls `read` until two reads `ms` apart agree (the writer is held back) or `limitMs` passes. */
 async function settledValue(read: () => Promise<number>, ms = 500, limitMs = 10_000): Promise<{ value: number; settled: boolean }> {
   const deadline = performance.now() + limitMs;
