@@ -215,7 +215,7 @@ export const pythonHttpSubject = defineSubject({
       rows,
       ratios,
       notes: [
-        `Rows c and d run with 1 connection (wrk -c 1); a and b with the run's ${many}. "Python processes" for fngate rows is the instance count right after the measurement (GET /functions/${FUNCTION_NAME}/instances), "started while measured" those younger than the measured window (cold starts inside it); before the warm-up, bursts of concurrent requests bring up one instance per connection.`,
+        `Rows c and d run with 1 connection (wrk -c 1); a and b with the run's ${many}. "processes" for fngate rows is the instance count right after the measurement (GET /functions/${FUNCTION_NAME}/instances), "started while measured" those younger than the measured window (cold starts inside it); before the warm-up, bursts of concurrent requests bring up one instance per connection.`,
         'Server CPU counts the server\'s process group and all its descendants (fngate starts each Python process in its own group).',
         'Rows php, go, java and custom: the hello of the runtime-cold benchmark (the Go and Java programs compiled at set-up) in a project of its own, one connection, after the same warm-up; "processes" is the instance count. The custom runtime is SCF\'s bash sample bootstrap: three curl processes per invocation.',
       ],
