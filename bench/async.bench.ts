@@ -41,6 +41,7 @@ import {
   type RowResult,
   type ServerSpec,
   type Trial,
+  fngateServeArgs,
 } from './harness.ts';
 
 const FIXTURES = join(BENCH_DIR, 'fixtures', 'async');
@@ -74,7 +75,7 @@ function fngate(port: number, dataDir: string, ready: ReadyProbe = probe, projec
   return {
     command: process.execPath,
     // bin/fngate.js re-executes itself without --no-node-snapshot; passing it saves that extra process.
-    args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', project, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    args: fngateServeArgs(project, port, dataDir),
     ready,
   };
 }

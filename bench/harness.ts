@@ -55,6 +55,7 @@ export {
   type ReadyProbe,
   type RunningServer,
   type ServerSpec,
+  fngateServeArgs,
 } from './harness/servers.ts';
 export { groupCpuSeconds, serverCpuSeconds } from './harness/cpu.ts';
 export { percentile, summarize, type SampleSummary } from './harness/stats.ts';

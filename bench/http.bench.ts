@@ -16,11 +16,11 @@ import {
   jsonAnswerProbe,
   measureHttpRowsAt,
   ratio,
-  REPO_ROOT,
   type HttpRow,
   type Ratio,
   type ReadyProbe,
   type ServerSpec,
+  fngateServeArgs,
 } from './harness.ts';
 
 const INVOKE_PATH = '/functions/hello/invoke';
@@ -63,7 +63,7 @@ function fngateServer(fixtures: string): (port: number, dataDir: string) => Serv
   return (port, dataDir) => ({
     // bin/fngate.js re-executes itself without --no-node-snapshot; passing it here saves that extra process.
     command: process.execPath,
-    args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', join(BENCH_DIR, fixtures), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    args: fngateServeArgs(join(BENCH_DIR, fixtures), port, dataDir),
     ready: probe,
   });
 }

@@ -21,12 +21,12 @@ import {
   jsonAnswerProbe,
   measureHttpRowsAt,
   ratio,
-  REPO_ROOT,
   type BenchContext,
   type HttpRow,
   type Ratio,
   type ReadyProbe,
   type RunningServer,
+  fngateServeArgs,
 } from './harness.ts';
 
 const FUNCTION_NAME = 'python-hello';
@@ -106,7 +106,7 @@ function fngateRow(id: string, label: string, durationS: number): HttpRow {
     server: (port, dataDir) => ({
       // bin/fngate.js re-executes itself without --no-node-snapshot; passing it here saves that extra process.
       command: process.execPath,
-      args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', FIXTURE_DIR, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+      args: fngateServeArgs(FIXTURE_DIR, port, dataDir),
       ready: probe,
     }),
     path: INVOKE_PATH,
@@ -167,7 +167,7 @@ function otherRuntimeRow(ctx: BenchContext, other: OtherRuntime): HttpRow {
     unavailable: async () => ('unavailable' in other.src ? other.src.unavailable : undefined),
     server: (port, dataDir) => ({
       command: process.execPath,
-      args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', project!, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+      args: fngateServeArgs(project!, port, dataDir),
       ready: jsonAnswerProbe(path, EVENT_BODY, EXPECTED_ANSWER),
     }),
     path,

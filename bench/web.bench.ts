@@ -21,7 +21,6 @@ import {
   HTTP_COLUMNS,
   measureHttpRows,
   ratio,
-  REPO_ROOT,
   startServer,
   summarize,
   type BenchContext,
@@ -30,6 +29,7 @@ import {
   type ReadyProbe,
   type RowResult,
   type ServerSpec,
+  fngateServeArgs,
 } from './harness.ts';
 
 const FIXTURES = join(BENCH_DIR, 'fixtures', 'web');
@@ -60,7 +60,7 @@ function fngate(port: number, dataDir: string, manifestDir: string, ready: Ready
   return {
     // bin/fngate.js re-executes itself without --no-node-snapshot; passing it here saves that extra process.
     command: process.execPath,
-    args: ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', manifestDir, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    args: fngateServeArgs(manifestDir, port, dataDir),
     ready,
   };
 }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLE_CHARS } from './constants.ts';
 import { serverCpuSeconds } from './cpu.ts';
-import { cpuSpeedProbe, flagSlowTrials, quietCheck } from './machine.ts';
+import { cpuSpeedProbe, firstServerCpu, flagSlowTrials, quietCheck } from './machine.ts';
 import { freePort, startServer, type RunningServer, type ServerSpec } from './servers.ts';
 import type { BenchContext, Column, RowResult } from './types.ts';
 import { runWrk } from './wrk.ts';
@@ -43,7 +43,7 @@ function firstLine(text: string): string {
 
 export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promise<RowResult[]> {
   const { options } = ctx;
-  const serverCpu = options.serverCpus.split(/[,-]/)[0] ?? '0';
+  const serverCpu = firstServerCpu(options);
   const results = new Map<string, RowResult>();
   for (const row of rows) {
     const reason = row.unavailable ? await row.unavailable() : undefined;

@@ -17,6 +17,11 @@ export function machineInfo(): Omit<MachineInfo, 'loadAvgStart' | 'loadAvgEnd'> 
   };
 }
 
+/** The first CPU of `--server-cpus` (e.g. '0' of '0-1'): the one the quiet check and the speed probe look at. */
+export function firstServerCpu(options: { serverCpus: string }): string {
+  return options.serverCpus.split(/[,-]/)[0] ?? '0';
+}
+
 /** Idle share of one CPU over `ms`, from /proc/stat (Linux); 1 when it cannot be read. */
 async function cpuIdleShare(cpu: string, ms: number): Promise<number> {
   const read = (): [number, number] | undefined => {
@@ -42,7 +47,7 @@ async function cpuIdleShare(cpu: string, ms: number): Promise<number> {
  * CPU's idle share. Returns what it saw; `quiet: false` marks the trial as measured on a busy machine.
  */
 export async function quietCheck(ctx: BenchContext): Promise<{ quiet: boolean; loadAvg: number; serverIdle: number }> {
-  const serverCpu = ctx.options.serverCpus.split(/[,-]/)[0] ?? '0';
+  const serverCpu = firstServerCpu(ctx.options);
   const giveUpAt = Date.now() + QUIET_WAIT_MS;
   for (;;) {
     const serverIdle = await cpuIdleShare(serverCpu, 1000);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WRK_TIMEOUT } from './constants.ts';
-import { cpuSpeedProbe, machineInfo } from './machine.ts';
+import { cpuSpeedProbe, firstServerCpu, machineInfo } from './machine.ts';
 import { writeResults } from './results.ts';
 import type { BenchOptions, LoadParams, Subject, SubjectResult } from './types.ts';
 import { wrkVersion } from './wrk.ts';
@@ -30,7 +30,7 @@ export async function runSubject(name: string, options: BenchOptions, tmpDir: st
   mkdirSync(subjectTmp, { recursive: true });
   const loadAvgStart = loadavg();
   const context = { options, tmpDir: subjectTmp, log };
-  const serverCpu = options.serverCpus.split(/[,-]/)[0] ?? '0';
+  const serverCpu = firstServerCpu(options);
   const speedProbeStartMs = cpuSpeedProbe(context, serverCpu);
   const date = new Date().toISOString();
   const outcome = await subject.run(context);

@@ -32,6 +32,14 @@ export function jsonAnswerProbe(path: string, body: string, expected: unknown): 
   };
 }
 
+/**
+ * `fngate serve <project>` on loopback at `port` with `dataDir`, as the benchmarks run it: from the build, with
+ * `--no-node-snapshot` given here so bin/fngate.js does not re-execute itself (one process fewer).
+ */
+export function fngateServeArgs(project: string, port: number, dataDir: string): string[] {
+  return ['--no-node-snapshot', join(REPO_ROOT, 'bin', 'fngate.js'), 'serve', project, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
+}
+
 export interface ServerSpec {
   command: string;
   args: string[];
