@@ -11,7 +11,7 @@
  * connection, that blocked every other connection of the gateway: 50 clients connecting at once stalled it
  * for ~300 ms, the p99 of the web benchmark (bench/results/web-budget.md).
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { loopbackPastaPids } from './network.ts';
@@ -44,26 +44,77 @@ function socketOwner(text: string, localHex: string): { uid: number; inode: stri
   return inode === undefined || Number.isNaN(uid) ? undefined : { uid, inode };
 }
 
-/** The `socket:[inode]` links among the fds of `pids`. */
-function heldSockets(pids: ReadonlySet<number>): Set<string> {
-  const links = new Set<string>();
-  for (const pid of pids) {
-    let fds: string[];
+interface WalkedProcess {
+  /** /proc/<pid>/schedstat when the walk began: time on the CPU and timeslices. */
+  ran: string;
+  sockets: Set<string>;
+}
+
+/** The `socket:[inode]` links of every pasta walked, by pid, and how long it had run then. */
+const walked = new Map<number, WalkedProcess>();
+
+/** The process's state letter in /proc/<pid>/stat (after the parenthesised name, which may hold spaces). */
+function stateOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat[stat.lastIndexOf(')') + 2];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `socket:[inode]` links among the fds of `pid`; undefined when it is gone. */
+function socketsOf(pid: number): Set<string> | undefined {
+  // Whether the pid is asleep, read before its schedstat: a sleeping process's time on the CPU was
+  // brought up to date when it last stopped running (a running one's may lag by its current slice).
+  const asleep = stateOf(pid) === 'S';
+  let ran: string;
+  try {
+    ran = readFileSync(`/proc/${pid}/schedstat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // A process that has not run since its last walk has the same fds: only the process itself opens,
+  // connects or closes them (pasta's helpers in other namespaces share its fd table but run while it
+  // waits on them, which counts as its running). A pasta that made a connection being checked ran before
+  // the check began, so it cannot look unchanged; running during a walk changes its time for the next.
+  const known = walked.get(pid);
+  if (asleep && known !== undefined && known.ran === ran) return known.sockets;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const sockets = new Set<string>();
+  for (const fd of fds) {
     try {
-      fds = readdirSync(`/proc/${pid}/fd`);
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (link.startsWith('socket:')) sockets.add(link);
     } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (link.startsWith('socket:')) links.add(link);
-      } catch {
-        // Closed meanwhile.
-      }
+      // Closed meanwhile.
     }
   }
-  return links;
+  walked.set(pid, { ran, sockets });
+  return sockets;
+}
+
+/**
+ * Which of `wanted` (`socket:[inode]` links) the processes `pids` hold among their fds. Each pasta holds
+ * ~200 fds (its pools of pre-opened sockets and pipes): with 50 sandboxes a full walk is ~11,000
+ * readlinks, ~100 ms of the event loop on the development VM, once per batch of accepted connections
+ * (bench/results/python-budget.md). So a pasta is walked again only if it has run since its last walk:
+ * idle ones have not, between the batches of a burst. (Through fs.promises, one thread-pool round trip and
+ * one promise per fd, a walk took several times as long while requests were in flight.)
+ */
+function heldAmong(pids: ReadonlySet<number>, wanted: ReadonlySet<string>): Set<string> {
+  for (const pid of walked.keys()) if (!pids.has(pid)) walked.delete(pid);
+  const found = new Set<string>();
+  for (const pid of pids) {
+    const sockets = socketsOf(pid);
+    if (sockets !== undefined) for (const link of wanted) if (sockets.has(link)) found.add(link);
+  }
+  return found;
 }
 
 const readTable = (path: string): Promise<string> => readFile(path, 'latin1').catch(() => '');
@@ -76,27 +127,51 @@ interface PendingPeer {
 }
 
 /**
+ * How long the first connection of a burst waits for the rest before the table is read. The walk of the
+ * pastas' fds is the cost: each pasta holds ~200 (its pools of pre-opened sockets and pipes), so with 50
+ * sandboxes one walk is ~11,000 readlinks, ~90 ms of the event loop on the development VM. Read at once,
+ * a load generator opening 50 connections got one walk per connection accepted during the previous walk:
+ * five stalls of 120–150 ms in a row, the p99 of the python-http benchmark (bench/results/python-budget.md).
+ */
+export const GATHER_MS = 3;
+
+/**
  * Batches the question across connections: a read answers every connection accepted before it started
  * (the kernel lists a connection once `accept` returned it); those accepted during a read wait for the next.
  */
 export class SandboxPeers {
   #waiting: PendingPeer[] = [];
   #reading = false;
+  #gathering: NodeJS.Timeout | undefined;
+  readonly #pastaPids: () => ReadonlySet<number>;
+
+  /** @param pastaPids the processes whose connections count as a sandbox's (tests name their own) */
+  constructor(pastaPids: () => ReadonlySet<number> = loopbackPastaPids) {
+    this.#pastaPids = pastaPids;
+  }
 
   /**
    * Whether the client at remoteAddress:remotePort (as the gateway's socket sees it) is a sandbox's pasta:
    * `false` at once when it cannot be (no pasta maps the host's loopback, or not a loopback client).
    */
   check(remoteAddress: string | undefined, remotePort: number | undefined): false | Promise<boolean> {
-    if (loopbackPastaPids().size === 0 || remoteAddress === undefined || remotePort === undefined || !isLoopback(remoteAddress)) return false;
+    if (this.#pastaPids().size === 0 || remoteAddress === undefined || remotePort === undefined || !isLoopback(remoteAddress)) return false;
     const port = remotePort.toString(16).toUpperCase().padStart(4, '0');
     const v4 = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
     const v6 = !isIPv4(v4);
     const localHex = v6 ? `${IPV6_LOOPBACK_HEX}:${port}` : `${ipv4Hex(v4)}:${port}`;
     return new Promise((resolve) => {
       this.#waiting.push({ localHex, v6, resolve });
-      if (!this.#reading) void this.#read();
+      this.#schedule();
     });
+  }
+
+  #schedule(): void {
+    if (this.#reading || this.#gathering !== undefined) return;
+    this.#gathering = setTimeout(() => {
+      this.#gathering = undefined;
+      void this.#read();
+    }, GATHER_MS);
   }
 
   async #read(): Promise<void> {
@@ -106,20 +181,19 @@ export class SandboxPeers {
     try {
       const [tcp, tcp6] = await Promise.all([readTable('/proc/net/tcp'), batch.some((peer) => peer.v6) ? readTable('/proc/net/tcp6') : '']);
       const uid = process.getuid?.() ?? -1;
-      let pastaSockets: Set<string> | undefined;
+      const suspects: Array<[PendingPeer, string]> = [];
       for (const peer of batch) {
         const owner = socketOwner(peer.v6 ? tcp6 : tcp, peer.localHex);
         // pasta runs with the gateway's own uid (root keeps root: network.ts).
-        if (!owner || owner.uid !== uid) {
-          peer.resolve(false);
-          continue;
-        }
-        pastaSockets ??= heldSockets(loopbackPastaPids());
-        peer.resolve(pastaSockets.has(`socket:[${owner.inode}]`));
+        if (!owner || owner.uid !== uid) peer.resolve(false);
+        else suspects.push([peer, `socket:[${owner.inode}]`]);
       }
+      if (suspects.length === 0) return;
+      const held = heldAmong(this.#pastaPids(), new Set(suspects.map(([, link]) => link)));
+      for (const [peer, link] of suspects) peer.resolve(held.has(link));
     } finally {
       this.#reading = false;
-      if (this.#waiting.length > 0) void this.#read();
+      if (this.#waiting.length > 0) this.#schedule();
     }
   }
 }
