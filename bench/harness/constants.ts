@@ -52,3 +52,9 @@ export const PROBE_BYTES = 16 * 2 ** 20;
 export const PROBE_RUNS = 3;
 /** A trial whose probe took this much longer than the run's fastest probe ran on a slowed machine. */
 export const PROBE_SLOW_RATIO = 1.15;
+/**
+ * Before each measurement, a probe that slow is taken again every PROBE_SETTLE_STEP_MS, for at most
+ * PROBE_SETTLE_MAX_MS, until the machine is back to speed (machine.ts settledSpeedProbe).
+ */
+export const PROBE_SETTLE_STEP_MS = 2000;
+export const PROBE_SETTLE_MAX_MS = 30_000;

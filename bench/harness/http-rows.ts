@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLE_CHARS } from './constants.ts';
 import { serverCpuSeconds } from './cpu.ts';
-import { cpuSpeedProbe, firstServerCpu, flagSlowTrials, quietCheck } from './machine.ts';
+import { cpuSpeedProbe, firstServerCpu, flagSlowTrials, quietCheck, settledSpeedProbe } from './machine.ts';
 import { freePort, startServer, type RunningServer, type ServerSpec } from './servers.ts';
 import type { BenchContext, Column, RowResult } from './types.ts';
 import { runWrk } from './wrk.ts';
@@ -44,6 +44,8 @@ function firstLine(text: string): string {
 export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promise<RowResult[]> {
   const { options } = ctx;
   const serverCpu = firstServerCpu(options);
+  /** The fastest speed probe of this run so far: measurements wait until the machine is back near it. */
+  let fastestProbeMs = Number.POSITIVE_INFINITY;
   const results = new Map<string, RowResult>();
   for (const row of rows) {
     const reason = row.unavailable ? await row.unavailable() : undefined;
@@ -90,7 +92,8 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
         }
         const quiet = await quietCheck(ctx);
         if (!quiet.quiet) result.warnings.push(`round ${round}: measured on a busy machine (load ${quiet.loadAvg.toFixed(2)}, server CPU idle ${(quiet.serverIdle * 100).toFixed(0)}%): not a valid figure`);
-        const probeBeforeMs = cpuSpeedProbe(ctx, serverCpu);
+        const probeBeforeMs = await settledSpeedProbe(ctx, serverCpu, fastestProbeMs);
+        fastestProbeMs = Math.min(fastestProbeMs, probeBeforeMs);
         ctx.log(`${tag}: measuring ${options.durationS}s (load ${quiet.loadAvg.toFixed(2)}, server CPU idle ${(quiet.serverIdle * 100).toFixed(0)}%, speed probe ${probeBeforeMs.toFixed(0)} ms)`);
         const cpuBefore = serverCpuSeconds(server.pid);
         const started = performance.now();
@@ -122,7 +125,11 @@ export async function measureHttpRows(ctx: BenchContext, rows: HttpRow[]): Promi
       // Probed again once the server is gone (an async row may still be draining before that): the slower of
       // the two stands for the trial.
       const trial = result.trials.find((t) => t.round === round);
-      if (trial) trial.metrics.probeMs = Math.max(trial.metrics.probeMs ?? Number.NaN, cpuSpeedProbe(ctx, serverCpu));
+      if (trial) {
+        const probeAfterMs = cpuSpeedProbe(ctx, serverCpu);
+        fastestProbeMs = Math.min(fastestProbeMs, probeAfterMs);
+        trial.metrics.probeMs = Math.max(trial.metrics.probeMs ?? Number.NaN, probeAfterMs);
+      }
     }
   }
   const probes = flagSlowTrials([...results.values()]);
