@@ -14,6 +14,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
+import { statFields } from '../subprocess/memory.ts';
 import { loopbackPastaPids } from './network.ts';
 
 /** `127.0.0.1` → `0100007F` as /proc/net/tcp writes it (the address's bytes, little-endian). */
@@ -53,21 +54,11 @@ interface WalkedProcess {
 /** The `socket:[inode]` links of every pasta walked, by pid, and how long it had run then. */
 const walked = new Map<number, WalkedProcess>();
 
-/** The process's state letter in /proc/<pid>/stat (after the parenthesised name, which may hold spaces). */
-function stateOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat[stat.lastIndexOf(')') + 2];
-  } catch {
-    return undefined;
-  }
-}
-
 /** The `socket:[inode]` links among the fds of `pid`; undefined when it is gone. */
 function socketsOf(pid: number): Set<string> | undefined {
   // Whether the pid is asleep, read before its schedstat: a sleeping process's time on the CPU was
   // brought up to date when it last stopped running (a running one's may lag by its current slice).
-  const asleep = stateOf(pid) === 'S';
+  const asleep = statFields(pid)?.[0] === 'S';
   let ran: string;
   try {
     ran = readFileSync(`/proc/${pid}/schedstat`, 'latin1');

@@ -117,15 +117,22 @@ function pushChildren(list: string | undefined, into: number[]): void {
 }
 
 /**
+ * The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses), so
+ * index 0 is field 3, the state letter; undefined once the process is gone.
+ */
+export function statFields(pid: number): string[] | undefined {
+  const stat = readProcFile(`/proc/${pid}/stat`);
+  return stat === undefined ? undefined : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
  * One process for a tree walk from a single read of /proc/<pid>/stat: its resident bytes and thread
  * count. A single-threaded process's children are then one more read (its only task's `children`), where
  * childrenOf lists the task folder first: 2 opens per process instead of 3 opens and 2 getdents.
  */
 function statOf(pid: number): { rssBytes: number; threads: number } | undefined {
-  const stat = readProcFile(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  // Fields after the command name (which may hold spaces and parentheses): state is field 3.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
+  if (fields === undefined) return undefined;
   const threads = Number(fields[17]); // field 20, num_threads
   const pages = Number(fields[21]); // field 24, rss
   return { rssBytes: Number.isFinite(pages) ? pages * systemPageSize() : 0, threads };
