@@ -19,3 +19,15 @@ t.test('later IDs sort after earlier ones, and IDs of one millisecond differ', a
   const random = new Set(ids.slice(0, 100).map((id) => id.slice(15)));
   t.equal(random.size, 100, 'the random part changes on every call');
 });
+
+t.test('every random digit varies: 74 random bits, the variant digit 8, 9, a or b', async (t) => {
+  const ids = Array.from({ length: 4000 }, () => newRequestId(Date.now()));
+  const seen = Array.from({ length: 36 }, () => new Set<string>());
+  for (const id of ids) for (let i = 0; i < 36; i++) seen[i]!.add(id[i]!);
+  const randomDigits = [15, 16, 17, 20, 21, 22, ...Array.from({ length: 12 }, (_, n) => 24 + n)];
+  for (const at of randomDigits) t.equal(seen[at]!.size, 16, `digit ${at} takes all 16 values`);
+  t.same([...seen[19]!].sort(), ['8', '9', 'a', 'b'], 'the variant digit carries two random bits');
+  // Adjacent random digits do not move together (each 4 bits its own).
+  const pairs = new Set(ids.map((id) => id.slice(24, 26)));
+  t.ok(pairs.size > 200, `${pairs.size} of 256 pairs of adjacent digits seen`);
+});
