@@ -106,7 +106,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): { re
   };
   const peers = new SandboxPeers();
   server.on('connection', (socket: Socket) => {
-    const fromSandbox = peers.check(socket.remoteAddress, socket.remotePort);
+    const fromSandbox = peers.check(socket);
     if (fromSandbox === false) return accept(socket);
     // Decided off the event loop. What the client sends meanwhile waits in the socket for node:http.
     const early = (): void => {

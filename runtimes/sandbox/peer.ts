@@ -29,14 +29,33 @@ function ipv4Hex(address: string): string {
 /** `::1` → the four 32-bit words of /proc/net/tcp6, each little-endian; only ::1 is needed here. */
 const IPV6_LOOPBACK_HEX = '00000000000000000000000001000000';
 
+/** The two ends of an accepted connection, as a node socket names them. */
+export interface ConnectionEnds {
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+}
+
+/** A loopback end as /proc/net/tcp (v4, IPv4-mapped addresses unwrapped) or tcp6 (::1) writes it. */
+function tableAddress(address: string, port: number): { hex: string; v6: boolean } {
+  const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return isIPv4(v4) ? { hex: `${ipv4Hex(v4)}:${portHex}`, v6: false } : { hex: `${IPV6_LOOPBACK_HEX}:${portHex}`, v6: true };
+}
+
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address.startsWith('::ffff:127.') || address === '::1';
 }
 
-/** The uid and inode of the socket whose local end is `localHex` (`ADDR:PORT`), in one table's text. */
-function socketOwner(text: string, localHex: string): { uid: number; inode: string } | undefined {
+/**
+ * The uid and inode of the socket from `clientHex` to `gatewayHex` (`ADDR:PORT` each), in one table's text.
+ * Both ends, not the client's alone: the client's port may also be the local port of other sockets, such
+ * as connections to elsewhere in TIME_WAIT (no owner, inode 0) that a busy machine reuses ports alongside.
+ */
+function socketOwner(text: string, clientHex: string, gatewayHex: string): { uid: number; inode: string } | undefined {
   // `  12: <local> <remote> …`: the local address follows the slot number's colon.
-  const at = text.indexOf(`: ${localHex} `);
+  const at = text.indexOf(`: ${clientHex} ${gatewayHex} `);
   if (at < 0) return undefined;
   const line = text.slice(at + 2, text.indexOf('\n', at)).trim().split(/\s+/);
   // local rem st tx:rx tr:when retrnsmt uid timeout inode
@@ -112,7 +131,9 @@ const readTable = (path: string): Promise<string> => readFile(path, 'latin1').ca
 
 interface PendingPeer {
   /** The client's end as the tables write it: `ADDR:PORT` in hex. */
-  localHex: string;
+  clientHex: string;
+  /** The gateway's end of the same connection, the same way. */
+  gatewayHex: string;
   v6: boolean;
   resolve(fromSandbox: boolean): void;
 }
@@ -142,17 +163,17 @@ export class SandboxPeers {
   }
 
   /**
-   * Whether the client at remoteAddress:remotePort (as the gateway's socket sees it) is a sandbox's pasta:
-   * `false` at once when it cannot be (no pasta maps the host's loopback, or not a loopback client).
+   * Whether the client of `connection` (an accepted socket of the gateway) is a sandbox's pasta: `false` at
+   * once when it cannot be (no pasta maps the host's loopback, or not a loopback client).
    */
-  check(remoteAddress: string | undefined, remotePort: number | undefined): false | Promise<boolean> {
+  check(connection: ConnectionEnds): false | Promise<boolean> {
+    const { remoteAddress, remotePort, localAddress, localPort } = connection;
     if (this.#pastaPids().size === 0 || remoteAddress === undefined || remotePort === undefined || !isLoopback(remoteAddress)) return false;
-    const port = remotePort.toString(16).toUpperCase().padStart(4, '0');
-    const v4 = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
-    const v6 = !isIPv4(v4);
-    const localHex = v6 ? `${IPV6_LOOPBACK_HEX}:${port}` : `${ipv4Hex(v4)}:${port}`;
+    if (localAddress === undefined || localPort === undefined) return false;
+    const client = tableAddress(remoteAddress, remotePort);
+    const gateway = tableAddress(localAddress, localPort);
     return new Promise((resolve) => {
-      this.#waiting.push({ localHex, v6, resolve });
+      this.#waiting.push({ clientHex: client.hex, gatewayHex: gateway.hex, v6: client.v6, resolve });
       this.#schedule();
     });
   }
@@ -174,7 +195,7 @@ export class SandboxPeers {
       const uid = process.getuid?.() ?? -1;
       const suspects: Array<[PendingPeer, string]> = [];
       for (const peer of batch) {
-        const owner = socketOwner(peer.v6 ? tcp6 : tcp, peer.localHex);
+        const owner = socketOwner(peer.v6 ? tcp6 : tcp, peer.clientHex, peer.gatewayHex);
         // pasta runs with the gateway's own uid (root keeps root: network.ts).
         if (!owner || owner.uid !== uid) peer.resolve(false);
         else suspects.push([peer, `socket:[${owner.inode}]`]);

@@ -10,12 +10,20 @@ import t from 'tap';
 import { SandboxPeers } from '../../runtimes/sandbox/peer.ts';
 import { requireTool } from '../helpers/toolchain.ts';
 
-/** Connects to 127.0.0.1:<port> for every line it reads, prints the local port, keeps every socket. */
+/**
+ * Connects to 127.0.0.1:<port> for every line `<port>` it reads (from local port <local> for a line
+ * `<port> <local>`), prints the local port, keeps every socket.
+ */
 const STAND_IN = `
 import socket, sys
 held = []
 for line in sys.stdin:
-    s = socket.create_connection(('127.0.0.1', int(line)))
+    parts = line.split()
+    s = socket.socket()
+    if len(parts) > 1:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', int(parts[1])))
+    s.connect(('127.0.0.1', int(parts[0])))
     held.append(s)
     print(s.getsockname()[1], flush=True)
 `;
@@ -32,7 +40,7 @@ if (requireTool(t, 'python3', 'python3')) {
     const accepted: Socket[] = [];
     const server = createServer((socket) => {
       accepted.push(socket);
-      const verdict = peers.check(socket.remoteAddress, socket.remotePort);
+      const verdict = peers.check(socket);
       verdicts.set(socket.remotePort!, verdict === false ? Promise.resolve(false) : verdict);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -52,8 +60,8 @@ if (requireTool(t, 'python3', 'python3')) {
       await new Promise((resolve) => socket.once('connect', resolve));
       return verdictFor(socket.localPort!);
     };
-    const standInClient = async (): Promise<boolean> => {
-      standIn.stdin!.write(`${serverPort}\n`);
+    const standInClient = async (fromPort?: number): Promise<boolean> => {
+      standIn.stdin!.write(fromPort === undefined ? `${serverPort}\n` : `${serverPort} ${fromPort}\n`);
       const line = await ports.next();
       return verdictFor(Number(line.value));
     };
@@ -66,5 +74,45 @@ if (requireTool(t, 'python3', 'python3')) {
 
     const burst = await Promise.all([ourClient(), ourClient(), standInClient(), ourClient(), standInClient(), ourClient()]);
     t.same(burst, [false, false, true, false, true, false], 'in a burst, exactly the stand-in\'s two');
+
+    // A busy machine reuses a client port while older connections from it to elsewhere wait in TIME_WAIT
+    // (no owner: inode 0). The stand-in connects from such a port: still its connection, not "nobody's".
+    const reused = await timeWaitPort(t, 8);
+    t.equal(await standInClient(reused), true, `from port ${reused}, with 8 connections from it in TIME_WAIT: from the stand-in`);
   });
+}
+
+/** Connects from one local port to each port of argv in turn and closes first: each ends in TIME_WAIT. */
+const TIME_WAIT_MAKER = `
+import socket, sys
+port = 0
+for server in sys.argv[1:]:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('127.0.0.1', port))
+    s.connect(('127.0.0.1', int(server)))
+    port = s.getsockname()[1]
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)  # the server's end: this side closed first, so it is the one left in TIME_WAIT
+    s.close()
+print(port, flush=True)
+`;
+
+/**
+ * A local port from which `count` connections, each to a server of its own, are in TIME_WAIT: the client
+ * closed first, so the kernel keeps each for a minute with no owner.
+ */
+async function timeWaitPort(t: { teardown(fn: () => unknown): void }, count: number): Promise<number> {
+  const serverPorts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer((socket) => socket.on('end', () => socket.end()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => server.close());
+    serverPorts.push((server.address() as AddressInfo).port);
+  }
+  const maker = spawn('python3', ['-c', TIME_WAIT_MAKER, ...serverPorts.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  maker.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise((resolve) => maker.once('close', resolve));
+  return Number(output.trim());
 }
