@@ -1,13 +1,15 @@
 /**
  * The instances of one function version. Reuses the most recently used idle instance (the warmest),
- * starts new ones up to `maxInstances`, replaces instances that died, and recycles instances idle
- * longer than `idleMs` (keeping `provisioned` of them warm). A redeploy retires the pool: its instances
+ * starts new ones up to `maxInstances` (as many at once as the runtime's start gate lets: start-gate.ts),
+ * replaces instances that died, and recycles instances idle longer than `idleMs` (keeping `provisioned`
+ * of them warm). A redeploy retires the pool: its instances
  * finish what they serve and end, while requests that still reach it go to the pool that replaced it.
  */
 import type { CancelSignal } from './cancellation.ts';
 import { FnError } from '../gateway/errors.ts';
 import type { LogTarget } from './instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, RuntimeAdapter } from './runtime.ts';
+import type { StartGate } from './start-gate.ts';
 
 export interface PoolOptions {
   spec: FunctionSpec;
@@ -115,9 +117,18 @@ export class InstancePool {
     const starts: Array<Promise<void>> = [];
     for (let i = 0; i < missing; i++) {
       const slot = this.#createSlot(true);
-      const startedAt = performance.now();
+      let startedAt = performance.now();
+      const gate = this.#options.adapter.startGate;
+      const started = gate
+        ? gate.take().then(() => {
+            startedAt = performance.now();
+            // Closed while it waited its turn: the slot's instance was closed with the pool, never started.
+            const start = this.#closed ? Promise.reject(new FnError('CANCELLED', 'the function is being unloaded')) : slot.instance.start();
+            return start.finally(() => gate.release());
+          })
+        : slot.instance.start();
       starts.push(
-        slot.instance.start().then(
+        started.then(
           (timings) => {
             slot.ready = true;
             this.#options.onProvisioned?.(slot.instance, timings, performance.now() - startedAt);
@@ -125,7 +136,7 @@ export class InstancePool {
           },
           (error) => {
             this.#remove(slot);
-            this.#options.onBackgroundError?.(error);
+            if (!this.#closed) this.#options.onBackgroundError?.(error);
           },
         ),
       );
@@ -174,7 +185,14 @@ export class InstancePool {
         }
         continue;
       }
-      if (this.#slots.length < this.#options.maxInstances) return this.#startForRequest(startLog);
+      if (this.#slots.length < this.#options.maxInstances) {
+        // Room for an instance, but the machine may be starting enough already: then whichever comes
+        // first, a start ending or an instance freeing up, and look again.
+        const gate = this.#options.adapter.startGate;
+        if (gate === undefined || gate.tryTake()) return this.#startForRequest(startLog);
+        await this.#waitForRoom(signal, gate);
+        continue;
+      }
       await this.#waitForRoom(signal);
     }
   }
@@ -254,7 +272,16 @@ export class InstancePool {
     return slot;
   }
 
+  /** Start an instance for this request (its place in the start gate, if any, already taken) and lease it. */
   async #startForRequest(startLog: LogTarget | undefined): Promise<Lease> {
+    try {
+      return await this.#startAndLease(startLog);
+    } finally {
+      this.#options.adapter.startGate?.release();
+    }
+  }
+
+  async #startAndLease(startLog: LogTarget | undefined): Promise<Lease> {
     const slot = this.#createSlot(false);
     this.#coldStarts++;
     if (startLog) slot.instance.log.attach(startLog);
@@ -308,20 +335,27 @@ export class InstancePool {
     this.#wake();
   }
 
-  #waitForRoom(signal?: CancelSignal): Promise<void> {
+  /** Until this pool changes (an instance freed, ended or ready), or a start ends in `gate`. */
+  #waitForRoom(signal?: CancelSignal, gate?: StartGate): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
+      const stopWaiting = (): void => {
         const index = this.#waiters.indexOf(wake);
         if (index >= 0) this.#waiters.splice(index, 1);
+        gate?.forget(wake);
+      };
+      const onAbort = (): void => {
+        stopWaiting();
         reject(signal?.reason ?? new FnError('CANCELLED', 'cancelled while waiting for an instance'));
       };
       const wake = (): void => {
+        stopWaiting();
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(wake);
+      gate?.whenFree(wake);
     });
   }
 

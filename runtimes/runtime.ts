@@ -5,6 +5,7 @@
 import type { CancelSignal } from './cancellation.ts';
 import type { InstanceLog } from './instance-log.ts';
 import type { SandboxNetworkSettings } from './sandbox/network.ts';
+import type { StartGate } from './start-gate.ts';
 
 /** Platform identity reported to functions (SPEC §1 built-ins, context keys, X-Scf-* headers). */
 export interface PlatformIdentity {
@@ -81,6 +82,8 @@ export interface RuntimeAdapter {
   readonly kind: string;
   supports(runtime: string): boolean;
   createInstance(spec: FunctionSpec): Instance;
+  /** Bounds the starts of this runtime's instances that run at once (start-gate.ts); none: unbounded. */
+  readonly startGate?: StartGate;
   /** Release what the adapter shares between instances (pre-warmed processes, caches). */
   close?(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import { SubprocessInstance, type LaunchedProcess } from './instance.ts';
 import { dataRlimitBytes } from './memory.ts';
 import { DEFAULT_PREWARM_SIZE, PrewarmPool } from './prewarm.ts';
 import { FunctionProcess, processEnvironment, type ExitInfo } from './process.ts';
+import { PROCESS_STARTS } from '../start-gate.ts';
 
 export interface Interpreter {
   /** Absolute path of the interpreter binary. */
@@ -76,6 +77,7 @@ const STARTUP_ONLY_VARIABLE = /^(LD_|MALLOC_|GLIBC_TUNABLES$|LANG$|LC_)/;
 
 export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
   readonly kind: string;
+  readonly startGate = PROCESS_STARTS;
   #profile: InterpreterProfile<I>;
   #command: string;
   #interpreter: Promise<I> | undefined;

@@ -14,6 +14,7 @@ import { WebInstance, type WebHostSetup } from './instance.ts';
 import { probeBwrap } from '../sandbox/bwrap.ts';
 import { DEFAULT_TMP_SIZE_BYTES } from '../sandbox/limits.ts';
 import type { WebRuntimeOptions } from './options.ts';
+import { PROCESS_STARTS } from '../start-gate.ts';
 
 export { parseSandboxMode, type SandboxMode, type WebRuntimeOptions } from './options.ts';
 
@@ -21,6 +22,7 @@ const BRIDGE_SCRIPT = fileURLToPath(new URL('./bridge.mjs', import.meta.url));
 
 export class WebRuntime implements RuntimeAdapter {
   readonly kind = 'web';
+  readonly startGate = PROCESS_STARTS;
   readonly #options: WebRuntimeOptions;
   #sandbox: WebHostSetup['sandbox'] | null = null;
   #setup: Promise<WebHostSetup> | undefined;

@@ -1,8 +1,10 @@
 // The pool's policies, with a minimal in-test runtime whose instances are controlled by the test.
 import t from 'tap';
 import { FnError } from '../../gateway/errors.ts';
+import { Cancellation } from '../../runtimes/cancellation.ts';
 import { InstanceLog } from '../../runtimes/instance-log.ts';
 import { InstancePool } from '../../runtimes/pool.ts';
+import { StartGate } from '../../runtimes/start-gate.ts';
 import type { FunctionSpec, InitTimings, Instance, RuntimeAdapter } from '../../runtimes/runtime.ts';
 
 const spec: FunctionSpec = {
@@ -20,8 +22,14 @@ class TestInstance implements Instance {
   constructor(readonly startDelayMs: number, readonly failStart: boolean) {
     TestInstance.created.push(this);
   }
+  /** Starts under way now, and the most there were at once (reset by `pool`). */
+  static startingNow = 0;
+  static mostStartingAtOnce = 0;
   async start(): Promise<InitTimings> {
+    TestInstance.startingNow++;
+    TestInstance.mostStartingAtOnce = Math.max(TestInstance.mostStartingAtOnce, TestInstance.startingNow);
     await new Promise((resolve) => setTimeout(resolve, this.startDelayMs));
+    TestInstance.startingNow--;
     if (this.failStart) throw new FnError('USER_CODE_LOAD_ERROR', 'cannot load');
     return { pullCodeMs: 0, initRuntimeMs: 1, initFunctionMs: 1 };
   }
@@ -37,16 +45,18 @@ class TestInstance implements Instance {
   }
 }
 
-function adapter(options: { startDelayMs?: number; failStart?: boolean } = {}): RuntimeAdapter {
+function adapter(options: { startDelayMs?: number; failStart?: boolean; startGate?: StartGate } = {}): RuntimeAdapter {
   return {
     kind: 'test',
     supports: () => true,
     createInstance: () => new TestInstance(options.startDelayMs ?? 5, options.failStart ?? false),
+    startGate: options.startGate,
   };
 }
 
 function pool(t: Tap, options: Partial<ConstructorParameters<typeof InstancePool>[0]> = {}): InstancePool {
   TestInstance.created = [];
+  TestInstance.mostStartingAtOnce = 0;
   const created = new InstancePool({ spec, adapter: adapter(), maxInstances: 3, perInstanceConcurrency: 1, idleMs: 60_000, ...options });
   t.teardown(() => created.close());
   return created;
@@ -220,4 +230,69 @@ t.test('retire: a provisioned instance still starting ends once started', async 
   await starting;
   t.equal(p.size, 0);
   t.equal(TestInstance.created[0]!.closedWith, 'closed');
+});
+
+t.test('start gate: a burst starts at most its limit at once, and waiting requests take instances that free up', async (t) => {
+  const gate = new StartGate(2);
+  const p = pool(t, { adapter: adapter({ startDelayMs: 60, startGate: gate }), maxInstances: 10 });
+  await p.start();
+  // Six requests at once, each holding its instance for 2 ms.
+  const leases = await Promise.all(
+    Array.from({ length: 6 }, () =>
+      p.acquire().then(async (lease) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        lease.release();
+        return lease;
+      }),
+    ),
+  );
+  t.equal(TestInstance.mostStartingAtOnce, 2, 'never more than the gate\'s 2 starts at once');
+  t.ok(TestInstance.created.length < 6, `${TestInstance.created.length} instances served 6 requests: waiters took instances freed meanwhile`);
+  t.equal(leases.filter((lease) => lease.coldStart).length, TestInstance.created.length, 'one cold start per instance started');
+  t.equal(gate.running, 0, 'every place given back');
+  t.equal(p.size, TestInstance.created.length);
+});
+
+t.test('start gate: shared by pools; a failed start gives its place back; a cancelled waiter leaves', async (t) => {
+  const gate = new StartGate(1);
+  const failing = new InstancePool({ spec, adapter: adapter({ failStart: true, startDelayMs: 30, startGate: gate }), maxInstances: 1, perInstanceConcurrency: 1, idleMs: 60_000 });
+  t.teardown(() => failing.close());
+  const p = pool(t, { adapter: adapter({ startDelayMs: 5, startGate: gate }) });
+  await Promise.all([failing.start(), p.start()]);
+  const failed = failing.acquire();
+  // The other pool's request waits for the one place, then starts once the failed start has given it back.
+  let startedAt = 0;
+  const served = p.acquire().then((lease) => {
+    startedAt = Date.now();
+    return lease;
+  });
+  await t.rejects(failed, { code: 'USER_CODE_LOAD_ERROR' });
+  const failedAt = Date.now();
+  const lease = await served;
+  t.ok(startedAt >= failedAt, 'the second start waited for the first one\'s place');
+  t.equal(TestInstance.mostStartingAtOnce, 1);
+  // A request waiting for the place is cancelled: it fails, and the place goes to the next one.
+  const hold = p.acquire(); // a second instance of p: takes the place while it starts (5 ms)
+  const cancellation = new Cancellation();
+  const third = pool(t, { adapter: adapter({ startGate: gate }) });
+  await third.start();
+  const cancelled = third.acquire(cancellation);
+  cancellation.abort(new FnError('CANCELLED', 'gone'));
+  await t.rejects(cancelled, { code: 'CANCELLED' });
+  (await hold).release();
+  lease.release();
+  const after = await third.acquire();
+  t.ok(after.coldStart, 'the next request still starts an instance');
+  after.release();
+  t.equal(gate.running, 0);
+});
+
+t.test('start gate: provisioned instances start in turns too', async (t) => {
+  const gate = new StartGate(2);
+  const p = pool(t, { adapter: adapter({ startDelayMs: 20, startGate: gate }), maxInstances: 5 });
+  await p.start(5);
+  t.equal(p.size, 5);
+  t.ok(p.info().every((instance) => instance.state === 'idle'), 'all five up');
+  t.equal(TestInstance.mostStartingAtOnce, 2);
+  t.equal(gate.running, 0);
 });
