@@ -9,7 +9,7 @@ import type { CancelSignal } from './cancellation.ts';
 import { FnError } from '../gateway/errors.ts';
 import type { LogTarget } from './instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, RuntimeAdapter } from './runtime.ts';
-import type { StartGate } from './start-gate.ts';
+import type { StartGate, StartPlace } from './start-gate.ts';
 
 export interface PoolOptions {
   spec: FunctionSpec;
@@ -120,11 +120,11 @@ export class InstancePool {
       let startedAt = performance.now();
       const gate = this.#options.adapter.startGate;
       const started = gate
-        ? gate.take().then(() => {
+        ? gate.take().then((place) => {
             startedAt = performance.now();
             // Closed while it waited its turn: the slot's instance was closed with the pool, never started.
             const start = this.#closed ? Promise.reject(new FnError('CANCELLED', 'the function is being unloaded')) : slot.instance.start();
-            return start.finally(() => gate.release());
+            return start.finally(place.release);
           })
         : slot.instance.start();
       starts.push(
@@ -189,7 +189,8 @@ export class InstancePool {
         // Room for an instance, but the machine may be starting enough already: then whichever comes
         // first, a start ending or an instance freeing up, and look again.
         const gate = this.#options.adapter.startGate;
-        if (gate === undefined || gate.tryTake()) return this.#startForRequest(startLog);
+        const place = gate?.tryTake();
+        if (gate === undefined || place !== undefined) return this.#startForRequest(startLog, place);
         await this.#waitForRoom(signal, gate);
         continue;
       }
@@ -272,12 +273,12 @@ export class InstancePool {
     return slot;
   }
 
-  /** Start an instance for this request (its place in the start gate, if any, already taken) and lease it. */
-  async #startForRequest(startLog: LogTarget | undefined): Promise<Lease> {
+  /** Start an instance for this request (holding `place` in the start gate, if any) and lease it. */
+  async #startForRequest(startLog: LogTarget | undefined, place: StartPlace | undefined): Promise<Lease> {
     try {
       return await this.#startAndLease(startLog);
     } finally {
-      this.#options.adapter.startGate?.release();
+      place?.release();
     }
   }
 
@@ -335,7 +336,7 @@ export class InstancePool {
     this.#wake();
   }
 
-  /** Until this pool changes (an instance freed, ended or ready), or a start ends in `gate`. */
+  /** Until this pool changes (an instance freed, ended or ready), or a place in `gate` frees up. */
   #waitForRoom(signal?: CancelSignal, gate?: StartGate): Promise<void> {
     return new Promise((resolve, reject) => {
       const stopWaiting = (): void => {

@@ -296,3 +296,23 @@ t.test('start gate: provisioned instances start in turns too', async (t) => {
   t.equal(TestInstance.mostStartingAtOnce, 2);
   t.equal(gate.running, 0);
 });
+
+t.test('start gate: a start still going after the hold time gives its place up, so a slow start holds no one back', async (t) => {
+  const gate = new StartGate(1, 40);
+  const p = pool(t, { adapter: adapter({ startDelayMs: 300, startGate: gate }), maxInstances: 2 });
+  await p.start();
+  const sentAt = Date.now();
+  const servedAfter: number[] = [];
+  const leases = await Promise.all(
+    [p.acquire(), p.acquire()].map((acquired) =>
+      acquired.then((lease) => {
+        servedAfter.push(Date.now() - sentAt);
+        return lease;
+      }),
+    ),
+  );
+  t.equal(TestInstance.mostStartingAtOnce, 2, 'the second start began while the first was still going');
+  t.ok(servedAfter[1]! < 500, `both served by ${servedAfter[1]} ms (one after the other: 600)`);
+  t.equal(gate.running, 0, 'no place left held');
+  for (const lease of leases) lease.release();
+});
