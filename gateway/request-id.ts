@@ -40,7 +40,7 @@ export function newRequestId(now = Date.now()): string {
     randomFillSync(random);
     randomAt = 0;
   }
-  for (let i = 0; i < 9; i++) {
+  for (let i = 0; i < RANDOM_DIGITS.length / 2; i++) {
     const byte = random[randomAt + i]!;
     text[RANDOM_DIGITS[2 * i]!] = HEX[byte >> 4]!;
     text[RANDOM_DIGITS[2 * i + 1]!] = HEX[byte & 15]!;

@@ -2,8 +2,8 @@
  * The instances of one function version. Reuses the most recently used idle instance (the warmest),
  * starts new ones up to `maxInstances` (as many at once as the runtime's start gate lets: start-gate.ts),
  * replaces instances that died, and recycles instances idle longer than `idleMs` (keeping `provisioned`
- * of them warm). A redeploy retires the pool: its instances
- * finish what they serve and end, while requests that still reach it go to the pool that replaced it.
+ * of them warm). A redeploy retires the pool: its instances finish what they serve and end, while
+ * requests that still reach it go to the pool that replaced it.
  */
 import type { CancelSignal } from './cancellation.ts';
 import { FnError } from '../gateway/errors.ts';
@@ -115,18 +115,18 @@ export class InstancePool {
     this.#provisioned = count;
     const missing = Math.min(count, this.#options.maxInstances) - this.#slots.length;
     const starts: Array<Promise<void>> = [];
+    const gate = this.#options.adapter.startGate;
     for (let i = 0; i < missing; i++) {
       const slot = this.#createSlot(true);
-      let startedAt = performance.now();
-      const gate = this.#options.adapter.startGate;
+      let startedAt = 0;
+      const start = (): ReturnType<Instance['start']> => {
+        startedAt = performance.now();
+        return slot.instance.start();
+      };
+      // A pool closed while its start waited for a place: the slot's instance was closed with it, never started.
       const started = gate
-        ? gate.take().then((place) => {
-            startedAt = performance.now();
-            // Closed while it waited its turn: the slot's instance was closed with the pool, never started.
-            const start = this.#closed ? Promise.reject(new FnError('CANCELLED', 'the function is being unloaded')) : slot.instance.start();
-            return start.finally(place.release);
-          })
-        : slot.instance.start();
+        ? gate.take().then((place) => (this.#closed ? Promise.reject(new FnError('CANCELLED', 'the function is being unloaded')) : start()).finally(place.release))
+        : start();
       starts.push(
         started.then(
           (timings) => {
