@@ -4,6 +4,7 @@
  */
 import type { CancelSignal } from './cancellation.ts';
 import type { InstanceLog } from './instance-log.ts';
+import type { RunGate } from './run-gate.ts';
 import type { SandboxNetworkSettings } from './sandbox/network.ts';
 import type { StartGate } from './start-gate.ts';
 
@@ -84,6 +85,8 @@ export interface RuntimeAdapter {
   createInstance(spec: FunctionSpec): Instance;
   /** Bounds the starts of this runtime's instances that run at once (start-gate.ts); none: unbounded. */
   readonly startGate?: StartGate;
+  /** Bounds the event invocations of this runtime that run at once, before they lease (run-gate.ts); none: unbounded. */
+  readonly runGate?: RunGate;
   /** Release what the adapter shares between instances (pre-warmed processes, caches). */
   close?(): Promise<void>;
 }

@@ -129,6 +129,20 @@ export function logStartFailure(log: InvocationLogFrame, error: unknown): void {
  */
 export const instanceLease: Wrapper = (next) => async (invocation) => {
   const { pool } = invocation.fn;
+  const gate = pool.runGate;
+  if (gate === undefined) return leaseAndRun(next, invocation);
+  // Within the runtime's bound on calls running at once; a place taken without an await when there is room.
+  const place = gate.tryEnter() ?? (await gate.enter(invocation.signal));
+  try {
+    return await leaseAndRun(next, invocation);
+  } finally {
+    // After the lease's release: the next request in line takes the instance this one gave back.
+    gate.leave(place);
+  }
+};
+
+async function leaseAndRun(next: InvokeStep, invocation: Invocation): Promise<string> {
+  const { pool } = invocation.fn;
   // A warm instance is leased without an await (the warm path); the rest waits in `acquire`.
   let lease = pool.leaseWarm();
   if (lease === undefined) {
@@ -149,7 +163,7 @@ export const instanceLease: Wrapper = (next) => async (invocation) => {
     invocation.memUsageBytes = lease.instance.memoryUsage();
     lease.release();
   }
-};
+}
 
 /**
  * Run the instance under the function's timeout: past it the instance is aborted (and replaced) → 433.

@@ -12,6 +12,7 @@ import { SubprocessInstance, type LaunchedProcess } from '../subprocess/instance
 import { dataRlimitBytes } from '../subprocess/memory.ts';
 import { FunctionProcess, processesAreSandboxed } from '../subprocess/process.ts';
 import { RUNTIME_API_HOST, RuntimeApiServer, SANDBOX_RUNTIME_API_PORT } from './runtime-api-server.ts';
+import { PROCESS_CALLS } from '../run-gate.ts';
 import { PROCESS_STARTS } from '../start-gate.ts';
 
 /** The executable SCF looks for in a custom runtime's code folder. */
@@ -63,6 +64,7 @@ async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
 export const customRuntime = (): RuntimeAdapter => ({
   kind: 'custom',
   startGate: PROCESS_STARTS,
+  runGate: PROCESS_CALLS,
   supports: (runtime) => /^customruntime$/i.test(runtime),
   createInstance: (spec): Instance => new SubprocessInstance({ spec, launch: () => launch(spec) }),
 });

@@ -12,6 +12,7 @@ import { SubprocessInstance, type LaunchedProcess } from '../subprocess/instance
 import { dataRlimitBytes } from '../subprocess/memory.ts';
 import { FunctionProcess } from '../subprocess/process.ts';
 import { GoRpcTransport } from './transport.ts';
+import { PROCESS_CALLS } from '../run-gate.ts';
 import { PROCESS_STARTS } from '../start-gate.ts';
 
 /** The address whose free port is handed out: scf-go-lib binds 0.0.0.0, so the port must be free on all. */
@@ -68,6 +69,7 @@ async function launch(spec: FunctionSpec): Promise<LaunchedProcess> {
 export const goRuntime = (): RuntimeAdapter => ({
   kind: 'go',
   startGate: PROCESS_STARTS,
+  runGate: PROCESS_CALLS,
   supports: (runtime) => /^go1$/i.test(runtime),
   createInstance: (spec): Instance => new SubprocessInstance({ spec, launch: () => launch(spec) }),
 });

@@ -28,14 +28,30 @@
  * the gateway's host can reach.
  */
 import type { FunctionSpec, Instance, RuntimeAdapter } from '../runtime.ts';
+import { cpus } from 'node:os';
+import { RunGate } from '../run-gate.ts';
 import { NodeInstance } from './instance.ts';
 import { IsolateSpares } from './spares.ts';
 
 const spares = new IsolateSpares();
 
+/**
+ * isolated-vm runs each call into an isolate on a thread of its own pool, sized
+ * std::thread::hardware_concurrency() + 1 (it ignores CPU affinity, as does this); when every pool thread is
+ * busy it starts a new OS thread for the call and lets it end afterwards. Under load — 50 requests in
+ * flight — most calls then paid for a thread's creation on the gateway's main thread, and the threads
+ * fought over the cores: the same hello cost about twice the CPU. Bounding the calls that run at once
+ * before the lease (run-gate.ts) keeps them within the pool, and keeps the few isolates in use hot: with
+ * 50 requests in flight the isolate threads' CPU per request halved (bench/results/cpu-budget-node.md).
+ */
+const ISOLATE_POOL_THREADS = cpus().length + 1;
+/** A call still running after this long is waiting on the host (a timer, a fetch) or busy: the next may start. */
+const ISOLATE_CALL_HOLD_MS = 1;
+
 export const nodeRuntime: RuntimeAdapter = {
   kind: 'nodejs',
   supports: (runtime: string): boolean => /^nodejs/i.test(runtime),
   createInstance: (spec: FunctionSpec): Instance => new NodeInstance(spec, spares),
+  runGate: new RunGate(ISOLATE_POOL_THREADS, ISOLATE_CALL_HOLD_MS),
   close: async () => spares.close(),
 };

@@ -20,7 +20,6 @@ import { FnError, type ErrorCode } from '../../gateway/errors.ts';
 import { InstanceLog } from '../instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, InvokeRequest } from '../runtime.ts';
 import { DispatchKind, type InstanceHooks } from './bridge.ts';
-import { DispatchGate, type Place } from './dispatch-gate.ts';
 import { HostFetches, type FetchFailureData, type FetchRequestData, type FetchResponseData } from './fetch.ts';
 import { hostServices, type HostServices } from './builtins/index.ts';
 import { HostMemory, type HostService, type ServiceContext } from './builtins/service.ts';
@@ -53,8 +52,6 @@ interface DescribedError {
 }
 
 let instanceCount = 0;
-/** Calls into the isolates of every instance share isolated-vm's thread pool (dispatch-gate.ts). */
-const ISOLATE_CALLS = new DispatchGate();
 
 export class NodeInstance implements Instance {
   readonly id: string;
@@ -74,8 +71,6 @@ export class NodeInstance implements Instance {
   /** Settle the invocation in flight; set while one is. */
   #resolve: ((result: string) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
-  /** The place in ISOLATE_CALLS of the invocation in flight, once its call started. */
-  #place: Place | undefined;
   #deadline = 0;
   /** [used heap, total heap, external] bytes, refreshed in the background. */
   #memory: [number, number, number] = [0, 0, 0];
@@ -162,34 +157,22 @@ export class NodeInstance implements Instance {
     // invocation is over.
     request.signal.addEventListener('abort', this.#onAbort);
     // The warm path: one call into the isolate and one back, strings both ways, handlers bound once per instance.
+    // How many calls run at once (isolated-vm's thread pool) is bounded before the lease (adapter.ts).
     return new Promise<string>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      ISOLATE_CALLS.enter(this.#startCall);
+      try {
+        invokeRef.applyIgnored(undefined, [request.requestId, request.payload, request.deadline]);
+      } catch (error) {
+        // The isolate is gone (disposed by isolated-vm before the call was scheduled).
+        this.#failInvocation(error);
+      }
     });
   }
 
   /** An invocation's signal aborted: only the one in flight ends the isolate (a late abort of an old call does not). */
   readonly #onAbort = (): void => {
     if (this.#request?.signal.aborted === true) this.#dispose('aborted');
-  };
-
-  /** Runs when ISOLATE_CALLS has room for the invocation in flight. */
-  readonly #startCall = (place: Place): void => {
-    const request = this.#request;
-    const invokeRef = this.#invokeRef;
-    if (request === undefined || invokeRef === undefined) {
-      // It ended while it waited for room (aborted, the instance closed).
-      ISOLATE_CALLS.leave(place);
-      return;
-    }
-    this.#place = place;
-    try {
-      invokeRef.applyIgnored(undefined, [request.requestId, request.payload, request.deadline]);
-    } catch (error) {
-      // The isolate is gone (disposed by isolated-vm before the call was scheduled).
-      this.#failInvocation(error);
-    }
   };
 
   memoryUsage(): number {
@@ -302,9 +285,6 @@ export class NodeInstance implements Instance {
     this.#request = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
-    const place = this.#place;
-    this.#place = undefined;
-    if (place !== undefined) ISOLATE_CALLS.leave(place);
   }
 
   /** Turns a failed call into the isolate into the FnError that explains it. */

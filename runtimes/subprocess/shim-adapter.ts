@@ -18,6 +18,7 @@ import { SubprocessInstance, type LaunchedProcess } from './instance.ts';
 import { dataRlimitBytes } from './memory.ts';
 import { DEFAULT_PREWARM_SIZE, PrewarmPool } from './prewarm.ts';
 import { FunctionProcess, processEnvironment, type ExitInfo } from './process.ts';
+import { PROCESS_CALLS } from '../run-gate.ts';
 import { PROCESS_STARTS } from '../start-gate.ts';
 
 export interface Interpreter {
@@ -78,6 +79,7 @@ const STARTUP_ONLY_VARIABLE = /^(LD_|MALLOC_|GLIBC_TUNABLES$|LANG$|LC_)/;
 export class ShimRuntime<I extends Interpreter> implements ShimRuntimeAdapter {
   readonly kind: string;
   readonly startGate = PROCESS_STARTS;
+  readonly runGate = PROCESS_CALLS;
   #profile: InterpreterProfile<I>;
   #command: string;
   #interpreter: Promise<I> | undefined;
