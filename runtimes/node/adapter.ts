@@ -45,13 +45,11 @@ const spares = new IsolateSpares();
  * 50 requests in flight the isolate threads' CPU per request halved (bench/results/cpu-budget-node.md).
  */
 const ISOLATE_POOL_THREADS = cpus().length + 1;
-/** A call still running after this long is waiting on the host (a timer, a fetch) or busy: the next may start. */
-const ISOLATE_CALL_HOLD_MS = 1;
 
 export const nodeRuntime: RuntimeAdapter = {
   kind: 'nodejs',
   supports: (runtime: string): boolean => /^nodejs/i.test(runtime),
   createInstance: (spec: FunctionSpec): Instance => new NodeInstance(spec, spares),
-  runGate: new RunGate(ISOLATE_POOL_THREADS, ISOLATE_CALL_HOLD_MS),
+  runGate: new RunGate(ISOLATE_POOL_THREADS),
   close: async () => spares.close(),
 };
