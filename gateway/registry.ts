@@ -6,6 +6,7 @@
  */
 import type { AdapterSet } from '../runtimes/index.ts';
 import { InstancePool, type ColdStart } from '../runtimes/pool.ts';
+import type { RunGate } from '../runtimes/run-gate.ts';
 import type { FunctionSpec, Instance, PlatformIdentity } from '../runtimes/runtime.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 import type { FunctionConfig } from './config.ts';
@@ -27,6 +28,8 @@ export interface DeployedFunction {
   pool: InstancePool;
   /** Requests in flight for this function, all versions together (reservedConcurrency × instanceConcurrency). */
   limiter: ConcurrencyLimiter;
+  /** Its runtime's bound on event invocations running at once, machine-wide (runtimes/run-gate.ts); none: unbounded. */
+  runGate: RunGate | undefined;
 }
 
 export interface RegistryOptions {
@@ -206,6 +209,7 @@ export class FunctionRegistry implements Deployments {
       spec,
       limiter: undefined as unknown as ConcurrencyLimiter,
       pool: undefined as unknown as InstancePool,
+      runGate: placed.adapter.runGate,
     };
     fn.pool = new InstancePool({
       spec,

@@ -94,7 +94,13 @@ async function measure(name: string, base: string, options: LoadOptions, out: No
   }, (error, result) => settle(error, result));
   let lastCount = 0;
   let errors = 0;
+  // autocannon ends a timed run at its next 1 s sample tick, not at the duration, and paces per 1 s window
+  // that starts again at the duration: the requests of that extra window would count as the run's (a
+  // `--rate 50 --duration 2s` run reported 59 req/s). A timed run ends here at its duration.
+  const endsAt = options.requests === undefined ? startedAt + BigInt(Math.round(options.durationS * 1e9)) : undefined;
+  const endTimer = endsAt === undefined ? undefined : setTimeout(() => instance.stop(), options.durationS * 1000);
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
+    if (endsAt !== undefined && process.hrtime.bigint() > endsAt) return;
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
     histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
     buckets.record(responseTimeMs);
@@ -110,9 +116,11 @@ async function measure(name: string, base: string, options: LoadOptions, out: No
     result = await finished;
   } finally {
     clearInterval(sampler);
+    clearTimeout(endTimer);
   }
   if (interactive) out.write('\r\x1b[2K');
-  const elapsedS = Number(process.hrtime.bigint() - startedAt) * MS_PER_NS / 1000;
+  const endedAt = process.hrtime.bigint();
+  const elapsedS = Number((endsAt !== undefined && endsAt < endedAt ? endsAt : endedAt) - startedAt) * MS_PER_NS / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const after = await functionFacts(factsUrl, options.token);
   const requests = histogram.totalCount;

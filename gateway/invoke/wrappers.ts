@@ -128,8 +128,7 @@ export function logStartFailure(log: InvocationLogFrame, error: unknown): void {
  * log, and give it back. A dead instance is dropped by the pool on release.
  */
 export const instanceLease: Wrapper = (next) => async (invocation) => {
-  const { pool } = invocation.fn;
-  const gate = pool.runGate;
+  const gate = invocation.fn.runGate;
   if (gate === undefined) return leaseAndRun(next, invocation);
   // Within the runtime's bound on calls running at once; a place taken without an await when there is room.
   const place = gate.tryEnter() ?? (await gate.enter(invocation.signal));

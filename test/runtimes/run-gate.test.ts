@@ -118,10 +118,10 @@ function gatedFunction(t: { teardown(fn: () => unknown): void }, gate: RunGate, 
   TimedInstance.running = 0;
   TimedInstance.mostRunning = 0;
   const created: TimedInstance[] = [];
-  const adapter: RuntimeAdapter = { kind: 'test', supports: () => true, createInstance: () => new TimedInstance(invokeMs, created), runGate: gate };
+  const adapter: RuntimeAdapter = { kind: 'test', supports: () => true, createInstance: () => new TimedInstance(invokeMs, created) };
   const pool = new InstancePool({ spec, adapter, maxInstances: 100, perInstanceConcurrency: 1, idleMs: 60_000 });
   t.teardown(() => pool.close());
-  const fn = { pool, config: { name: spec.name, timeoutMs: spec.timeoutMs } } as unknown as DeployedFunction;
+  const fn = { pool, runGate: gate, config: { name: spec.name, timeoutMs: spec.timeoutMs } } as unknown as DeployedFunction;
   const run = compose([instanceLease], execution);
   const invoke = (n: number, signal?: Cancellation) =>
     run(newInvocation({ requestId: `r${n}`, fn, payload: JSON.stringify({ n }), mode: signal ? 'async' : 'sync', signal })).then((text) => JSON.parse(text) as { event: { n: number }; instance: string });
