@@ -128,41 +128,35 @@ export function logStartFailure(log: InvocationLogFrame, error: unknown): void {
  * log, and give it back. A dead instance is dropped by the pool on release.
  */
 export const instanceLease: Wrapper = (next) => async (invocation) => {
-  const gate = invocation.fn.runGate;
-  if (gate === undefined) return leaseAndRun(next, invocation);
+  const { pool, runGate: gate } = invocation.fn;
   // Within the runtime's bound on calls running at once; a place taken without an await when there is room.
-  const place = gate.tryEnter() ?? (await gate.enter(invocation.signal));
+  const place = gate === undefined ? undefined : (gate.tryEnter() ?? (await gate.enter(invocation.signal)));
   try {
-    return await leaseAndRun(next, invocation);
+    // A warm instance is leased without an await (the warm path); the rest waits in `acquire`.
+    let lease = pool.leaseWarm();
+    if (lease === undefined) {
+      try {
+        lease = await pool.acquire(invocation.signal, invocation.log.user);
+      } catch (error) {
+        logStartFailure(invocation.log, error);
+        throw error;
+      }
+    }
+    invocation.coldStart = lease.coldStart;
+    invocation.instance = lease.instance;
+    lease.instance.log.attach(invocation.log.user);
+    try {
+      return await next(invocation);
+    } finally {
+      lease.instance.log.detach();
+      invocation.memUsageBytes = lease.instance.memoryUsage();
+      lease.release();
+    }
   } finally {
     // After the lease's release: the next request in line takes the instance this one gave back.
-    gate.leave(place);
+    if (gate !== undefined && place !== undefined) gate.leave(place);
   }
 };
-
-async function leaseAndRun(next: InvokeStep, invocation: Invocation): Promise<string> {
-  const { pool } = invocation.fn;
-  // A warm instance is leased without an await (the warm path); the rest waits in `acquire`.
-  let lease = pool.leaseWarm();
-  if (lease === undefined) {
-    try {
-      lease = await pool.acquire(invocation.signal, invocation.log.user);
-    } catch (error) {
-      logStartFailure(invocation.log, error);
-      throw error;
-    }
-  }
-  invocation.coldStart = lease.coldStart;
-  invocation.instance = lease.instance;
-  lease.instance.log.attach(invocation.log.user);
-  try {
-    return await next(invocation);
-  } finally {
-    lease.instance.log.detach();
-    invocation.memUsageBytes = lease.instance.memoryUsage();
-    lease.release();
-  }
-}
 
 /**
  * Run the instance under the function's timeout: past it the instance is aborted (and replaced) → 433.
