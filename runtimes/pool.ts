@@ -9,7 +9,6 @@ import type { CancelSignal } from './cancellation.ts';
 import { FnError } from '../gateway/errors.ts';
 import type { LogTarget } from './instance-log.ts';
 import type { FunctionSpec, InitTimings, Instance, InstanceEnd, RuntimeAdapter } from './runtime.ts';
-import type { RunGate } from './run-gate.ts';
 import type { StartGate, StartPlace } from './start-gate.ts';
 
 export interface PoolOptions {
@@ -98,11 +97,6 @@ export class InstancePool {
   }
 
   /** Requests that waited for an instance to start, since the pool was made (load tests diff this). */
-  /** The adapter's bound on event invocations running at once (run-gate.ts), if it has one. */
-  get runGate(): RunGate | undefined {
-    return this.#options.adapter.runGate;
-  }
-
   get coldStarts(): number {
     return this.#coldStarts;
   }
