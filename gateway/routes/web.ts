@@ -5,7 +5,6 @@
  * server's 'upgrade' event instead of Hono.
  */
 import { Cancellation } from '../../runtimes/cancellation.ts';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MiddlewareHandler } from 'hono';
@@ -14,6 +13,7 @@ import { writeErrorResponse } from '../respond.ts';
 import type { GatewayServices } from '../services.ts';
 import { apigwUpgradeTargets, type WebPassThrough } from './apigw-endpoints.ts';
 import { createWebPipeline, type WebPipeline } from '../invoke/web-pipeline.ts';
+import { newRequestId } from '../request-id.ts';
 import { HttpExchange } from '../web-exchange.ts';
 import { upgradeExchange, writeRawError } from '../web-proxy.ts';
 import { WebTargets, type WebTarget } from '../web-target.ts';
@@ -73,11 +73,11 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
     try {
       target = targets.resolve(incoming.headers.host, incoming.url ?? '/');
     } catch (error) {
-      writeErrorResponse(outgoing, error, randomUUID());
+      writeErrorResponse(outgoing, error, newRequestId());
       return true;
     }
     if (!target) return false;
-    exchange(incoming, outgoing, target, randomUUID());
+    exchange(incoming, outgoing, target, newRequestId());
     return true;
   };
 
@@ -92,7 +92,7 @@ export function webRoutes(deps: { services: GatewayServices; globalLimiter: Conc
   };
 
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => undefined);

@@ -28,13 +28,17 @@ const gateway = await startTestGateway(t, {
 const coldStart = (lines: string[]): string | undefined => lines.find((line) => line.startsWith('Init Report'));
 
 t.test('a request reaches the Node server under /web/<name>/ with the prefix stripped', NEEDS_SANDBOX, async (t) => {
+  const sentAt = Date.now();
   const response = await request(gateway.url, '/web/webnode/hello/world?x=1&y=two', { headers: { 'X-Scf-Name': 'spoofed' } });
   t.equal(response.status, 200, response.text);
   const seen = response.json;
   t.equal(seen.url, '/hello/world?x=1&y=two', 'path and query, prefix stripped');
   t.equal(response.headers['x-app'], 'node', "the server's own headers come back");
-  const requestId = response.headers['x-scf-request-id'];
-  t.match(requestId, /^[0-9a-f-]{36}$/);
+  const requestId = String(response.headers['x-scf-request-id']);
+  // Time-ordered (UUID v7) like event invocations' IDs: the record's key, appended to its index (gateway/request-id.ts).
+  t.match(requestId, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const idTime = parseInt(requestId.slice(0, 8) + requestId.slice(9, 13), 16);
+  t.ok(idTime >= sentAt && idTime <= Date.now(), `the ID carries the request's time (${idTime - sentAt} ms after sending)`);
   t.match(seen.headers, {
     'x-scf-request-id': requestId,
     'x-scf-memory': '128',
