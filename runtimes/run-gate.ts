@@ -1,7 +1,8 @@
 /**
- * How many event invocations of process-based runtimes run at once, machine-wide, before they take an
- * instance. One invocation per instance stays the rule; the gate decides how many instances are busy at
- * the same moment, never how many requests one serves.
+ * How many event invocations of a runtime run at once, machine-wide, before they take an instance: the
+ * process-based runtimes share `PROCESS_CALLS`; the Node.js runtime has a gate of its own, sized to
+ * isolated-vm's thread pool (runtimes/node/adapter.ts). One invocation per instance stays the rule; the
+ * gate decides how many instances are busy at the same moment, never how many requests one serves.
  *
  * Why: with 50 requests in flight to a one-core gateway, every request had its own process (50
  * interpreters, each woken once per request, each with its own cold caches) although at most a core's
