@@ -3,9 +3,14 @@
 // Two phases: the suite (tap's `include`/`exclude` in package.json), then the tests that must run alone
 // because they load the whole machine (test/fresh-clone: `npm ci` compiles native modules). Arguments
 // given to `npm test -- …` go to the first phase only, and skip the second.
+// A file that fails outside its cases (its process exits non-zero or dies of a signal after every case
+// passed, or before any reported) counts as one failed test: tap marks the file `not ok` with no case
+// `not ok` inside, and CI once printed `665 passed, 0 failed` for such a run. Every failed file is named
+// again at the end with tap's account of it (exit code, signal, error), where a truncated log still shows it.
 // A file whose Node.js process died of a CPU fault (SIGILL, SIGSEGV, SIGBUS, SIGTRAP: V8's own fatal
-// checks end that way) before any of its cases reported is run once more, said so on stderr, and only that
-// second run counts: CI once lost a run to a SIGILL of node itself while a test file was still loading.
+// checks end that way) with no case failed, before its cases or after them, is run once more, said so on
+// stderr, and only that second run counts: CI once lost a run to a SIGILL of node itself while a test file
+// was still loading, and once a file failed after all its cases had passed (which way, the log did not keep).
 import { spawn } from 'node:child_process';
 
 const tapBin = new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname;
@@ -15,43 +20,66 @@ const CRASH_SIGNALS = new Set(['SIGILL', 'SIGSEGV', 'SIGBUS', 'SIGTRAP']);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+/** Each failed file and tap's YAML account of it, for the recap at the end. */
+const failures = [];
 
 /** Runs tap on `args`; resolves with its exit code and the files that crashed before their first case. */
 function runTap(args, { retryCrashes }) {
   const failedBefore = failed;
   let casesInFile = 0;
+  let passedInFile = 0;
+  let skippedInFile = 0;
+  let failedCasesInFile = [];
   let buffered = '';
-  /** A file that failed with no case reported, until its YAML block says whether it crashed. */
+  /** A failed file, until its YAML block (its exit code, signal, error) has been read. */
   let failedFile;
-  let failedSignal;
   const crashed = [];
   const settleFailedFile = () => {
     if (failedFile === undefined) return;
-    if (retryCrashes && CRASH_SIGNALS.has(failedSignal)) {
-      crashed.push(failedFile);
-      process.stderr.write(`\n${failedFile}: node died of ${failedSignal} before any case reported; it runs again after the suite\n`);
-    } else failed++;
+    const signal = /^ {2}signal: (SIG\w+)$/m.exec(failedFile.account)?.[1];
+    if (failedFile.failedCases.length === 0 && retryCrashes && CRASH_SIGNALS.has(signal)) {
+      crashed.push(failedFile.name);
+      // The run again counts its cases afresh.
+      passed -= failedFile.passed;
+      skipped -= failedFile.skipped;
+      const when = failedFile.cases === 0 ? 'before any case reported' : `after its ${failedFile.cases} case(s) passed`;
+      process.stderr.write(`\n${failedFile.name}: node died of ${signal} ${when}; it runs again after the suite\n`);
+    } else {
+      if (failedFile.failedCases.length === 0) failed++;
+      failures.push(failedFile);
+    }
     failedFile = undefined;
-    failedSignal = undefined;
   };
   const onLine = (line) => {
     if (failedFile !== undefined) {
-      const signal = /^ {2}signal: (SIG\w+)$/.exec(line);
-      if (signal) failedSignal = signal[1];
-      if (line === '  ...' || /^\S/.test(line)) settleFailedFile();
+      if (/^\S/.test(line)) settleFailedFile();
+      else {
+        failedFile.account += `${line}\n`;
+        if (line === '  ...') settleFailedFile();
+      }
     }
     const caseResult = /^ {4}(not )?ok \d+ - .*?(# (SKIP|TODO)\b.*)?$/.exec(line);
     if (caseResult) {
       casesInFile++;
-      if (caseResult[3]) skipped++;
-      else if (caseResult[1]) failed++;
-      else passed++;
+      if (caseResult[3]) {
+        skipped++;
+        skippedInFile++;
+      } else if (caseResult[1]) {
+        failed++;
+        failedCasesInFile.push(line.trim());
+      } else {
+        passed++;
+        passedInFile++;
+      }
       return;
     }
     const fileResult = /^(not )?ok \d+ - (.*?)(?: # .*)?$/.exec(line);
     if (fileResult) {
-      if (fileResult[1] && casesInFile === 0) failedFile = fileResult[2];
+      if (fileResult[1]) failedFile = { name: fileResult[2], cases: casesInFile, passed: passedInFile, skipped: skippedInFile, failedCases: failedCasesInFile, account: '' };
       casesInFile = 0;
+      passedInFile = 0;
+      skippedInFile = 0;
+      failedCasesInFile = [];
     }
   };
   const child = spawn(process.execPath, [tapBin, '--reporter=tap', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -83,5 +111,10 @@ if (extra.length === 0) {
   crashed.push(...alone.crashed);
 }
 if (crashed.length > 0) code = (await runTap(crashed, { retryCrashes: false })).code || code;
+for (const failure of failures) {
+  const outside = failure.failedCases.length === 0 ? ` after ${failure.cases} passing case(s), outside them` : `: ${failure.failedCases.join('; ')}`;
+  const account = failure.account.split('\n').filter((line) => !/^ {2}(args:|command:|cwd:|stdio:|externalID:| {2}- )/.test(line));
+  process.stdout.write(`\nfailed: ${failure.name}${outside}\n${account.join('\n')}`);
+}
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(code === 0 && failed === 0 ? 0 : 1);
