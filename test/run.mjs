@@ -22,6 +22,9 @@ let failed = 0;
 let skipped = 0;
 /** Each failed file and tap's YAML account of it, for the recap at the end. */
 const failures = [];
+/** The last lines the test processes wrote to stderr (an uncaught error's stack), for the same recap. */
+const STDERR_TAIL_LINES = 80;
+let stderrTail = [];
 
 /** Runs tap on `args`; resolves with its exit code and the files that crashed before their first case. */
 function runTap(args, { retryCrashes }) {
@@ -82,7 +85,12 @@ function runTap(args, { retryCrashes }) {
       failedCasesInFile = [];
     }
   };
-  const child = spawn(process.execPath, [tapBin, '--reporter=tap', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [tapBin, '--reporter=tap', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.on('data', (chunk) => {
+    process.stderr.write(chunk);
+    stderrTail.push(...chunk.toString().split('\n'));
+    if (stderrTail.length > 4 * STDERR_TAIL_LINES) stderrTail = stderrTail.slice(-STDERR_TAIL_LINES);
+  });
   child.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);
     buffered += chunk.toString();
@@ -116,5 +124,7 @@ for (const failure of failures) {
   const account = failure.account.split('\n').filter((line) => !/^ {2}(args:|command:|cwd:|stdio:|externalID:| {2}- )/.test(line));
   process.stdout.write(`\nfailed: ${failure.name}${outside}\n${account.join('\n')}`);
 }
+const stderrLines = stderrTail.slice(-STDERR_TAIL_LINES).filter((line) => line.trim() !== '');
+if (failures.length > 0 && stderrLines.length > 0) process.stdout.write(`\nthe test processes' stderr, its last lines:\n${stderrLines.join('\n')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(code === 0 && failed === 0 ? 0 : 1);
