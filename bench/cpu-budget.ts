@@ -4,9 +4,10 @@
  * server's tree used over them is read from /proc (utime + stime), so a busy machine disturbs the figure
  * far less than it disturbs req/s.
  *
- *   node --import tsx bench/cpu-budget.ts python|pipe|node|node-unrecorded|ivm [requests] [--connections=N] [--dist] [--cpu-prof] [--strace]
+ *   node --import tsx bench/cpu-budget.ts python|python-unrecorded|pipe|node|node-unrecorded|ivm [requests] [--connections=N] [--dist] [--cpu-prof] [--strace]
  *
  *   python  fngate serve bench/fixtures/python-hello (sandbox on, records and logs on), from the sources
+ *   python-unrecorded  the same with gateway.recordInvocations off (bench/fixtures/python-hello-unrecorded)
  *   pipe    the python-http baseline: node:http + one python3 over NDJSON pipes (servers/node-python-pipe.ts)
  *   node    fngate serve bench/fixtures, POST /functions/hello/invoke (the http benchmark's Node.js row)
  *   node-unrecorded  the same function with gateway.recordInvocations off (bench/fixtures/hello-unrecorded,
@@ -26,6 +27,7 @@
  * frames have names): `perf report -i <file> --no-children --sort comm,dso,sym`.
  * --clones counts the threads the server starts in the measured window (perf stat on the clone syscalls).
  * --dist runs fngate's build (dist/, `node bin/build.mjs`) as the http benchmark does, not the sources.
+ * --node-flag=X (repeatable) passes X to the server's node too (an A/B of a Node or V8 option, e.g. --single-threaded-gc).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -60,6 +62,8 @@ const freePort = (): Promise<number> =>
 const port = await freePort();
 const withPerf = args.includes('--perf');
 const prof = withPerf ? ['--perf-basic-prof-only-functions'] : cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR ?? '/tmp/cpu-budget-prof'}`] : [];
+// --node-flag=X (repeatable): X goes to the server's node as well, for an A/B of a Node or V8 option.
+prof.push(...args.filter((arg) => arg.startsWith('--node-flag=')).map((arg) => arg.slice('--node-flag='.length)));
 /** `fngate serve <folder>` (records and logs on), invoked at `path`. */
 const fngate = (folder: string, path: string): { command: string[]; path: string } => ({
   command: [
@@ -75,13 +79,14 @@ const baseline = (nodeFlags: string[], file: string, extra: string[] = []): { co
 });
 const subjects: Record<string, () => { command: string[]; path: string }> = {
   python: () => fngate('bench/fixtures/python-hello', '/functions/python-hello/invoke'),
+  'python-unrecorded': () => fngate('bench/fixtures/python-hello-unrecorded', '/functions/python-hello/invoke'),
   pipe: () => baseline([], 'node-python-pipe.ts'),
   node: () => fngate('bench/fixtures', '/functions/hello/invoke'),
   'node-unrecorded': () => fngate('bench/fixtures/hello-unrecorded', '/functions/hello/invoke'),
   ivm: () => baseline(['--no-node-snapshot'], 'node-ivm.ts', ['pool']),
 };
 const chosen = subjects[subject]?.();
-if (!chosen) throw new Error(`unknown subject ${subject}: python, pipe, node, node-unrecorded or ivm`);
+if (!chosen) throw new Error(`unknown subject ${subject}: python, python-unrecorded, pipe, node, node-unrecorded or ivm`);
 const pinned = wrkSeconds > 0 ? ['taskset', '-c', '0'] : [];
 const launch = [...pinned, ...chosen.command];
 // Owned like the harness's servers: an error thrown below, or a signal, still ends it and its group (a

@@ -4,7 +4,9 @@
 //   node bench/profile/cpuprofile-top.mjs <file.cpuprofile> [requests] [rows] [last-seconds]
 //
 // With last-seconds only the samples of the profile's last seconds count (the measured wrk window, not
-// the start-up and warm-up); requests is then the measured window's request count.
+// the start-up and warm-up); requests is then the measured window's request count. `busiestN` instead of
+// a number takes the N seconds with the most non-idle samples, wherever they sit; `A-B` the samples from
+// second A to second B of the profile.
 import { readFileSync } from 'node:fs';
 
 const [file, requestsText, rowsText = '40', lastText] = process.argv.slice(2);
@@ -17,11 +19,41 @@ for (const node of profile.nodes) for (const child of node.children ?? []) paren
 
 // Time per sample: the deltas; self time per node.
 const self = new Map();
-const from = lastText ? profile.endTime - Number(lastText) * 1e6 : -Infinity;
+/** The [from, to) window of samples that count: the last seconds, or the busiest seconds (`busiestN`). */
+function sampleWindow() {
+  if (!lastText) return [-Infinity, Infinity];
+  const range = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(lastText);
+  if (range) return [profile.startTime + Number(range[1]) * 1e6, profile.startTime + Number(range[2]) * 1e6];
+  const busiest = /^busiest(\d+(?:\.\d+)?)$/.exec(lastText);
+  if (!busiest) return [profile.endTime - Number(lastText) * 1e6, Infinity];
+  // The window of that length holding the most non-idle sample time (the measured load, wherever it sits).
+  const span = Number(busiest[1]) * 1e6;
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  const times = [];
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    times.push([t, idle.has(id) ? 0 : profile.timeDeltas[i] ?? 0]);
+  });
+  let best = [-Infinity, Infinity];
+  let bestBusy = -1;
+  let busy = 0;
+  let tail = 0;
+  for (const [time, us] of times) {
+    busy += us;
+    while (times[tail][0] <= time - span) busy -= times[tail++][1];
+    if (busy > bestBusy) {
+      bestBusy = busy;
+      best = [time - span, time + 1];
+    }
+  }
+  return best;
+}
+const [from, to] = sampleWindow();
 let at = profile.startTime;
 profile.samples.forEach((id, i) => {
   at += profile.timeDeltas[i] ?? 0;
-  if (at >= from) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  if (at >= from && at < to) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 
 const label = (node) => {
