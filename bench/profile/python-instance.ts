@@ -11,28 +11,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { newRequestId } from '../../gateway/request-id.ts';
 import { Cancellation } from '../../runtimes/cancellation.ts';
-import { PYTHON_ARGS, pythonRuntime } from '../../runtimes/python/adapter.ts';
+import { pythonRuntime } from '../../runtimes/python/adapter.ts';
 import type { FunctionSpec } from '../../runtimes/runtime.ts';
+import { PYTHON_LOOP, PYTHON_LOOP_ARGS } from '../servers/python-pipe-loop.ts';
 
 const CALLS = Number(process.argv[2] ?? 20_000);
 const WARM_UP = 2_000;
 const PAYLOAD = '{"name":"bench"}';
 const CODE_DIR = fileURLToPath(new URL('../fixtures/python-hello', import.meta.url));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-
-/** The baseline's python: the hello handler and a loop answering one line per line (servers/node-python-pipe.ts). */
-const PIPE_LOOP = `
-import json, sys
-def main_handler(event, context):
-    return {"hello": event.get("name", "world")}
-read, write, flush = sys.stdin.readline, sys.stdout.write, sys.stdout.flush
-while True:
-    line = read()
-    if not line:
-        break
-    write(json.dumps(main_handler(json.loads(line), None)) + "\\n")
-    flush()
-`;
 
 /** utime + stime of every python3 process now running, in µs (the instance's interpreter sits in a sandbox). */
 function pythonCpuUs(): number {
@@ -63,7 +50,7 @@ async function measure(label: string, call: () => Promise<unknown>): Promise<voi
 }
 
 async function rawPipe(): Promise<void> {
-  const python = spawn('python3', [...PYTHON_ARGS, '-c', PIPE_LOOP], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const python = spawn('python3', [...PYTHON_LOOP_ARGS, '-c', PYTHON_LOOP], { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting: Array<() => void> = [];
   let buffered = '';
   python.stdout.setEncoding('utf8');

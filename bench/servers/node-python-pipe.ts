@@ -8,26 +8,9 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { BENCH_HOST, portFromArgv } from './args.ts';
+import { PYTHON_LOOP, PYTHON_LOOP_ARGS } from './python-pipe-loop.ts';
 
-/** The hello handler inline, and a loop that answers one line per line. */
-const PYTHON_LOOP = `
-import json, sys
-
-def main_handler(event, context):
-    return {"hello": event.get("name", "world")}
-
-read, write, flush = sys.stdin.readline, sys.stdout.write, sys.stdout.flush
-while True:
-    line = read()
-    if not line:
-        break
-    write(json.dumps(main_handler(json.loads(line), None)) + "\\n")
-    flush()
-`;
-/** The flags fngate starts Python with (runtimes/python/adapter.ts PYTHON_ARGS). */
-const PYTHON_ARGS = ['-u', '-s', '-S', '-B'];
-
-const python = spawn('python3', [...PYTHON_ARGS, '-c', PYTHON_LOOP], { stdio: ['pipe', 'pipe', 'inherit'] });
+const python = spawn('python3', [...PYTHON_LOOP_ARGS, '-c', PYTHON_LOOP], { stdio: ['pipe', 'pipe', 'inherit'] });
 python.once('exit', (code, signal) => {
   console.error(`python exited (${signal ?? code})`);
   process.exit(1);
