@@ -1,5 +1,5 @@
 // Runs the tap suite and ends with the plain line CI reads: `N passed, N failed[, N skipped]`.
-// A "test" is one t.test() case of a test file; a file that dies before its cases counts as one failure.
+// A "test" is one t.test() case of a test file; a file that fails outside its cases counts as one failure.
 // Two phases: the suite (tap's `include`/`exclude` in package.json), then the tests that must run alone
 // because they load the whole machine (test/fresh-clone: `npm ci` compiles native modules). Arguments
 // given to `npm test -- …` go to the first phase only, and skip the second.
@@ -26,7 +26,7 @@ const failures = [];
 const STDERR_TAIL_LINES = 80;
 let stderrTail = [];
 
-/** Runs tap on `args`; resolves with its exit code and the files that crashed before their first case. */
+/** Runs tap on `args`; resolves with its exit code and the files that crashed with none of their cases failed. */
 function runTap(args, { retryCrashes }) {
   const failedBefore = failed;
   let casesInFile = 0;
