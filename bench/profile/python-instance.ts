@@ -6,14 +6,14 @@
 //   taskset -c 0 node --no-node-snapshot --import tsx bench/profile/python-instance.ts [calls]
 //
 // Pinned to one CPU as the benchmarks pin the server: the interpreter and the caller take turns on it.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { newRequestId } from '../../gateway/request-id.ts';
 import { Cancellation } from '../../runtimes/cancellation.ts';
 import { pythonRuntime } from '../../runtimes/python/adapter.ts';
 import type { FunctionSpec } from '../../runtimes/runtime.ts';
-import { PYTHON_LOOP, PYTHON_LOOP_ARGS } from '../servers/python-pipe-loop.ts';
+import { startPipeLoop } from '../servers/python-pipe-loop.ts';
 
 const CALLS = Number(process.argv[2] ?? 20_000);
 const WARM_UP = 2_000;
@@ -50,22 +50,8 @@ async function measure(label: string, call: () => Promise<unknown>): Promise<voi
 }
 
 async function rawPipe(): Promise<void> {
-  const python = spawn('python3', [...PYTHON_LOOP_ARGS, '-c', PYTHON_LOOP], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiting: Array<() => void> = [];
-  let buffered = '';
-  python.stdout.setEncoding('utf8');
-  python.stdout.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      buffered = buffered.slice(newline + 1);
-      waiting.shift()?.();
-    }
-  });
-  await measure('raw pipe (the baseline loop)', () => new Promise<void>((resolve) => {
-    waiting.push(resolve);
-    python.stdin.write(`${PAYLOAD}\n`);
-  }));
+  const { python, ask } = startPipeLoop();
+  await measure('raw pipe (the baseline loop)', () => ask(PAYLOAD));
   python.kill();
 }
 
