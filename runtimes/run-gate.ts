@@ -17,8 +17,13 @@
 import { availableParallelism } from 'node:os';
 import type { CancelSignal } from './cancellation.ts';
 
-/** A core's worth of calls, plus one whose answer is on its way back. */
-export const MAX_RUNNING_PROCESS_CALLS = availableParallelism() + 1;
+/**
+ * A core's worth of calls. One more (a call whose answer is on its way back, as the limit once was) cost
+ * more than it gained: on one core, a sandboxed Python hello at 50 connections served 7.9–8.1k req/s with two
+ * interpreters taking turns against 9.1–9.2k with one (p99 20–21 against 12–13 ms), each interpreter's
+ * caches cold after the other had run; on two cores both limits served the same (bench/results/python-budget.md).
+ */
+export const MAX_RUNNING_PROCESS_CALLS = availableParallelism();
 /**
  * A call held this long while others wait gives its place up (it is waiting, or busy for long). Under
  * load the gateway's event loop reads an answer a few ms after it arrived, so a shorter hold lets calls in
