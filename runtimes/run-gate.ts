@@ -1,6 +1,6 @@
 /**
  * How many event invocations of a runtime run at once, machine-wide, before they take an instance: the
- * process-based runtimes share `PROCESS_CALLS`; the Node.js runtime has a gate of its own, sized to
+ * process-based runtimes share `PROCESS_CALLS`; the Node.js runtime has a gate of its own, within
  * isolated-vm's thread pool (runtimes/node/adapter.ts). One invocation per instance stays the rule; the
  * gate decides how many instances are busy at the same moment, never how many requests one serves.
  *
