@@ -180,6 +180,13 @@ function ticks(statPath: string): number | undefined {
     return undefined;
   }
 }
+function threadName(commPath: string): string | undefined {
+  try {
+    return readFileSync(commPath, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
 function nameOf(pid: number): string {
   try {
     const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -197,7 +204,9 @@ function snapshot(): Map<string, number> {
     if (value !== undefined) out.set(`${pid} ${nameOf(pid)}`, value);
   }
   for (const tid of readdirSync(`/proc/${server.pid}/task`)) {
-    const name = readFileSync(`/proc/${server.pid}/task/${tid}/comm`, 'utf8').trim();
+    const name = threadName(`/proc/${server.pid}/task/${tid}/comm`);
+    // A thread that ended since the listing (the baseline's isolated-vm starts and ends some under load).
+    if (name === undefined) continue;
     const value = ticks(`/proc/${server.pid}/task/${tid}/stat`);
     if (value !== undefined) out.set(`  thread ${tid} ${name}`, value);
     const switches = contextSwitches(`/proc/${server.pid}/task/${tid}/status`);
