@@ -3,7 +3,7 @@
  * bits). Each one is the primary key of an invocation record, and SQLite inserts keys that follow each
  * other into the same few index pages, where random (version 4) keys touch a different page per row: the
  * store's writer thread paid for that at every commit, about 25 µs per record against 11 µs
- * (bench/results/cpu-budget-node.md). Same text shape as before; unique by time plus 74 random bits.
+ * (bench/results/history/cpu-budget-node-early.md). Same text shape as before; unique by time plus 74 random bits.
  *
  * The text is written as ASCII into one reused buffer and read out once: every invoke and async accept
  * makes one, and building it from strings (crypto.randomUUID's text, sliced and concatenated) allocated

@@ -1,5 +1,5 @@
 /**
- * CPU of the recording path alone, by thread, for A/B runs of two checkouts (bench/results/cpu-budget-node.md,
+ * CPU of the recording path alone, by thread, for A/B runs of two checkouts (bench/results/history/cpu-budget-node-early.md,
  * fourth pass): the checkout's own SqliteStore in this process, `recordInvocation` of N records shaped like
  * the warm hello's (time-ordered request IDs, a frame, no cold start), `batch` of them then a flush, as
  * the 20 ms batch window gathers them under load (≈120 at 6,000 req/s). Prints the main thread's and the
