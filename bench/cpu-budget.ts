@@ -163,38 +163,30 @@ async function invokeMany(count: number): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.min(connections, count) }, loop));
 }
-function contextSwitches(statusPath: string): number | undefined {
+/** A /proc file's text, or undefined once its process or thread is gone (they come and go under load). */
+function readProc(path: string): string | undefined {
   try {
-    const status = readFileSync(statusPath, 'utf8');
-    return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]);
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
+}
+function contextSwitches(statusPath: string): number | undefined {
+  const status = readProc(statusPath);
+  if (status === undefined) return undefined;
+  return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]);
 }
 function ticks(statPath: string): number | undefined {
-  try {
-    const stat = readFileSync(statPath, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
-}
-function threadName(commPath: string): string | undefined {
-  try {
-    return readFileSync(commPath, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
+  const stat = readProc(statPath);
+  if (stat === undefined) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 function nameOf(pid: number): string {
-  try {
-    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    const script = words.find((word) => /\.(py|ts|mjs|js)$/.test(word));
-    return [words[0]!.split('/').pop(), script?.split('/').pop()].filter(Boolean).join(' ');
-  } catch {
-    return '?';
-  }
+  const words = readProc(`/proc/${pid}/cmdline`)?.split('\0').filter(Boolean) ?? [];
+  if (words.length === 0) return '?';
+  const script = words.find((word) => /\.(py|ts|mjs|js)$/.test(word));
+  return [words[0]!.split('/').pop(), script?.split('/').pop()].filter(Boolean).join(' ');
 }
 /** CPU ticks of every process of the tree and of each thread of the server's main process. */
 function snapshot(): Map<string, number> {
@@ -204,7 +196,7 @@ function snapshot(): Map<string, number> {
     if (value !== undefined) out.set(`${pid} ${nameOf(pid)}`, value);
   }
   for (const tid of readdirSync(`/proc/${server.pid}/task`)) {
-    const name = threadName(`/proc/${server.pid}/task/${tid}/comm`);
+    const name = readProc(`/proc/${server.pid}/task/${tid}/comm`)?.trim();
     // A thread that ended since the listing (the baseline's isolated-vm starts and ends some under load).
     if (name === undefined) continue;
     const value = ticks(`/proc/${server.pid}/task/${tid}/stat`);

@@ -29,10 +29,8 @@ let stderrTail = [];
 /** Runs tap on `args`; resolves with its exit code and the files that crashed with none of their cases failed. */
 function runTap(args, { retryCrashes }) {
   const failedBefore = failed;
-  let casesInFile = 0;
-  let passedInFile = 0;
-  let skippedInFile = 0;
-  let failedCasesInFile = [];
+  /** The cases of the file being reported, until its own `ok`/`not ok` line. */
+  let inFile = { passed: 0, skipped: 0, failedCases: [] };
   let buffered = '';
   /** A failed file, until its YAML block (its exit code, signal, error) has been read. */
   let failedFile;
@@ -45,7 +43,8 @@ function runTap(args, { retryCrashes }) {
       // The run again counts its cases afresh.
       passed -= failedFile.passed;
       skipped -= failedFile.skipped;
-      const when = failedFile.cases === 0 ? 'before any case reported' : `after its ${failedFile.cases} case(s) passed`;
+      const cases = failedFile.passed + failedFile.skipped;
+      const when = cases === 0 ? 'before any case reported' : `after its ${cases} case(s) passed`;
       process.stderr.write(`\n${failedFile.name}: node died of ${signal} ${when}; it runs again after the suite\n`);
     } else {
       if (failedFile.failedCases.length === 0) failed++;
@@ -63,26 +62,22 @@ function runTap(args, { retryCrashes }) {
     }
     const caseResult = /^ {4}(not )?ok \d+ - .*?(# (SKIP|TODO)\b.*)?$/.exec(line);
     if (caseResult) {
-      casesInFile++;
       if (caseResult[3]) {
         skipped++;
-        skippedInFile++;
+        inFile.skipped++;
       } else if (caseResult[1]) {
         failed++;
-        failedCasesInFile.push(line.trim());
+        inFile.failedCases.push(line.trim());
       } else {
         passed++;
-        passedInFile++;
+        inFile.passed++;
       }
       return;
     }
     const fileResult = /^(not )?ok \d+ - (.*?)(?: # .*)?$/.exec(line);
     if (fileResult) {
-      if (fileResult[1]) failedFile = { name: fileResult[2], cases: casesInFile, passed: passedInFile, skipped: skippedInFile, failedCases: failedCasesInFile, account: '' };
-      casesInFile = 0;
-      passedInFile = 0;
-      skippedInFile = 0;
-      failedCasesInFile = [];
+      if (fileResult[1]) failedFile = { name: fileResult[2], ...inFile, account: '' };
+      inFile = { passed: 0, skipped: 0, failedCases: [] };
     }
   };
   const child = spawn(process.execPath, [tapBin, '--reporter=tap', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -120,7 +115,7 @@ if (extra.length === 0) {
 }
 if (crashed.length > 0) code = (await runTap(crashed, { retryCrashes: false })).code || code;
 for (const failure of failures) {
-  const outside = failure.failedCases.length === 0 ? ` after ${failure.cases} passing case(s), outside them` : `: ${failure.failedCases.join('; ')}`;
+  const outside = failure.failedCases.length === 0 ? ` after ${failure.passed + failure.skipped} passing case(s), outside them` : `: ${failure.failedCases.join('; ')}`;
   const account = failure.account.split('\n').filter((line) => !/^ {2}(args:|command:|cwd:|stdio:|externalID:| {2}- )/.test(line));
   process.stdout.write(`\nfailed: ${failure.name}${outside}\n${account.join('\n')}`);
 }
