@@ -4,11 +4,12 @@
  * server's tree used over them is read from /proc (utime + stime), so a busy machine disturbs the figure
  * far less than it disturbs req/s.
  *
- *   node --import tsx bench/cpu-budget.ts python|python-unrecorded|pipe|node|node-unrecorded|ivm [requests] [--connections=N] [--dist] [--cpu-prof] [--strace]
+ *   node --import tsx bench/cpu-budget.ts python|python-unrecorded|pipe|pipe-one-in-flight|node|node-unrecorded|ivm [requests] [--connections=N] [--dist] [--cpu-prof] [--strace]
  *
  *   python  fngate serve bench/fixtures/python-hello (sandbox on, records and logs on), from the sources
  *   python-unrecorded  the same with gateway.recordInvocations off (bench/fixtures/python-hello-unrecorded)
  *   pipe    the python-http baseline: node:http + one python3 over NDJSON pipes (servers/node-python-pipe.ts)
+ *   pipe-one-in-flight  the same, one line in the child at a time (SCF's one invocation per instance)
  *   node    fngate serve bench/fixtures, POST /functions/hello/invoke (the http benchmark's Node.js row)
  *   node-unrecorded  the same function with gateway.recordInvocations off (bench/fixtures/hello-unrecorded,
  *           the http benchmark's row r): next to `node`, what recording costs
@@ -81,12 +82,13 @@ const subjects: Record<string, () => { command: string[]; path: string }> = {
   python: () => fngate('bench/fixtures/python-hello', '/functions/python-hello/invoke'),
   'python-unrecorded': () => fngate('bench/fixtures/python-hello-unrecorded', '/functions/python-hello/invoke'),
   pipe: () => baseline([], 'node-python-pipe.ts'),
+  'pipe-one-in-flight': () => baseline([], 'node-python-pipe.ts', ['--one-in-flight']),
   node: () => fngate('bench/fixtures', '/functions/hello/invoke'),
   'node-unrecorded': () => fngate('bench/fixtures/hello-unrecorded', '/functions/hello/invoke'),
   ivm: () => baseline(['--no-node-snapshot'], 'node-ivm.ts', ['pool']),
 };
 const chosen = subjects[subject]?.();
-if (!chosen) throw new Error(`unknown subject ${subject}: python, python-unrecorded, pipe, node, node-unrecorded or ivm`);
+if (!chosen) throw new Error(`unknown subject ${subject}: python, python-unrecorded, pipe, pipe-one-in-flight, node, node-unrecorded or ivm`);
 const pinned = wrkSeconds > 0 ? ['taskset', '-c', '0'] : [];
 const launch = [...pinned, ...chosen.command];
 // Owned like the harness's servers: an error thrown below, or a signal, still ends it and its group (a

@@ -1,14 +1,17 @@
 /**
  * `python-http`: the HTTP path to a warm Python function against the least a gateway could do, and a warm row
  * for each other subprocess runtime. Rows:
- *   a  node:http + ONE python3 child over pipes (bench/servers/node-python-pipe.ts), NDJSON line in, line out
+ *   a  node:http + ONE python3 child over pipes (bench/servers/node-python-pipe.ts), NDJSON line in, line out;
+ *      every request's line is written as it comes, so the child reads many at a time (issue 12's baseline)
+ *   a1 the same server with ONE line in the child at a time (`--one-in-flight`): SCF's one invocation per
+ *      instance with nothing else, the least an SCF gateway has to do with one interpreter
  *   b  fngate serve bench/fixtures/python-hello, POST /functions/python-hello/invoke (warm instances)
- *   c, d  a and b again with ONE connection: one request at a time, so each side uses one Python process
+ *   c, d  a and b again with ONE connection: one request at a time, so a and a1 are the same server there
  *   php, go, java, custom  fngate → the same hello on PHP, Go, Java and a CustomRuntime (SCF's bash+curl
  *      bootstrap), one connection each: the per-request path of each runtime against the same baseline c
- * At 50 connections fngate gives each in-flight request its own instance (event functions take one
- * request at a time), so b runs up to 50 Python processes on the server CPU where a runs one; c and d
- * compare the per-request path with one process each.
+ * Event functions take one request at a time per instance, and the run gate (runtimes/run-gate.ts) lets as
+ * many run at once as the server has cores: on the one server CPU, b's requests take turns on one
+ * interpreter, as a1's do.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +37,6 @@ const INVOKE_PATH = `/functions/${FUNCTION_NAME}/invoke`;
 const FIXTURE_DIR = join(BENCH_DIR, 'fixtures', 'python-hello');
 const EVENT_BODY = JSON.stringify({ name: 'bench' });
 const EXPECTED_ANSWER = { hello: 'bench' };
-/** Target from the issue: fngate keeps at least this share of the raw pipe's req/s. */
 /** Issue 12's targets: at 50 connections ≥ 0.5× the pipe baseline, at one connection ≥ 0.8×. */
 const TARGET_AT_MANY = 0.5;
 const TARGET_AT_ONE = 0.8;
@@ -88,12 +90,16 @@ function instanceFigures(durationS: number, functionName = FUNCTION_NAME): (serv
   };
 }
 
-function pipeRow(id: string, label: string): HttpRow {
+function pipeRow(id: string, label: string, oneInFlight = false): HttpRow {
   return {
     id,
     label,
-    description: 'bench/servers/node-python-pipe.ts: node:http, the body read from the request stream and written as one line to one python3 -u -s -S -B child; its answer line is the response.',
-    server: (port) => ({ command: process.execPath, args: ['--import', 'tsx', join(BENCH_DIR, 'servers', 'node-python-pipe.ts'), String(port)], ready: probe }),
+    description: `bench/servers/node-python-pipe.ts${oneInFlight ? ' --one-in-flight' : ''}: node:http, the body read from the request stream and written as one line to one python3 -u -s -S -B child; its answer line is the response.${oneInFlight ? ' A line is written only once the answer before it is back (one request in the child at a time).' : ''}`,
+    server: (port) => ({
+      command: process.execPath,
+      args: ['--import', 'tsx', join(BENCH_DIR, 'servers', 'node-python-pipe.ts'), String(port), ...(oneInFlight ? ['--one-in-flight'] : [])],
+      ready: probe,
+    }),
     path: INVOKE_PATH,
     body: EVENT_BODY,
     afterMeasure: async () => ({ instances: 1, startedDuring: 0 }),
@@ -186,7 +192,15 @@ export const pythonHttpSubject = defineSubject({
     ctx.log('building the Go and Java hellos for the other runtimes\' rows');
     const others = await otherRuntimes(ctx);
     const rows = [
-      ...(await measureHttpRowsAt(ctx, [pipeRow('a', `node:http + one python3 over pipes (${many} conns)`), fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS)], many)),
+      ...(await measureHttpRowsAt(
+        ctx,
+        [
+          pipeRow('a', `node:http + one python3 over pipes (${many} conns)`),
+          pipeRow('a1', `the same, one request in the child at a time (${many} conns)`, true),
+          fngateRow('b', `fngate → warm Python function (${many} conns)`, ctx.options.durationS),
+        ],
+        many,
+      )),
       // The other runtimes alternate with c and d, so their ratios to the baseline come from the same rounds.
       ...(await measureHttpRowsAt(
         ctx,
@@ -198,6 +212,8 @@ export const pythonHttpSubject = defineSubject({
       found.value === null ? found : { ...found, note: `target ≥ ${target}×: ${found.value >= target ? 'met' : 'missed'}` };
     const ratios: Ratio[] = [
       withTarget(ratio(rows, 'b', 'a', 'rps', `b/a req/s (fngate vs raw pipe, ${many} connections)`), TARGET_AT_MANY),
+      ratio(rows, 'a1', 'a', 'rps', `a1/a req/s (one request in the child at a time vs the raw pipe, ${many} connections: what SCF's one invocation per instance costs by itself)`),
+      ratio(rows, 'b', 'a1', 'rps', `b/a1 req/s (fngate vs the pipe with one request in flight, ${many} connections)`),
       ratio(rows, 'b', 'a', 'reqPerCpuS', 'b/a req per server CPU-s'),
       ratio(rows, 'b', 'a', 'p50Ms', 'b/a p50 latency'),
       ratio(rows, 'b', 'a', 'p99Ms', 'b/a p99 latency'),

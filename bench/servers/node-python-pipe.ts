@@ -1,15 +1,19 @@
 /**
- * Row (a) of the `python-http` benchmark, the raw baseline: node:http (no framework: the body is read from
+ * Rows a and a1 of the `python-http` benchmark, the raw baselines: node:http (no framework: the body is read from
  * the request stream, as the issue asks of every baseline) and ONE python3 child answering NDJSON over its
  * pipes: each request's body goes in as one line, the child answers one
  * line, and answers come back in the order requests went in (the child handles one at a time). No
  * request ids, no context, no timeouts, no logs: the least any gateway in front of Python has to do.
+ * With `--one-in-flight` (row a1) a line goes to the child only once the answer before it is back: one
+ * request in the child at a time, SCF's one invocation per instance, and the least an SCF gateway has to do.
+ *
+ *   node-python-pipe.ts <port> [--one-in-flight]
  */
 import { createServer } from 'node:http';
 import { BENCH_HOST, portFromArgv } from './args.ts';
 import { startPipeLoop } from './python-pipe-loop.ts';
 
-const { python, ask } = startPipeLoop();
+const { python, ask } = startPipeLoop({ oneInFlight: process.argv[3] === '--one-in-flight' });
 python.once('exit', (code, signal) => {
   console.error(`python exited (${signal ?? code})`);
   process.exit(1);
