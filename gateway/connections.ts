@@ -120,8 +120,11 @@ export function limitConnections(server: Server, limits: ConnectionLimits): { re
         socket.resetAndDestroy();
         return;
       }
-      // A gateway that began closing meanwhile no longer takes connections.
-      if (!server.listening) socket.destroy();
+      // A gateway that began closing meanwhile no longer takes connections. A client that closed its side
+      // before sending anything (a TCP health check, a load generator's probe) has no request to answer, and
+      // node:http, handed the socket now, would never hear that 'end' (it was emitted already): the socket
+      // would sit half-closed until headersTimeout, holding a connection place and a draining shutdown.
+      if (!server.listening || socket.readableEnded) socket.destroy();
       else if (!socket.destroyed) accept(socket);
     });
   });
