@@ -2,8 +2,8 @@
  * Request IDs: UUIDs, time-ordered (RFC 9562 version 7: 48 bits of Unix milliseconds, then 74 random
  * bits). Each one is the primary key of an invocation record, and SQLite inserts keys that follow each
  * other into the same few index pages, where random (version 4) keys touch a different page per row: the
- * store's writer thread paid for that at every commit, about 25 µs per record against 11 µs
- * (bench/results/history/cpu-budget-node-early.md). Same text shape as before; unique by time plus 74 random bits.
+ * store's writer thread paid for that at every commit, 13.3–13.5 µs per web record against 6.9
+ * (bench/results/web-budget.md, fourth pass). Same text shape as before; unique by time plus 74 random bits.
  *
  * The text is written as ASCII into one reused buffer and read out once: every invoke and async accept
  * makes one, and building it from strings (crypto.randomUUID's text, sliced and concatenated) allocated

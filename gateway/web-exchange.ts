@@ -9,7 +9,7 @@
  * the response head and body chunks come to these methods with no stream in between, and a body that has
  * already arrived goes out with the request head in one write. The exchange is also the request's cancel
  * signal (the pool's wait for an instance listens to it), so the client's connection has one 'close'
- * listener, not one per layer. bench/results/history/web-budget-early.md has the figures.
+ * listener, not one per layer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Heap allocation and young-generation GC per request of the warm Node.js invoke, for A/B runs of two
- * checkouts (bench/results/history/cpu-budget-node-early.md, third pass). Bytes allocated per request do not depend on how
+ * checkouts. Bytes allocated per request do not depend on how
  * busy the machine is, unlike CPU µs, so small cuts show here first. Alternate the checkouts.
  *
  *   node --experimental-websocket bench/profile/alloc-per-request.mjs <checkout> alloc [port] [rows]

@@ -1,6 +1,5 @@
 /**
- * CPU of the recording path alone, by thread, for A/B runs of two checkouts (bench/results/history/cpu-budget-node-early.md,
- * fourth pass): the checkout's own SqliteStore in this process, `recordInvocation` of N records shaped like
+ * CPU of the recording path alone, by thread, for A/B runs of two checkouts: the checkout's own SqliteStore in this process, `recordInvocation` of N records shaped like
  * the warm hello's (time-ordered request IDs, a frame, no cold start), `batch` of them then a flush, as
  * the 20 ms batch window gathers them under load (≈120 at 6,000 req/s). Prints the main thread's and the
  * other threads' (the writer thread first) CPU per record, from /proc, and the time spent inside

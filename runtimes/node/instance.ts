@@ -5,8 +5,8 @@
  * that the host does not wait on (`applyIgnored`) and one call back with the outcome (the shim's
  * `host.done`), so a CPU-bound handler runs on the isolate's thread and never stalls the gateway's event loop.
  * Neither carries a promise: isolated-vm's promise calls capture the caller's stack, create resolvers on
- * both sides and enter a node callback scope per result, which cost about a third of a warm hello's CPU
- * (bench/results/history/cpu-budget-node-early.md). A death of the isolate in the middle of a call (its memory limit)
+ * both sides and enter a node callback scope per result, which cost about a third of a warm hello's CPU.
+ * A death of the isolate in the middle of a call (its memory limit)
  * would then go unnoticed, so every isolate also holds one promise call that only the isolate's end
  * settles (`watch`, made with the spare), from which a pending call learns why it ended (hook `died`).
  * Timeouts, aborts, `process.exit()` and the memory limit all end the same way: the isolate is disposed

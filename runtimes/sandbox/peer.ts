@@ -9,7 +9,7 @@
  * Why: the kernel builds /proc/net/tcp by walking its whole established-connection hash (262,144 buckets
  * on a 24 GB machine), 2–6 ms per read whatever the number of sockets. Read synchronously per accepted
  * connection, that blocked every other connection of the gateway: 50 clients connecting at once stalled it
- * for ~300 ms, the p99 of the web benchmark (bench/results/history/web-budget-early.md).
+ * for ~300 ms, the p99 of the web benchmark.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

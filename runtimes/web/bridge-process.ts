@@ -5,7 +5,7 @@
  * Connections: the bridge connects to the user's server inside the sandbox's network namespace and hands
  * the connected TCP socket to the gateway (a file descriptor over the IPC channel). Why: relaying every
  * byte through the bridge cost a third process on every request — on one core, ~80 µs of CPU per request
- * and two context switches (bench/results/history/web-budget-early.md) — while a passed socket costs one IPC round trip
+ * and two context switches — while a passed socket costs one IPC round trip
  * per keep-alive connection, and the gateway then talks to the server as directly as a plain reverse proxy.
  */
 import { chownSync } from 'node:fs';

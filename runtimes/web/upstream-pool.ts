@@ -7,8 +7,7 @@
  * agent's free-socket bookkeeping and parses the response into header objects; undici's dispatch API hands
  * the response head and body chunks straight to a handler (gateway/web-exchange.ts writes them to the
  * client's response), with backpressure by a return value. It is the Node.js project's own HTTP client
- * (the one inside fetch), so it follows HTTP/1.1 as closely as node:http. bench/results/history/web-budget-early.md has
- * the figures.
+ * (the one inside fetch), so it follows HTTP/1.1 as closely as node:http.
  *
  * Loaded on the first web instance's start, while its server starts: the gateway's own start does not pay
  * for it.
