@@ -1,9 +1,10 @@
 /**
- * CPU of the recording path alone, by thread, for A/B runs of two checkouts: the checkout's own SqliteStore in this process, `recordInvocation` of N records shaped like
- * the warm hello's (time-ordered request IDs, a frame, no cold start), `batch` of them then a flush, as
- * the 20 ms batch window gathers them under load (≈120 at 6,000 req/s). Prints the main thread's and the
- * other threads' (the writer thread first) CPU per record, from /proc, and the time spent inside
- * `recordInvocation` itself. No HTTP and no isolates: load disturbs it far less than the server's figures.
+ * CPU of the recording path alone, by thread, for A/B runs of two checkouts: the checkout's own SqliteStore
+ * in this process, `recordInvocation` of N records shaped like the warm hello's (time-ordered request IDs,
+ * a frame, no cold start), `batch` of them then a flush, as the 20 ms batch window gathers them under load
+ * (≈120 at 6,000 req/s). Prints the main thread's and the other threads' (the writer thread first) CPU
+ * per record, from /proc, and the time spent inside `recordInvocation` itself. No HTTP and no isolates:
+ * load disturbs it far less than the server's figures.
  * Alternate the checkouts, take medians.
  *
  *   node --import tsx bench/profile/record-cpu.ts <checkout> [records=60000] [batch=120] [log lines per record=0]

@@ -3,11 +3,11 @@
 // the default cap sits under the process's real file-descriptor limit.
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { defaultMaxConnections, fileDescriptorLimit, RESERVED_FDS } from '../../gateway/connections.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { openRaw, type RawConnection } from './helpers.ts';
 
 const MAX_CONNECTIONS = 40;
 const FLOOD = 400;
@@ -17,24 +17,7 @@ const gateway = await startTestGateway(t, {
 });
 const port = new URL(gateway.url).port;
 
-interface Probe {
-  socket: Socket;
-  received: string;
-  closed: Promise<number>;
-}
-
-/** A raw connection that records what it is sent and resolves `closed` with the ms it lived. */
-function open(): Promise<Probe> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const socket = connect(Number(port), '127.0.0.1');
-    const probe: Probe = { socket, received: '', closed: new Promise((done) => socket.once('close', () => done(Date.now() - started))) };
-    socket.on('data', (chunk) => (probe.received += String(chunk)));
-    socket.on('error', () => undefined);
-    socket.once('connect', () => resolve(probe));
-    socket.once('error', reject);
-  });
-}
+const open = (): Promise<RawConnection> => openRaw(Number(port));
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
@@ -45,7 +28,7 @@ t.test('an idle flood over the cap gets 503 at once and the gateway keeps servin
   // Queued behind the flood: by the time it is accepted the cap is held.
   const busy = await fetch(`${gateway.url}/healthz`).catch((error: Error) => error);
   t.ok(busy instanceof Error || busy.status === 503, 'while the cap is held, a new client is turned away clearly');
-  const answered = (): Probe[] => flood.filter((probe) => probe.received.startsWith('HTTP/1.1 503'));
+  const answered = (): RawConnection[] => flood.filter((probe) => probe.received.startsWith('HTTP/1.1 503'));
   for (const until = Date.now() + 5000; answered().length < FLOOD - MAX_CONNECTIONS && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 20));
   const rejected = answered();
   // Not all of the 360 over the cap: on a loaded machine accepting the flood outlasts the 1 s headers timeout,

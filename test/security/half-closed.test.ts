@@ -3,12 +3,12 @@
 // sandbox's pasta (runtimes/sandbox/peer.ts), and the client's FIN can arrive before the socket is handed
 // to node:http. The gateway must close its side at once, not hold the socket half-closed until
 // headersTimeout, and a draining shutdown must not wait for it.
-import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { loopbackPastaPids } from '../../runtimes/sandbox/network.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { requireTool } from '../helpers/toolchain.ts';
+import { openRaw } from './helpers.ts';
 
 /** Far above what each case allows: a socket held until this timer fired fails the case. */
 const HEADERS_TIMEOUT_S = 30;
@@ -16,26 +16,6 @@ const HEADERS_TIMEOUT_S = 30;
 const PROMPT_MS = 3000;
 
 const echo = fileURLToPath(new URL('../fixtures/python/cases/echo', import.meta.url));
-
-/** A raw connection to `port`; `closed` resolves with the ms until the gateway closed it, or -1 after `limitMs`. */
-function rawConnection(port: number, limitMs: number): Promise<{ socket: Socket; closed: Promise<number> }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.on('error', () => undefined);
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      const started = Date.now();
-      const closed = new Promise<number>((done) => {
-        const timer = setTimeout(() => done(-1), limitMs);
-        socket.once('close', () => {
-          clearTimeout(timer);
-          done(Date.now() - started);
-        });
-      });
-      resolve({ socket, closed });
-    });
-  });
-}
 
 if (requireTool(t, 'python3', 'python3') && requireTool(t, 'pasta', 'passt') && requireTool(t, 'bwrap', 'bubblewrap')) {
   t.test('with a sandbox running, a connection closed before its first byte is closed at once', async (t) => {
@@ -47,7 +27,7 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'pasta', 'passt') && 
     t.equal((await gateway.invoke('echo', { warm: true })).status, 200, 'the instance runs');
     t.ok(loopbackPastaPids().size > 0, 'its pasta runs, so every new connection goes through the sandbox check');
 
-    const clients = await Promise.all(Array.from({ length: 5 }, () => rawConnection(port, PROMPT_MS)));
+    const clients = await Promise.all(Array.from({ length: 5 }, () => openRaw(port, PROMPT_MS)));
     for (const client of clients) client.socket.end();
     const lived = await Promise.all(clients.map((client) => client.closed));
     t.ok(
@@ -58,7 +38,7 @@ if (requireTool(t, 'python3', 'python3') && requireTool(t, 'pasta', 'passt') && 
     t.same((await gateway.invoke('echo', { after: 'the probes' })).json, { after: 'the probes' }, 'a request on a new connection is answered as before');
 
     // A shutdown that drains (up to 20 s) is not held by a connection whose client already left.
-    const leaving = await rawConnection(port, PROMPT_MS);
+    const leaving = await openRaw(port, PROMPT_MS);
     leaving.socket.end();
     await leaving.closed;
     const started = Date.now();
